@@ -66,3 +66,30 @@ type Result struct {
 	// StoppedOnEOS is true when an EOS id ended generation early.
 	StoppedOnEOS bool
 }
+
+// ModelInfo describes the loaded model for reports.
+type ModelInfo struct {
+	ID           string `json:"id"`           // what the user asked for (id, path or built-in name)
+	Path         string `json:"path"`         // resolved directory, or "synthetic"
+	Arch         string `json:"arch"`         // llama, qwen3, gemma3
+	Architecture string `json:"architecture"` // e.g. LlamaForCausalLM
+	Params       int64  `json:"params"`       // parameter count (tied embedding counted once)
+	WeightBytes  int64  `json:"weight_bytes"` // bytes of weights as computed with (bf16)
+	VocabSize    int    `json:"vocab_size"`
+	NumLayers    int    `json:"num_layers"`
+	HasTokenizer bool   `json:"has_tokenizer"`
+	Synthetic    bool   `json:"synthetic"`
+}
+
+// DeviceInfo describes the device the engine computes on.
+type DeviceInfo struct {
+	Kind              string `json:"kind"` // "cpu" or "cuda"
+	Index             int    `json:"index"`
+	Name              string `json:"name"` // GPU name or CPU model
+	ComputeCapability string `json:"compute_capability,omitempty"`
+	MemoryBytes       int64  `json:"memory_bytes"`
+	DriverVersion     string `json:"driver_version,omitempty"`
+	CUDAVersion       string `json:"cuda_version,omitempty"`
+	Cores             int    `json:"cores,omitempty"`   // CPU cores (logical)
+	Threads           int    `json:"threads,omitempty"` // worker goroutines used
+}
