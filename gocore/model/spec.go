@@ -32,8 +32,10 @@ type RopeScaling struct {
 	OriginalMaxPositionEmbeddings int     `json:"original_max_position_embeddings"`
 }
 
-// GenerationDefaults are the values of generation_config.json (zero values
-// where the file is absent; HF's global defaults then apply).
+// GenerationDefaults are the effective generate() defaults: the values of
+// generation_config.json, with HF's global defaults (do_sample false,
+// temperature 1, top_k 50, top_p 1, repetition_penalty 1) where a key or the
+// whole file is absent.
 type GenerationDefaults struct {
 	DoSample          bool    `json:"do_sample"`
 	Temperature       float64 `json:"temperature"`
@@ -82,6 +84,9 @@ type Spec struct {
 	EmbedScale float32 `json:"embed_scale"`
 	// AttnScale is the softmax scale: head_dim^-0.5, or query_pre_attn_scalar^-0.5 (Gemma 3).
 	AttnScale float32 `json:"attn_scale"`
+	// QueryPreAttnScalar is Gemma 3's query_pre_attn_scalar (AttnScale =
+	// QueryPreAttnScalar^-0.5); 0 for the other families.
+	QueryPreAttnScalar float64 `json:"query_pre_attn_scalar,omitempty"`
 	// SlidingWindow is the window of sliding layers in keys, including the
 	// current token (0 when no layer slides).
 	SlidingWindow int `json:"sliding_window"`
@@ -92,7 +97,7 @@ type Spec struct {
 
 	BOSTokenID  int32   `json:"bos_token_id"`
 	EOSTokenIDs []int32 `json:"eos_token_ids"`
-	PadTokenID  int32   `json:"pad_token_id"`
+	PadTokenID  int32   `json:"pad_token_id"` // -1 when the config has none
 	TorchDType  string  `json:"torch_dtype"`
 
 	Generation GenerationDefaults `json:"generation"`

@@ -1,6 +1,30 @@
 // Package sampling chooses the next token from a logits vector with Hugging
 // Face generate() semantics: repetition penalty, temperature, top-k, top-p,
 // softmax and a seeded draw; greedy is argmax with ties to the lowest id.
+//
+// Sampler.Sample does, on the fp32 scores, in this order (MODELS.md 4.3/4.4):
+//
+//  1. Repetition penalty (if RepetitionPenalty is neither 0 nor 1) over the
+//     set of ids in the history: negative scores × penalty, others ÷ penalty.
+//  2. Greedy (Temperature == 0): return the first index of the maximum.
+//  3. Temperature (if not 1): every score ÷ Temperature.
+//  4. Top-k (if TopK > 0): thr = the TopK-th largest score; ids with a score
+//     >= thr survive (ties with the k-th are kept). NaN counts as -inf.
+//  5. Top-p (if 0 < TopP < 1): survivors sorted by ascending score (equal
+//     scores: higher id first), c = running fp32 sum of their softmax
+//     probabilities; sorted position j is dropped iff c[j] <= 1-TopP, the
+//     highest score is always kept.
+//  6. The survivors, in ascending id order, get weights
+//     w = float32(exp(x - max)/Σexp(x - max)) (exp and sum in float64).
+//  7. The draw: u = Uniform(Seed, step), where step counts the Sample calls
+//     of this Sampler from 0 (greedy calls included), Uniform being
+//     u = float32(r>>40)·2⁻²⁴ with r = SplitMix64 output of
+//     Seed + (step+1)·0x9E3779B97F4A7C15. With W the fp32 sum of the weights
+//     in id order, the chosen id is the first survivor whose fp32 running sum
+//     of weights exceeds u·W (DrawInverseCDF).
+//
+// A GPU kernel that follows steps 1-7 reproduces the same token ids for the
+// same logits, seed and step, up to fp32 rounding of the exponentials.
 package sampling
 
 // Params are the sampling parameters of one generation. The zero value is

@@ -1,0 +1,298 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/genbench/genbench/gocore/bench"
+	"github.com/genbench/genbench/gocore/tokenizer"
+)
+
+// binary is the genbench executable built by TestMain.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "genbench-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "genbench")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "go build genbench: %v\n%s", err, out)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// genbench runs the real binary with no network access to a model hub:
+// an empty Hugging Face cache and offline mode.
+func genbench(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cache := t.TempDir()
+	cmd.Env = append(os.Environ(), "HF_HUB_OFFLINE=1", "HF_HUB_CACHE="+cache, "HF_HOME="+cache)
+	cmd.Dir = t.TempDir()
+	cmd.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run genbench: %v", err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+// The defaults of BENCH.md, read back from the parsed command line.
+func TestBenchFlagDefaults(t *testing.T) {
+	cfg, _, err := parseBench(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bench.RunConfig{
+		Configs: []string{}, Device: "auto", DType: "bfloat16", PromptTokens: 256, MaxNewTokens: 256,
+		TopK: 50, TopP: 0.9, RepetitionPenalty: 1, Seed: 42, Warmup: 2, Trials: 3,
+		Engine: "genbench", Driver: "genbench",
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("defaults =\n%+v\nwant\n%+v", cfg, want)
+	}
+}
+
+// Every flag, set on the command line, lands in its field.
+func TestBenchFlagsParse(t *testing.T) {
+	cfg, _, err := parseBench([]string{
+		"--model", "meta-llama/Llama-3.2-1B-Instruct", "--random-weights", "--device", "cuda:1",
+		"--dtype", "bfloat16", "--threads", "3", "--prompt-tokens", "128", "--max-new-tokens", "64",
+		"--temperature", "0.8", "--top-k", "20", "--top-p", "0.5", "--repetition-penalty", "1.2",
+		"--seed", "7", "--warmup", "0", "--trials", "5", "--engine", "genbench",
+		"--output-dir", "/tmp/r", "--no-save", "--json", "--quiet",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := bench.RunConfig{
+		Configs: []string{}, Model: "meta-llama/Llama-3.2-1B-Instruct", RandomWeights: true, Device: "cuda:1",
+		DType: "bfloat16", Threads: 3, PromptTokens: 128, MaxNewTokens: 64, Temperature: 0.8, TopK: 20,
+		TopP: 0.5, RepetitionPenalty: 1.2, Seed: 7, Warmup: 0, Trials: 5, Engine: "genbench",
+		OutputDir: "/tmp/r", NoSave: true, JSON: true, Quiet: true, Driver: "genbench",
+	}
+	if !reflect.DeepEqual(cfg, want) {
+		t.Errorf("parsed =\n%+v\nwant\n%+v", cfg, want)
+	}
+	cfg, _, err = parseBench([]string{"--suite", "standard", "--configs", "decode,short"})
+	if err != nil || cfg.Suite != "standard" || !reflect.DeepEqual(cfg.Configs, []string{"decode", "short"}) {
+		t.Errorf("suite+configs = %+v, %v", cfg, err)
+	}
+	// The seed's commands, unchanged.
+	cfg, _, err = parseBench([]string{"--suite", "full", "--model", "meta-llama/Llama-3.2-1B-Instruct"})
+	if err != nil || cfg.Suite != "full" || cfg.Model != "meta-llama/Llama-3.2-1B-Instruct" {
+		t.Errorf("seed command 1: %+v, %v", cfg, err)
+	}
+	cfg, _, err = parseBench(strings.Fields("--model meta-llama/Llama-3.2-1B-Instruct --prompt-tokens 256 --max-new-tokens 256 --temperature 0.8 --seed 42"))
+	if err != nil || cfg.Suite != "" || cfg.PromptTokens != 256 || cfg.Temperature != 0.8 || cfg.Seed != 42 {
+		t.Errorf("seed command 2: %+v, %v", cfg, err)
+	}
+}
+
+// Bad command lines: exit status 2 (1 for a model that cannot be found),
+// one line on stderr naming the problem, nothing on stdout.
+func TestBadUsage(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--prompt-tokens", "-5"}, 2, "--prompt-tokens: -5: expected a positive number of tokens"},
+		{[]string{"--max-new-tokens", "0"}, 2, "--max-new-tokens: 0"},
+		{[]string{"--suite", "huge"}, 2, `unknown suite "huge": expected one of quick, standard, full`},
+		{[]string{"--configs", "short,tiny"}, 2, `unknown config "tiny"`},
+		{[]string{"--suite", "quick", "--configs", "long"}, 2, `"long" is not in suite "quick"`},
+		{[]string{"--top-p", "1.5"}, 2, "--top-p: 1.5 is out of range: expected a value in (0, 1]"},
+		{[]string{"--top-p", "0"}, 2, "--top-p: 0 is out of range"},
+		{[]string{"--device", "tpu"}, 2, `unknown device "tpu": expected auto, cpu, cuda or cuda:N`},
+		{[]string{"--dtype", "float32"}, 2, `unsupported dtype "float32": expected bfloat16`},
+		{[]string{"--trials", "0"}, 2, "--trials: 0"},
+		{[]string{"--seed", "-1"}, 2, "--seed"},
+		{[]string{"--warmpu", "1"}, 2, "unknown flag: --warmpu"},
+		{[]string{"--suite", "quick", "--prompt-tokens", "64"}, 2, "--prompt-tokens sets the ad-hoc run and cannot be combined with --suite"},
+		{[]string{"--engine", "hf"}, 2, "available only in benchmarks/bench_generation.py"},
+		{[]string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{[]string{"--model", "/nonexistent/model/dir", "--no-save"}, 1, `"/nonexistent/model/dir"`},
+		{[]string{"--model", "acme/not-a-model", "--no-save"}, 1, "acme/not-a-model"},
+		{[]string{"compare"}, 2, "compare needs at least one report file"},
+		{[]string{"compare", "/nonexistent.json"}, 1, "/nonexistent.json"},
+		{[]string{"tokenize", "--text", "hi"}, 2, "--model is required"},
+		{[]string{"tokenize", "--model", "tiny-llama"}, 2, "exactly one of --jsonl, --text STRING and --decode"},
+		{[]string{"generate", "--prompt", "hi", "--top-p", "2"}, 2, "--top-p: 2 is out of range"},
+	}
+	for _, c := range cases {
+		r := genbench(t, "", c.args...)
+		if r.code != c.code || !strings.Contains(r.stderr, c.want) || r.stdout != "" {
+			t.Errorf("genbench %s: exit %d, stdout %q, stderr %q; want exit %d and %q", strings.Join(c.args, " "), r.code, r.stdout, r.stderr, c.code, c.want)
+		}
+		if n := strings.Count(strings.TrimRight(r.stderr, "\n"), "\n"); n != 0 {
+			t.Errorf("genbench %s: %d lines on stderr, want one: %q", strings.Join(c.args, " "), n+1, r.stderr)
+		}
+	}
+}
+
+// The quick suite on the embedded default model, end to end.
+func TestQuickSuiteJSON(t *testing.T) {
+	r := genbench(t, "", "--suite", "quick", "--no-save", "--json", "--warmup", "1", "--trials", "1")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if err := bench.Validate([]byte(r.stdout)); err != nil {
+		t.Fatalf("report does not validate: %v\n%s", err, r.stdout)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Complete || rep.Suite != "quick" || len(rep.Configs) != 2 || rep.Configs[0].Key != "short" ||
+		rep.Configs[1].Key != "medium" || rep.Driver != "genbench" || rep.Model.ID != "tiny-llama" || !rep.Model.Synthetic {
+		t.Errorf("report = %+v", rep)
+	}
+	for _, c := range rep.Configs {
+		if len(c.E2ETokS.Trials) != 1 || c.E2ETokS.Median <= 0 || c.TTFTMs.Median <= 0 || !c.IdenticalTokens {
+			t.Errorf("%s figures: %+v", c.Key, c)
+		}
+	}
+	// Summary on stderr; no progress since stderr is not a terminal.
+	if !strings.Contains(r.stderr, "Key") || strings.Contains(r.stderr, "trial 1/1") {
+		t.Errorf("stderr = %q", r.stderr)
+	}
+}
+
+// A saved report lands in --output-dir under a time-sorted name, and the
+// summary goes to stdout.
+func TestSavedReport(t *testing.T) {
+	dir := t.TempDir()
+	r := genbench(t, "", "--configs", "short", "--warmup", "0", "--trials", "2", "--output-dir", dir, "--model", "tiny-qwen3")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	if len(files) != 1 || !regexp.MustCompile(`^\d{8}T\d{6}Z_tiny-qwen3_custom\.json$`).MatchString(filepath.Base(files[0])) {
+		t.Fatalf("report files = %v", files)
+	}
+	rep, err := bench.LoadReport(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Model.Arch != "qwen3" || len(rep.Configs) != 1 || len(rep.Configs[0].TTFTMs.Trials) != 2 {
+		t.Errorf("report = %+v", rep)
+	}
+	for _, want := range []string{"custom suite", "tiny-qwen3", "short", "Report saved to " + files[0]} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+	// compare through the binary: the report against itself is 1.00x.
+	c := genbench(t, "", "compare", files[0], files[0])
+	if c.code != 0 || !strings.Contains(c.stdout, "1.00x") {
+		t.Errorf("compare: exit %d\n%s%s", c.code, c.stdout, c.stderr)
+	}
+}
+
+func TestCompareStoredReports(t *testing.T) {
+	a, _ := filepath.Abs("../../gocore/bench/testdata/report_cuda_full.json")
+	b, _ := filepath.Abs("../../gocore/bench/testdata/report_cpu_quick.json")
+	r := genbench(t, "", "compare", a, b)
+	want, err := os.ReadFile("../../gocore/bench/testdata/compare.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.code != 0 || r.stdout != string(want) {
+		t.Errorf("exit %d, stdout:\n%s\nwant:\n%s", r.code, r.stdout, want)
+	}
+}
+
+func TestTokenize(t *testing.T) {
+	tok := tokenizer.Tiny()
+	text := "Hello world, the lighthouse!"
+	ids := tok.Encode(text, true)
+	idsJSON, _ := json.Marshal(ids)
+	r := genbench(t, "", "tokenize", "--model", "tiny-llama", "--text", text)
+	if r.code != 0 || r.stdout != string(idsJSON)+"\n" {
+		t.Errorf("--text: exit %d stdout %q stderr %q; want %s", r.code, r.stdout, r.stderr, idsJSON)
+	}
+	plain, _ := json.Marshal(tok.Encode(text, false))
+	r = genbench(t, `"Hello world, the lighthouse!"`+"\n\"\"\n", "tokenize", "--model", "tiny-llama", "--jsonl", "--no-special")
+	if r.code != 0 || r.stdout != string(plain)+"\n[]\n" {
+		t.Errorf("--jsonl: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = genbench(t, string(plain), "tokenize", "--model", "tiny-llama", "--decode")
+	if r.code != 0 || r.stdout != text {
+		t.Errorf("--decode: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = genbench(t, "not json", "tokenize", "--model", "tiny-llama", "--decode")
+	if r.code != 1 || !strings.Contains(r.stderr, "expected a JSON array of token ids") {
+		t.Errorf("bad --decode input: exit %d stderr %q", r.code, r.stderr)
+	}
+}
+
+func TestGenerate(t *testing.T) {
+	r := genbench(t, "", "generate", "--prompt", "The lighthouse keeper", "--max-new-tokens", "12", "--no-stop")
+	if r.code != 0 || !strings.Contains(r.stderr, "generated 12 (max-new-tokens reached)") || !strings.HasSuffix(r.stdout, "\n") {
+		t.Errorf("exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+	r = genbench(t, "", "generate", "--prompt-ids", "1,2,3", "--max-new-tokens", "4", "--no-stop", "--model", "tiny-gemma3")
+	if r.code != 0 || !strings.Contains(r.stderr, "prompt 3 tokens, generated 4") {
+		t.Errorf("--prompt-ids: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
+
+func TestEnvAndHelp(t *testing.T) {
+	r := genbench(t, "", "env")
+	for _, want := range []string{"genbench " + bench.Version, "cpu:", "memory:", "gpus:"} {
+		if r.code != 0 || !strings.Contains(r.stdout, want) {
+			t.Errorf("env: exit %d, stdout lacks %q:\n%s", r.code, want, r.stdout)
+		}
+	}
+	r = genbench(t, "", "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "--suite") || !strings.Contains(r.stdout, "--random-weights") {
+		t.Errorf("--help: exit %d\n%s", r.code, r.stdout)
+	}
+	r = genbench(t, "", "help")
+	if r.code != 0 || !strings.Contains(r.stdout, "genbench compare") {
+		t.Errorf("help: exit %d\n%s", r.code, r.stdout)
+	}
+}
+
+func TestDefaultReportDir(t *testing.T) {
+	root, _ := filepath.Abs("../..")
+	if got := defaultReportDir(); got != filepath.Join(root, "benchmarks", "reports") {
+		t.Errorf("in the repository: %s", got)
+	}
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	if err := os.Chdir(t.TempDir()); err != nil {
+		t.Fatal(err)
+	}
+	if got := defaultReportDir(); got != filepath.Join("benchmarks", "reports") {
+		t.Errorf("outside: %s", got)
+	}
+}

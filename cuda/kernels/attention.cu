@@ -1,0 +1,120 @@
+// Attention over the KV cache for n queries, causal with an optional
+// sliding window, grouped-query heads, in the SDPA convention of
+// MODELS.md 2.3: scores q.k * scale in float32 (not rounded), softmax in
+// float32, probabilities rounded to bf16 before P.V, float32 accumulation,
+// the output rounded once. Positions are read from device memory.
+//
+// One block per (head, query). Per query and head: bytes = L*D*2*2 (keys
+// and values of the L visible positions; keys are read twice when L exceeds
+// the shared-memory score buffer) + D*2*2; flops = 4*L*D.
+//
+// Phase 1: each thread scores whole keys (16-byte loads of the key row),
+// keeping the scores in shared memory when they fit. Phase 2: the block
+// reduces the maximum and the sum of exponentials. Phase 3: warps split the
+// keys, lanes split the head dimension, and accumulate rnd(p) * v.
+
+#define ATT_THREADS 256
+#define ATT_MAXD 256
+
+__device__ __forceinline__ float att_score(const float* qs, const bf16_t* __restrict__ krow, int D,
+                                           float scale) {
+  float s = 0.0f;
+  if ((D & 7) == 0) {
+    const uint4* kv = (const uint4*)krow;
+    for (int i = 0; i < (D >> 3); i++) {
+      uint4 w = __ldg(kv + i);
+      const float* qq = qs + i * 8;
+      s = fmaf(qq[0], lo_bf(w.x), s); s = fmaf(qq[1], hi_bf(w.x), s);
+      s = fmaf(qq[2], lo_bf(w.y), s); s = fmaf(qq[3], hi_bf(w.y), s);
+      s = fmaf(qq[4], lo_bf(w.z), s); s = fmaf(qq[5], hi_bf(w.z), s);
+      s = fmaf(qq[6], lo_bf(w.w), s); s = fmaf(qq[7], hi_bf(w.w), s);
+    }
+  } else {
+    for (int d = 0; d < D; d++) s = fmaf(qs[d], bf2f(krow[d]), s);
+  }
+  return s * scale;
+}
+
+// Dynamic shared memory: maxStored floats of scores.
+extern "C" __global__ void __launch_bounds__(ATT_THREADS) attention(
+    bf16_t* __restrict__ out, const bf16_t* __restrict__ q, int n, const i32* __restrict__ pos,
+    const bf16_t* __restrict__ kc, const bf16_t* __restrict__ vc, int capacity, int H, int KV,
+    int D, int window, float scale, int maxStored, int* err) {
+  extern __shared__ float sc[];
+  __shared__ float qs[ATT_MAXD];
+  __shared__ float red[32];
+  __shared__ float accs[ATT_THREADS / 32][ATT_MAXD];
+  int h = blockIdx.x, t = blockIdx.y;
+  if (h >= H || t >= n) return;
+  int p = pos[t];
+  bf16_t* o = out + ((i64)t * H + h) * D;
+  if (p < 0 || p >= capacity || D > ATT_MAXD) {
+    if (threadIdx.x == 0) set_error(err, GB_ERR_POS_RANGE);
+    return;
+  }
+  int lo = 0;
+  if (window > 0 && p - window + 1 > 0) lo = p - window + 1;
+  int L = p + 1 - lo;
+  int g = h / (H / KV);
+  const bf16_t* qv = q + ((i64)t * H + h) * D;
+  for (int d = threadIdx.x; d < D; d += blockDim.x) qs[d] = bf2f(qv[d]);
+  __syncthreads();
+  const i64 kstride = (i64)KV * D;
+  const bf16_t* kbase = kc + (i64)g * D;
+  const bf16_t* vbase = vc + (i64)g * D;
+  bool stored = L <= maxStored;
+
+  // Phase 1: scores and their maximum.
+  float mx = GB_NEG_INF;
+  for (int j = threadIdx.x; j < L; j += blockDim.x) {
+    float s = att_score(qs, kbase + (i64)(lo + j) * kstride, D, scale);
+    if (stored) sc[j] = s;
+    mx = fmaxf(mx, s);
+  }
+  mx = block_max(mx, red);
+  // Phase 2: the sum of exponentials.
+  float sum = 0.0f;
+  for (int j = threadIdx.x; j < L; j += blockDim.x) {
+    float s = stored ? sc[j] : att_score(qs, kbase + (i64)(lo + j) * kstride, D, scale);
+    float e = expf(s - mx);
+    if (stored) sc[j] = e;
+    sum += e;
+  }
+  sum = block_sum(sum, red);  // its barriers also publish sc[]
+  // Phase 3: P.V, warps over keys, lanes over the head dimension.
+  int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
+  float acc[ATT_MAXD / 32];
+#pragma unroll
+  for (int i = 0; i < ATT_MAXD / 32; i++) acc[i] = 0.0f;
+  for (int j = warp; j < L; j += nw) {
+    float e;
+    if (stored) {
+      e = sc[j];
+    } else {
+      // Recompute the score with the whole warp.
+      const bf16_t* krow = kbase + (i64)(lo + j) * kstride;
+      float s = 0.0f;
+      for (int d = lane; d < D; d += 32) s = fmaf(qs[d], bf2f(krow[d]), s);
+      s = warp_sum(s) * scale;
+      e = expf(s - mx);
+    }
+    float pr = rnd(e / sum);
+    const bf16_t* vrow = vbase + (i64)(lo + j) * kstride;
+#pragma unroll
+    for (int i = 0; i < ATT_MAXD / 32; i++) {
+      int d = lane + 32 * i;
+      if (d < D) acc[i] = fmaf(pr, bf2f(vrow[d]), acc[i]);
+    }
+  }
+#pragma unroll
+  for (int i = 0; i < ATT_MAXD / 32; i++) {
+    int d = lane + 32 * i;
+    if (d < D) accs[warp][d] = acc[i];
+  }
+  __syncthreads();
+  for (int d = threadIdx.x; d < D; d += blockDim.x) {
+    float s = 0.0f;
+    for (int w = 0; w < nw; w++) s += accs[w][d];
+    o[d] = f2bf(s);
+  }
+}

@@ -1,0 +1,185 @@
+// Matrix products y = x * W^T with bf16 inputs, float32 accumulation and a
+// bf16-rounded output. W is [rows, cols] row-major (a Hugging Face Linear
+// weight, possibly several projections stacked by rows); its output rows
+// are split into up to three parts, each written to its own buffer:
+// rows [0, b1) -> out0, [b1, b2) -> out1, [b2, rows) -> out2 (fused QKV and
+// gate/up projections read the input once and launch once).
+//
+// gemv (decode, one token): bytes = rows*cols*2 (every weight read once,
+// the whole cost) + cols*2 + rows*2; flops = 2*rows*cols. Built for
+// bandwidth: 16-byte loads, two rows per warp, four loads in flight.
+//
+// gemm (prefill, n tokens): tensor cores through mma.sync m16n8k16 bf16
+// with float32 accumulators; flops = 2*n*rows*cols; ideal bytes =
+// (n*cols + rows*cols + n*rows)*2 (tiles are re-read from L2 once per
+// 64-token block row).
+
+__device__ __forceinline__ void store_out(float v, int r, i64 t, int rows, bf16_t* out0,
+                                          bf16_t* out1, bf16_t* out2, int b1, int b2) {
+  bf16_t h = f2bf(v);
+  if (r < b1) {
+    out0[t * b1 + r] = h;
+  } else if (r < b2) {
+    out1[t * (b2 - b1) + (r - b1)] = h;
+  } else {
+    out2[t * (rows - b2) + (r - b2)] = h;
+  }
+}
+
+#define GEMV_WARPS 8
+#define GEMV_ROWS 2
+
+// One warp computes GEMV_ROWS output rows; a block has GEMV_WARPS warps.
+// Grid: ceil(rows / (GEMV_WARPS*GEMV_ROWS)) blocks of 256 threads.
+extern "C" __global__ void __launch_bounds__(256) gemv(const bf16_t* __restrict__ W,
+                                                       const bf16_t* __restrict__ x, int rows,
+                                                       int cols, bf16_t* out0, bf16_t* out1,
+                                                       bf16_t* out2, int b1, int b2) {
+  int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  int r0 = (blockIdx.x * GEMV_WARPS + warp) * GEMV_ROWS;
+  if (r0 >= rows) return;
+  bool two = r0 + 1 < rows;
+  int r1 = two ? r0 + 1 : r0;
+  float acc0 = 0.0f, acc1 = 0.0f;
+  if ((cols & 7) == 0) {
+    const uint4* w0 = (const uint4*)(W + (i64)r0 * cols);
+    const uint4* w1 = (const uint4*)(W + (i64)r1 * cols);
+    const uint4* xv = (const uint4*)x;
+    int nv = cols >> 3;
+    int i = lane;
+    // Four 16-byte loads per row in flight per lane.
+    for (; i + 96 < nv; i += 128) {
+      uint4 a0 = __ldg(w0 + i), a1 = __ldg(w0 + i + 32), a2 = __ldg(w0 + i + 64), a3 = __ldg(w0 + i + 96);
+      uint4 c0 = __ldg(w1 + i), c1 = __ldg(w1 + i + 32), c2 = __ldg(w1 + i + 64), c3 = __ldg(w1 + i + 96);
+      uint4 x0 = __ldg(xv + i), x1 = __ldg(xv + i + 32), x2 = __ldg(xv + i + 64), x3 = __ldg(xv + i + 96);
+      acc0 = dot8(a0, x0, acc0); acc0 = dot8(a1, x1, acc0); acc0 = dot8(a2, x2, acc0); acc0 = dot8(a3, x3, acc0);
+      acc1 = dot8(c0, x0, acc1); acc1 = dot8(c1, x1, acc1); acc1 = dot8(c2, x2, acc1); acc1 = dot8(c3, x3, acc1);
+    }
+    for (; i < nv; i += 32) {
+      uint4 xx = __ldg(xv + i);
+      acc0 = dot8(__ldg(w0 + i), xx, acc0);
+      acc1 = dot8(__ldg(w1 + i), xx, acc1);
+    }
+  } else {
+    const bf16_t* w0 = W + (i64)r0 * cols;
+    const bf16_t* w1 = W + (i64)r1 * cols;
+    for (int c = lane; c < cols; c += 32) {
+      float xx = bf2f(x[c]);
+      acc0 = fmaf(bf2f(w0[c]), xx, acc0);
+      acc1 = fmaf(bf2f(w1[c]), xx, acc1);
+    }
+  }
+  acc0 = warp_sum(acc0);
+  acc1 = warp_sum(acc1);
+  if (lane == 0) {
+    store_out(acc0, r0, 0, rows, out0, out1, out2, b1, b2);
+    if (two) store_out(acc1, r1, 0, rows, out0, out1, out2, b1, b2);
+  }
+}
+
+#define GEMM_BM 64
+#define GEMM_BN 64
+#define GEMM_BK 32
+#define GEMM_PAD 8
+#define GEMM_LD (GEMM_BK + GEMM_PAD)
+
+__device__ __forceinline__ void mma_bf16(float* c, u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1) {
+  asm volatile(
+      "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
+      "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
+      : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+}
+
+// Loads a 64 x 32 tile of a row-major [nrows, K] matrix starting at (row0,
+// k0) into shared memory, zero-filling outside the matrix.
+__device__ __forceinline__ void load_tile(bf16_t (*dst)[GEMM_LD], const bf16_t* __restrict__ src,
+                                          int nrows, int K, int row0, int k0, bool vec) {
+  for (int c = threadIdx.x; c < GEMM_BM * (GEMM_BK / 8); c += blockDim.x) {
+    int r = c >> 2, kc = (c & 3) * 8;
+    int gr = row0 + r, gk = k0 + kc;
+    uint4 v = make_uint4(0, 0, 0, 0);
+    if (gr < nrows) {
+      const bf16_t* p = src + (i64)gr * K + gk;
+      if (vec && gk + 8 <= K) {
+        v = __ldg((const uint4*)p);
+      } else {
+        bf16_t e[8];
+#pragma unroll
+        for (int j = 0; j < 8; j++) e[j] = gk + j < K ? p[j] : (bf16_t)0;
+        v.x = (u32)e[0] | ((u32)e[1] << 16);
+        v.y = (u32)e[2] | ((u32)e[3] << 16);
+        v.z = (u32)e[4] | ((u32)e[5] << 16);
+        v.w = (u32)e[6] | ((u32)e[7] << 16);
+      }
+    }
+    *(uint4*)&dst[r][kc] = v;
+  }
+}
+
+// Block tile 64 tokens x 64 output rows, 4 warps of 32x32 each.
+// Grid: (ceil(rows/64), ceil(n/64)), 128 threads.
+extern "C" __global__ void __launch_bounds__(128) gemm(const bf16_t* __restrict__ X,
+                                                       const bf16_t* __restrict__ W, int n,
+                                                       int rows, int K, bf16_t* out0,
+                                                       bf16_t* out1, bf16_t* out2, int b1, int b2) {
+  __shared__ __align__(16) bf16_t As[GEMM_BM][GEMM_LD];
+  __shared__ __align__(16) bf16_t Bs[GEMM_BN][GEMM_LD];
+  int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  int g = lane >> 2, tq = lane & 3;
+  int m0 = blockIdx.y * GEMM_BM, n0 = blockIdx.x * GEMM_BN;
+  int wm = (warp >> 1) * 32, wn = (warp & 1) * 32;
+  bool vec = (K & 7) == 0;
+  float acc[2][4][4];
+#pragma unroll
+  for (int i = 0; i < 2; i++)
+#pragma unroll
+    for (int j = 0; j < 4; j++)
+#pragma unroll
+      for (int k = 0; k < 4; k++) acc[i][j][k] = 0.0f;
+
+  for (int k0 = 0; k0 < K; k0 += GEMM_BK) {
+    __syncthreads();
+    load_tile(As, X, n, K, m0, k0, vec);
+    load_tile(Bs, W, rows, K, n0, k0, vec);
+    __syncthreads();
+#pragma unroll
+    for (int kk = 0; kk < GEMM_BK; kk += 16) {
+      u32 a[2][4], b[4][2];
+#pragma unroll
+      for (int mi = 0; mi < 2; mi++) {
+        int r = wm + mi * 16 + g;
+        a[mi][0] = *(const u32*)&As[r][kk + 2 * tq];
+        a[mi][1] = *(const u32*)&As[r + 8][kk + 2 * tq];
+        a[mi][2] = *(const u32*)&As[r][kk + 2 * tq + 8];
+        a[mi][3] = *(const u32*)&As[r + 8][kk + 2 * tq + 8];
+      }
+#pragma unroll
+      for (int ni = 0; ni < 4; ni++) {
+        int c = wn + ni * 8 + g;
+        b[ni][0] = *(const u32*)&Bs[c][kk + 2 * tq];
+        b[ni][1] = *(const u32*)&Bs[c][kk + 2 * tq + 8];
+      }
+#pragma unroll
+      for (int mi = 0; mi < 2; mi++)
+#pragma unroll
+        for (int ni = 0; ni < 4; ni++)
+          mma_bf16(acc[mi][ni], a[mi][0], a[mi][1], a[mi][2], a[mi][3], b[ni][0], b[ni][1]);
+    }
+  }
+#pragma unroll
+  for (int mi = 0; mi < 2; mi++) {
+#pragma unroll
+    for (int ni = 0; ni < 4; ni++) {
+#pragma unroll
+      for (int h = 0; h < 2; h++) {
+        int t = m0 + wm + mi * 16 + g + h * 8;
+        int c = n0 + wn + ni * 8 + 2 * tq;
+        if (t < n) {
+          if (c < rows) store_out(acc[mi][ni][2 * h], c, t, rows, out0, out1, out2, b1, b2);
+          if (c + 1 < rows) store_out(acc[mi][ni][2 * h + 1], c + 1, t, rows, out0, out1, out2, b1, b2);
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,416 @@
+// Token choice on the device, reproducing gocore/sampling.Sampler (Hugging
+// Face order: repetition penalty over the ids seen so far -> greedy argmax
+// with ties to the lowest id, or temperature -> top-k keeping ties -> top-p
+// keeping at least one -> softmax -> one inverse-CDF draw with the
+// counter-based SplitMix64 uniform of gocore/sampling.Uniform(seed, step)).
+// Only the chosen id leaves the device: it is written to ids[0] (the next
+// decode step's input), appended to a host-mapped ring the host polls, and
+// marked in the presence table for the repetition penalty. The step
+// counter lives in device memory, so the kernel can be captured in a graph.
+//
+// One block of 1024 threads. Bytes: V*2 (logits) + V*4 (scores written) +
+// up to 5*V*4 more for top-k radix selection; flops ~ 10*V. Greedy reads
+// the logits once.
+
+#define SAMPLE_THREADS 1024
+#define CAND_MAX 4096
+#define NO_ID 0x7fffffff
+
+__device__ __forceinline__ u64 mix64(u64 z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// uniform01 is gocore/sampling.Uniform: float32(r>>40) * 2^-24.
+__device__ __forceinline__ float uniform01(u64 seed, u64 step) {
+  u64 r = mix64(seed + (step + 1ull) * 0x9E3779B97F4A7C15ull);
+  return (float)(r >> 40) * (1.0f / 16777216.0f);
+}
+
+// Order-preserving map of non-NaN floats to unsigned keys, and back.
+__device__ __forceinline__ u32 fkey(float x) {
+  u32 b = __float_as_uint(x);
+  return (b & 0x80000000u) ? ~b : (b | 0x80000000u);
+}
+__device__ __forceinline__ float unkey(u32 k) {
+  return __uint_as_float((k & 0x80000000u) ? (k & 0x7fffffffu) : ~k);
+}
+
+// amax_take folds candidate (x, i) into the running argmax (bx, bi); bi ==
+// NO_ID means none yet. NaN never enters. Ties go to the lowest id.
+__device__ __forceinline__ void amax_take(float& bx, int& bi, float x, int i) {
+  if (i == NO_ID) return;
+  if (bi == NO_ID || x > bx || (x == bx && i < bi)) {
+    bx = x;
+    bi = i;
+  }
+}
+
+__device__ __forceinline__ void block_argmax(float& bx, int& bi, float* redf, int* redi) {
+  for (int o = 16; o > 0; o >>= 1) {
+    float ox = __shfl_xor_sync(0xffffffffu, bx, o);
+    int oi = __shfl_xor_sync(0xffffffffu, bi, o);
+    amax_take(bx, bi, ox, oi);
+  }
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+  __syncthreads();
+  if (lane == 0) {
+    redf[warp] = bx;
+    redi[warp] = bi;
+  }
+  __syncthreads();
+  bx = 0.0f;
+  bi = NO_ID;
+  if (lane < nw) {
+    bx = redf[lane];
+    bi = redi[lane];
+  }
+  for (int o = 16; o > 0; o >>= 1) {
+    float ox = __shfl_xor_sync(0xffffffffu, bx, o);
+    int oi = __shfl_xor_sync(0xffffffffu, bi, o);
+    amax_take(bx, bi, ox, oi);
+  }
+}
+
+__device__ __forceinline__ int block_sum_int(int v, int* redi) {
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+  v = warp_sum_i(v);
+  __syncthreads();
+  if (lane == 0) redi[warp] = v;
+  __syncthreads();
+  int r = lane < nw ? redi[lane] : 0;
+  return warp_sum_i(r);
+}
+
+__device__ __forceinline__ double block_sum_double(double v, double* redd) {
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+  v = warp_sum_d(v);
+  __syncthreads();
+  if (lane == 0) redd[warp] = v;
+  __syncthreads();
+  double r = lane < nw ? redd[lane] : 0.0;
+  return warp_sum_d(r);
+}
+
+// radix_kth returns the k-th largest non-NaN value of x[0..V), or -inf when
+// there are fewer than k. Four passes of 8-bit histograms (integer atomics,
+// so the result is deterministic).
+__device__ float radix_kth(const float* x, int V, int k, u32* hist, int* state) {
+  u32 prefix = 0, mask = 0;
+  int rem = k;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    for (int i = threadIdx.x; i < 256; i += blockDim.x) hist[i] = 0;
+    if (threadIdx.x == 0 && shift == 24) state[1] = 0;
+    __syncthreads();
+    for (int i = threadIdx.x; i < V; i += blockDim.x) {
+      float v = x[i];
+      if (v != v) continue;
+      u32 key = fkey(v);
+      if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & 255u], 1u);
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      int cum = 0, b;
+      for (b = 255; b >= 0; b--) {
+        if (cum + (int)hist[b] >= rem) break;
+        cum += (int)hist[b];
+      }
+      if (b < 0) {
+        state[1] = 1;
+        b = 0;
+      }
+      state[0] = b;
+      state[2] = rem - cum;
+    }
+    __syncthreads();
+    prefix |= (u32)state[0] << shift;
+    mask |= 255u << shift;
+    rem = state[2];
+    __syncthreads();
+  }
+  return state[1] ? GB_NEG_INF : unkey(prefix);
+}
+
+// score order of the top-p sort: ascending value, ties by descending id.
+__device__ __forceinline__ bool score_less(float va, int ia, float vb, int ib) {
+  return va < vb || (va == vb && ia > ib);
+}
+
+// bitonic sorts (val, id)[0..P) ascending, by score order or by id; P is a
+// power of two.
+__device__ void bitonic(float* val, i32* id, int P, bool byId) {
+  for (int k = 2; k <= P; k <<= 1) {
+    for (int j = k >> 1; j > 0; j >>= 1) {
+      for (int i = threadIdx.x; i < P; i += blockDim.x) {
+        int l = i ^ j;
+        if (l > i) {
+          bool asc = (i & k) == 0;
+          float vi = val[i], vl = val[l];
+          int ii = id[i], il = id[l];
+          bool gt = byId ? (ii > il) : score_less(vl, il, vi, ii);
+          if (gt == asc) {
+            val[i] = vl; val[l] = vi;
+            id[i] = il; id[l] = ii;
+          }
+        }
+      }
+      __syncthreads();
+    }
+  }
+}
+
+__device__ __forceinline__ int pow2_at_least(int m) {
+  int P = 1;
+  while (P < m) P <<= 1;
+  return P;
+}
+
+extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
+    const bf16_t* __restrict__ logits, int V, i32* ids_out, u8* presence, i32* step_ctr,
+    i32* ring, int ring_cap, float* scratch, int greedy, float penalty, float temperature,
+    int topk, float topp, u64 seed, int* err) {
+  __shared__ i32 cid[CAND_MAX];
+  __shared__ float cval[CAND_MAX];
+  __shared__ u32 hist[256];
+  __shared__ int state[4];
+  __shared__ float redf[32];
+  __shared__ int redi[32];
+  __shared__ double redd[32];
+  __shared__ int s_count, s_tok;
+
+  const int tid = threadIdx.x, bd = blockDim.x;
+  const int st = *step_ctr;
+  const bool pen = penalty != 1.0f && penalty != 0.0f;
+  const bool temp = !greedy && temperature != 1.0f && temperature > 0.0f;
+
+  // Scores: penalty, temperature; the argmax on the way.
+  float bx = 0.0f;
+  int bi = NO_ID;
+  for (int i = tid; i < V; i += bd) {
+    float x = bf2f(logits[i]);
+    if (pen && presence[i]) x = x < 0.0f ? x * penalty : x / penalty;
+    if (temp) x = x / temperature;
+    scratch[i] = x;
+    if (x == x) amax_take(bx, bi, x, i);
+  }
+  block_argmax(bx, bi, redf, redi);
+  const int argmax = bi == NO_ID ? 0 : bi;
+  const float maxv = bx;
+  int tok = argmax;
+  __syncthreads();
+
+  if (!greedy && bi != NO_ID && maxv != GB_INF) {
+    float thr = GB_NEG_INF;
+    if (topk > 0 && topk < V) thr = radix_kth(scratch, V, topk, hist, state);
+    int cnt = 0;
+    for (int i = tid; i < V; i += bd) {
+      float x = scratch[i];
+      cnt += (x >= thr && x > GB_NEG_INF) ? 1 : 0;
+    }
+    const int C = block_sum_int(cnt, redi);
+    const bool topp_on = topp > 0.0f && topp < 1.0f;
+    if (C > 0 && (C <= CAND_MAX || topp_on)) {
+      // Gather the candidates (or, for a large top-p set, the CAND_MAX
+      // highest) into shared memory; the tail of the rest is summed.
+      float lower = thr;
+      float tail = 0.0f;
+      double total = 0.0;
+      bool ok = true;
+      if (topp_on) {
+        double part = 0.0;
+        for (int i = tid; i < V; i += bd) {
+          float x = scratch[i];
+          if (x >= thr && x > GB_NEG_INF) part += exp((double)(x - maxv));
+        }
+        total = block_sum_double(part, redd);
+      }
+      if (C > CAND_MAX) {
+        lower = radix_kth(scratch, V, CAND_MAX, hist, state);
+        int c2 = 0;
+        float tl = 0.0f;
+        for (int i = tid; i < V; i += bd) {
+          float x = scratch[i];
+          if (!(x >= thr && x > GB_NEG_INF)) continue;
+          if (x >= lower) c2++;
+          else tl += (float)(exp((double)(x - maxv)) / total);
+        }
+        c2 = block_sum_int(c2, redi);
+        tail = block_sum(tl, redf);
+        // Every dropped id must fall in the removed low-probability mass.
+        ok = c2 <= CAND_MAX && tail <= 1.0f - topp;
+      }
+      if (ok) {
+        if (tid == 0) s_count = 0;
+        __syncthreads();
+        for (int i = tid; i < V; i += bd) {
+          float x = scratch[i];
+          if (x >= thr && x > GB_NEG_INF && x >= lower) {
+            int s = atomicAdd(&s_count, 1);
+            if (s < CAND_MAX) {
+              cid[s] = i;
+              cval[s] = x;
+            }
+          }
+        }
+        __syncthreads();
+        const int m = s_count;
+        const int P = pow2_at_least(m);
+        for (int i = m + tid; i < P; i += bd) {
+          cval[i] = GB_INF;
+          cid[i] = -1;
+        }
+        __syncthreads();
+        if (topp_on) {
+          bitonic(cval, cid, P, false);
+          if (tid == 0) {
+            const float cut = 1.0f - topp;
+            float c = tail;
+            int first = m - 1;
+            for (int j = 0; j < m - 1; j++) {
+              c += (float)(exp((double)(cval[j] - maxv)) / total);
+              if (c > cut) {
+                first = j;
+                break;
+              }
+            }
+            state[3] = first;
+          }
+          __syncthreads();
+          const int first = state[3];
+          for (int j = tid; j < P; j += bd)
+            if (j < first || j >= m) cid[j] = NO_ID;
+          __syncthreads();
+        } else {
+          for (int j = m + tid; j < P; j += bd) cid[j] = NO_ID;
+          __syncthreads();
+        }
+        bitonic(cval, cid, P, true);
+        if (tid == 0) {
+          // Softmax over the survivors in id order and the inverse-CDF draw,
+          // exactly as gocore/sampling.Sampler.Sample.
+          int S = 0;
+          float mv = GB_NEG_INF;
+          while (S < P && cid[S] != NO_ID) {
+            mv = fmaxf(mv, cval[S]);
+            S++;
+          }
+          double tot = 0.0;
+          for (int j = 0; j < S; j++) {
+            double e = exp((double)(cval[j] - mv));
+            tot += e;
+            cval[j] = (float)e;
+          }
+          double inv = 1.0 / tot;
+          float ftot = 0.0f;
+          int last = -1;
+          for (int j = 0; j < S; j++) {
+            cval[j] = (float)((double)cval[j] * inv);
+            if (cval[j] > 0.0f) {
+              ftot += cval[j];
+              last = j;
+            }
+          }
+          int pick = argmax;
+          if (last >= 0) {
+            float target = uniform01(seed, (u64)st) * ftot;
+            float c = 0.0f;
+            int j = 0;
+            for (; j < S; j++) {
+              if (cval[j] > 0.0f) {
+                c += cval[j];
+                if (c > target) break;
+              }
+            }
+            pick = cid[j < S ? j : last];
+          }
+          s_tok = pick;
+        }
+        __syncthreads();
+        tok = s_tok;
+      } else {
+        if (tid == 0) set_error(err, GB_ERR_SAMPLER_CANDS);
+      }
+    } else if (C > 0) {
+      // Many candidates, no top-p: softmax over the whole candidate set
+      // and a chunked inverse-CDF draw in id order.
+      double part = 0.0;
+      const int chunk = (V + bd - 1) / bd;
+      const int b0 = tid * chunk, e0 = min(V, b0 + chunk);
+      for (int i = b0; i < e0; i++) {
+        float x = scratch[i];
+        if (x >= thr && x > GB_NEG_INF) part += exp((double)(x - maxv));
+      }
+      const double total = block_sum_double(part, redd);
+      const double inv = 1.0 / total;
+      float csum = 0.0f;
+      int clast = -1;
+      for (int i = b0; i < e0; i++) {
+        float x = scratch[i];
+        float w = 0.0f;
+        if (x >= thr && x > GB_NEG_INF) w = (float)((double)(float)exp((double)(x - maxv)) * inv);
+        scratch[i] = w;
+        if (w > 0.0f) {
+          csum += w;
+          clast = i;
+        }
+      }
+      cval[tid] = csum;
+      cid[tid] = clast;
+      __syncthreads();
+      if (tid == 0) {
+        float ftot = 0.0f;
+        int last = -1;
+        for (int c = 0; c < bd; c++) {
+          ftot += cval[c];
+          if (cid[c] >= 0) last = cid[c];
+        }
+        int pick = last >= 0 ? last : argmax;
+        if (last >= 0) {
+          float target = uniform01(seed, (u64)st) * ftot;
+          float run = 0.0f;
+          for (int c = 0; c < bd; c++) {
+            if (run + cval[c] > target) {
+              const int cb = c * chunk, ce = min(V, cb + chunk);
+              for (int i = cb; i < ce; i++) {
+                float w = scratch[i];
+                if (w > 0.0f) {
+                  run += w;
+                  if (run > target) {
+                    pick = i;
+                    break;
+                  }
+                }
+              }
+              break;
+            }
+            run += cval[c];
+          }
+        }
+        s_tok = pick;
+      }
+      __syncthreads();
+      tok = s_tok;
+    }
+  }
+
+  if (tid == 0) {
+    ids_out[0] = tok;
+    if (presence) presence[tok] = 1;
+    if (st >= ring_cap) {
+      set_error(err, GB_ERR_SAMPLER_STEPS);
+    } else {
+      ring[st] = tok;
+    }
+    __threadfence_system();
+    *step_ctr = st + 1;
+  }
+}
+
+// mark_presence sets presence[ids[i]] = 1 for the prompt (ids in range).
+extern "C" __global__ void mark_presence(u8* presence, const i32* ids, int n, int V) {
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
+    int id = ids[i];
+    if (id >= 0 && id < V) presence[id] = 1;
+  }
+}

@@ -1,0 +1,277 @@
+package bench
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/genbench/genbench/gocore/engine"
+	"github.com/genbench/genbench/gocore/sampling"
+)
+
+// DefaultModel is the built-in model used when no --model is given: a tiny
+// Llama-architecture spec with synthetic weights.
+const DefaultModel = "tiny-llama"
+
+// Drivers and engines a report can name.
+const (
+	DriverGenbench = "genbench"            // the native Go driver
+	DriverPython   = "bench_generation.py" // the Python driver
+	EngineGenbench = "genbench"            // this engine
+	EngineHF       = "hf"                  // Hugging Face transformers (Python driver only)
+)
+
+// AdhocKey is the config key of a run built from the individual flags
+// (no --suite, no --configs).
+const AdhocKey = "adhoc"
+
+// RunConfig is everything a benchmark run is asked to do. Its JSON names
+// are the command-line flag names with underscores; the C ABI takes it as a
+// JSON document (fields left out keep DefaultRunConfig's values).
+type RunConfig struct {
+	// Suite is "quick", "standard", "full", or "" for a run built from
+	// Configs or, when that is empty too, from the individual flags.
+	Suite string `json:"suite"`
+	// Configs selects configs by key: from the suite when one is given,
+	// else from all seven.
+	Configs []string `json:"configs"`
+	// Model is a local directory, a Hugging Face id, a built-in spec name,
+	// or "" for DefaultModel.
+	Model string `json:"model"`
+	// RandomWeights instantiates the model's spec with synthetic weights.
+	RandomWeights bool   `json:"random_weights"`
+	Device        string `json:"device"`
+	DType         string `json:"dtype"`
+	// Threads bounds CPU worker goroutines (0 = all cores).
+	Threads int `json:"threads"`
+
+	// The ad-hoc run (used only when neither Suite nor Configs is set).
+	PromptTokens      int     `json:"prompt_tokens"`
+	MaxNewTokens      int     `json:"max_new_tokens"`
+	Temperature       float64 `json:"temperature"`
+	TopK              int     `json:"top_k"`
+	TopP              float64 `json:"top_p"`
+	RepetitionPenalty float64 `json:"repetition_penalty"`
+
+	// Seed seeds sampling (every trial uses the same seed) and the prompt
+	// ids of a model without a tokenizer.
+	Seed   uint64 `json:"seed"`
+	Warmup int    `json:"warmup"`
+	Trials int    `json:"trials"`
+
+	// Engine names the engine that runs the configs: "genbench", or "hf"
+	// (Hugging Face transformers, only in the Python driver).
+	Engine string `json:"engine"`
+
+	// Output handling (used by the drivers, not by Run).
+	OutputDir string `json:"output_dir"`
+	NoSave    bool   `json:"no_save"`
+	JSON      bool   `json:"json"`
+	Quiet     bool   `json:"quiet"`
+
+	// Driver names the program that ran the benchmark ("genbench" or
+	// "bench_generation.py"); it is not a flag.
+	Driver string `json:"driver"`
+}
+
+// DefaultRunConfig returns the defaults of BENCH.md: seed 42, bfloat16,
+// 2 warm-up runs, 3 timed trials, automatic device choice; an ad-hoc run is
+// 256 prompt tokens and 256 new tokens, greedy (top-k 50 and top-p 0.9 take
+// effect once a temperature is given).
+func DefaultRunConfig() RunConfig {
+	return RunConfig{
+		Suite:             "",
+		Configs:           []string{},
+		Model:             "",
+		Device:            "auto",
+		DType:             "bfloat16",
+		PromptTokens:      256,
+		MaxNewTokens:      256,
+		Temperature:       0,
+		TopK:              50,
+		TopP:              0.9,
+		RepetitionPenalty: 1,
+		Seed:              42,
+		Warmup:            2,
+		Trials:            3,
+		Engine:            EngineGenbench,
+		Driver:            DriverGenbench,
+	}
+}
+
+// Validate checks every field and returns one error naming each bad value
+// and what was expected.
+func (c *RunConfig) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+	if c.Suite != "" {
+		if _, err := SuiteKeys(c.Suite); err != nil {
+			bad("--suite: %w", err)
+		}
+	}
+	seen := map[string]bool{}
+	for _, k := range c.Configs {
+		if _, err := LookupConfig(k); err != nil {
+			bad("--configs: %w", err)
+			continue
+		}
+		if seen[k] {
+			bad("--configs: %q is listed twice", k)
+		}
+		seen[k] = true
+	}
+	if c.Suite != "" && len(errs) == 0 {
+		keys, _ := SuiteKeys(c.Suite)
+		for _, k := range c.Configs {
+			if !slices.Contains(keys, k) {
+				bad("--configs: %q is not in suite %q (it has %s); drop --suite to choose from all configs", k, c.Suite, strings.Join(keys, ", "))
+			}
+		}
+	}
+	if err := ValidateDevice(c.Device); err != nil {
+		bad("--device: %w", err)
+	}
+	if c.DType != "bfloat16" {
+		bad("--dtype: unsupported dtype %q: expected bfloat16", c.DType)
+	}
+	if c.Threads < 0 {
+		bad("--threads: %d is negative: expected 0 (all cores) or a positive count", c.Threads)
+	}
+	if c.PromptTokens < 1 {
+		bad("--prompt-tokens: %d: expected a positive number of tokens", c.PromptTokens)
+	}
+	if c.MaxNewTokens < 1 {
+		bad("--max-new-tokens: %d: expected a positive number of tokens", c.MaxNewTokens)
+	}
+	if math.IsNaN(c.Temperature) || math.IsInf(c.Temperature, 0) || c.Temperature < 0 {
+		bad("--temperature: %v: expected a finite value >= 0 (0 = greedy)", c.Temperature)
+	}
+	if c.TopK < 0 {
+		bad("--top-k: %d is negative: expected 0 (disabled) or a positive count", c.TopK)
+	}
+	if math.IsNaN(c.TopP) || c.TopP <= 0 || c.TopP > 1 {
+		bad("--top-p: %v is out of range: expected a value in (0, 1] (1 = disabled)", c.TopP)
+	}
+	if math.IsNaN(c.RepetitionPenalty) || math.IsInf(c.RepetitionPenalty, 0) || c.RepetitionPenalty <= 0 {
+		bad("--repetition-penalty: %v: expected a finite value > 0 (1 = disabled)", c.RepetitionPenalty)
+	}
+	if c.Warmup < 0 {
+		bad("--warmup: %d is negative: expected 0 or more warm-up runs", c.Warmup)
+	}
+	if c.Trials < 1 {
+		bad("--trials: %d: expected at least 1 timed trial", c.Trials)
+	}
+	if c.Engine != EngineGenbench && c.Engine != EngineHF {
+		bad("--engine: unknown engine %q: expected %s or %s", c.Engine, EngineGenbench, EngineHF)
+	}
+	if c.Driver == "" {
+		bad("driver: empty: expected the name of the program running the benchmark")
+	}
+	return errors.Join(errs...)
+}
+
+// ValidateDevice checks a device name: "auto", "cpu", "cuda" or "cuda:N".
+func ValidateDevice(d string) error {
+	switch d {
+	case "auto", "cpu", "cuda":
+		return nil
+	}
+	if n, ok := strings.CutPrefix(d, "cuda:"); ok {
+		if i, err := strconv.Atoi(n); err == nil && i >= 0 {
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown device %q: expected auto, cpu, cuda or cuda:N (N = GPU index)", d)
+}
+
+// SuiteName names the run for reports and file names: the suite tier,
+// "custom" for a selection of configs, or "adhoc".
+func (c *RunConfig) SuiteName() string {
+	switch {
+	case c.Suite != "":
+		return c.Suite
+	case len(c.Configs) > 0:
+		return "custom"
+	}
+	return AdhocKey
+}
+
+// Plan returns the configs the run executes, in order.
+func (c *RunConfig) Plan() ([]Config, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	var keys []string
+	switch {
+	case c.Suite != "":
+		keys, _ = SuiteKeys(c.Suite)
+		if len(c.Configs) > 0 {
+			keys = filter(keys, c.Configs)
+		}
+	case len(c.Configs) > 0:
+		keys = filter(ConfigKeys(), c.Configs)
+	default:
+		return []Config{{
+			Key:          AdhocKey,
+			PromptTokens: c.PromptTokens,
+			GenTokens:    c.MaxNewTokens,
+			Sampling:     c.adhocSampling(),
+			Purpose:      "Ad-hoc run from the individual flags",
+		}}, nil
+	}
+	plan := make([]Config, len(keys))
+	for i, k := range keys {
+		plan[i], _ = LookupConfig(k)
+	}
+	return plan, nil
+}
+
+// adhocSampling converts the individual sampling flags.
+func (c *RunConfig) adhocSampling() sampling.Params {
+	p := sampling.Params{
+		Temperature:       float32(c.Temperature),
+		TopK:              c.TopK,
+		TopP:              float32(c.TopP),
+		RepetitionPenalty: float32(c.RepetitionPenalty),
+	}
+	if p.Greedy() {
+		// Greedy ignores the filters; record them as disabled.
+		p.TopK, p.TopP = 0, 1
+	}
+	return p
+}
+
+// ModelName is the model to load: Model, or DefaultModel when empty.
+func (c *RunConfig) ModelName() string {
+	if c.Model == "" {
+		return DefaultModel
+	}
+	return c.Model
+}
+
+// EngineOptions maps the run configuration to the engine's load options,
+// so that every driver loads the same model the same way. The embedded
+// default model always has synthetic weights.
+func (c *RunConfig) EngineOptions() engine.Options {
+	return engine.Options{
+		Model:         c.ModelName(),
+		Device:        c.Device,
+		DType:         c.DType,
+		RandomWeights: c.RandomWeights || c.Model == "",
+		Threads:       c.Threads,
+	}
+}
+
+// filter keeps the keys that are in sel, in the order of keys.
+func filter(keys, sel []string) []string {
+	var out []string
+	for _, k := range keys {
+		if slices.Contains(sel, k) {
+			out = append(out, k)
+		}
+	}
+	return out
+}

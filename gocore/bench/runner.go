@@ -1,0 +1,219 @@
+package bench
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/genbench/genbench/gocore/engine"
+	"github.com/genbench/genbench/gocore/model"
+)
+
+// Generator is what the runner needs from a loaded engine; *engine.Engine
+// implements it.
+type Generator interface {
+	Generate(ctx context.Context, req engine.Request) (*engine.Result, error)
+	ModelInfo() engine.ModelInfo
+	DeviceInfo() engine.DeviceInfo
+	// PeakMemory is the peak device (or host) memory in bytes since the
+	// last ResetPeakMemory.
+	PeakMemory() int64
+	ResetPeakMemory()
+	// ReleaseBuffers frees per-generation buffers (KV cache, scratch).
+	ReleaseBuffers()
+}
+
+// specGenerator is implemented by generators that expose the model spec
+// (for its end-of-sequence ids).
+type specGenerator interface {
+	Spec() *model.Spec
+}
+
+// EventKind says what a progress Event reports.
+type EventKind int
+
+// The progress events, in the order they occur for each config.
+const (
+	EventConfigStart EventKind = iota // a config begins
+	EventWarmup                       // a warm-up run finished
+	EventTrial                        // a timed trial finished (Figures set)
+	EventConfigDone                   // a config finished (Result set)
+)
+
+// Event is a progress report from Run.
+type Event struct {
+	Kind        EventKind
+	Config      Config
+	ConfigIndex int // 0-based index in the plan
+	ConfigCount int
+	Run         int // 1-based warm-up or trial number
+	Runs        int // warm-ups or trials of the config
+	Figures     TrialFigures
+	Result      *ConfigResult
+}
+
+// Run executes the planned configs on gen: for each, Warmup untimed runs,
+// then Trials timed runs, each generating exactly the config's tokens with
+// end-of-sequence ignored (engine.NoStop) and the same sampling seed; the
+// per-config buffers are released after each config. progress, when not
+// nil, receives an Event after each step.
+//
+// When ctx is cancelled or a generation fails, Run returns the report of
+// the configs that finished (Complete false, Error set) together with the
+// error, so a driver can still save and show it. A configuration that does
+// not validate returns a nil report.
+func Run(ctx context.Context, gen Generator, cfg RunConfig, progress func(Event)) (*Report, error) {
+	plan, err := cfg.Plan()
+	if err != nil {
+		return nil, err
+	}
+	if gen == nil {
+		return nil, errors.New("bench: no engine to run on")
+	}
+	if progress == nil {
+		progress = func(Event) {}
+	}
+	info := gen.ModelInfo()
+	enc := encoderOf(gen)
+	var eos []int32
+	if sg, ok := gen.(specGenerator); ok && sg.Spec() != nil {
+		eos = sg.Spec().EOSTokenIDs
+	}
+	rep := &Report{
+		SchemaVersion: SchemaVersion,
+		CreatedAt:     time.Now().UTC().Format(time.RFC3339),
+		Driver:        cfg.Driver,
+		Engine:        cfg.Engine,
+		EngineVersion: Version,
+		Suite:         cfg.SuiteName(),
+		StopMode:      StopModeNoStop,
+		PromptSource:  sourceOf(enc),
+		DType:         cfg.DType,
+		Environment:   HostEnvironment(gen.DeviceInfo()),
+		Model:         info,
+		Flags:         cfg,
+		Configs:       []ConfigResult{},
+	}
+	for _, c := range plan {
+		rep.Planned = append(rep.Planned, c.Key)
+	}
+	for i, c := range plan {
+		if err := ctx.Err(); err != nil {
+			return stopped(rep, fmt.Errorf("benchmark interrupted before config %q: %w", c.Key, err))
+		}
+		progress(Event{Kind: EventConfigStart, Config: c, ConfigIndex: i, ConfigCount: len(plan)})
+		res, err := runConfig(ctx, gen, cfg, c, enc, info.VocabSize, eos, func(e Event) {
+			e.ConfigIndex, e.ConfigCount = i, len(plan)
+			progress(e)
+		})
+		gen.ReleaseBuffers()
+		if err != nil {
+			return stopped(rep, fmt.Errorf("config %q: %w", c.Key, err))
+		}
+		rep.Configs = append(rep.Configs, *res)
+		progress(Event{Kind: EventConfigDone, Config: c, ConfigIndex: i, ConfigCount: len(plan), Result: res})
+	}
+	rep.Complete = true
+	return rep, nil
+}
+
+// stopped marks the report incomplete with the reason.
+func stopped(rep *Report, err error) (*Report, error) {
+	rep.Complete = false
+	rep.Error = err.Error()
+	return rep, err
+}
+
+// runConfig runs one config's warm-ups and trials.
+func runConfig(ctx context.Context, gen Generator, cfg RunConfig, c Config, enc textEncoder, vocab int, eos []int32, progress func(Event)) (*ConfigResult, error) {
+	prompt, _ := promptIDs(enc, vocab, c.PromptTokens, cfg.Seed)
+	params := c.Sampling
+	params.Seed = cfg.Seed
+	req := engine.Request{
+		Prompt:       prompt,
+		MaxNewTokens: c.GenTokens,
+		Sampling:     params,
+		Stop:         engine.NoStop,
+	}
+	generate := func() (*engine.Result, error) {
+		r, err := gen.Generate(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		if r == nil || len(r.Tokens) != c.GenTokens {
+			n := 0
+			if r != nil {
+				n = len(r.Tokens)
+			}
+			return nil, fmt.Errorf("the engine generated %d tokens, expected exactly %d (end-of-sequence must not stop a benchmark run)", n, c.GenTokens)
+		}
+		return r, nil
+	}
+	for w := 1; w <= cfg.Warmup; w++ {
+		if _, err := generate(); err != nil {
+			return nil, fmt.Errorf("warm-up %d: %w", w, err)
+		}
+		progress(Event{Kind: EventWarmup, Config: c, Run: w, Runs: cfg.Warmup})
+	}
+	var e2e, ttft, prefill, decode, peak []float64
+	var first []int32
+	identical, eosSeen := true, false
+	for t := 1; t <= cfg.Trials; t++ {
+		gen.ResetPeakMemory()
+		r, err := generate()
+		if err != nil {
+			return nil, fmt.Errorf("trial %d: %w", t, err)
+		}
+		f := Measure(c.PromptTokens, len(r.Tokens), r.TTFT, r.Total, gen.PeakMemory())
+		e2e = append(e2e, f.E2ETokS)
+		ttft = append(ttft, f.TTFTMs)
+		prefill = append(prefill, f.PrefillTokS)
+		decode = append(decode, f.DecodeTokS)
+		peak = append(peak, float64(f.PeakMem))
+		if first == nil {
+			first = slices.Clone(r.Tokens)
+		} else if !slices.Equal(first, r.Tokens) {
+			identical = false
+		}
+		for _, id := range r.Tokens {
+			if slices.Contains(eos, id) {
+				eosSeen = true
+			}
+		}
+		progress(Event{Kind: EventTrial, Config: c, Run: t, Runs: cfg.Trials, Figures: f})
+	}
+	return &ConfigResult{
+		Key:             c.Key,
+		PromptTokens:    c.PromptTokens,
+		GenTokens:       c.GenTokens,
+		Sampling:        params,
+		SamplingLabel:   SamplingLabel(params),
+		Warmup:          cfg.Warmup,
+		Trials:          cfg.Trials,
+		E2ETokS:         NewFigure(e2e),
+		TTFTMs:          NewFigure(ttft),
+		PrefillTokS:     NewFigure(prefill),
+		DecodeTokS:      NewFigure(decode),
+		PeakMem:         NewFigure(peak),
+		IdenticalTokens: identical,
+		PromptSHA256:    hashIDs(prompt),
+		TokensSHA256:    hashIDs(first),
+		EOSGenerated:    eosSeen,
+	}, nil
+}
+
+// hashIDs is the hex SHA-256 of ids as int32 little-endian.
+func hashIDs(ids []int32) string {
+	h := sha256.New()
+	var b [4]byte
+	for _, id := range ids {
+		binary.LittleEndian.PutUint32(b[:], uint32(id))
+		h.Write(b[:])
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}

@@ -1,0 +1,67 @@
+package bench
+
+import (
+	"slices"
+	"time"
+)
+
+// Figure is one measured quantity over the timed trials.
+type Figure struct {
+	Median float64   `json:"median"`
+	Min    float64   `json:"min"`
+	Max    float64   `json:"max"`
+	Trials []float64 `json:"trials"` // per-trial values, in trial order
+}
+
+// NewFigure summarises per-trial values: the median (the mean of the two
+// middle values for an even count), min and max. No values give zeros.
+func NewFigure(trials []float64) Figure {
+	f := Figure{Trials: slices.Clone(trials)}
+	if f.Trials == nil {
+		f.Trials = []float64{}
+	}
+	if len(trials) == 0 {
+		return f
+	}
+	s := slices.Clone(trials)
+	slices.Sort(s)
+	n := len(s)
+	f.Min, f.Max = s[0], s[n-1]
+	if n%2 == 1 {
+		f.Median = s[n/2]
+	} else {
+		f.Median = (s[n/2-1] + s[n/2]) / 2
+	}
+	return f
+}
+
+// TrialFigures are the figures of one timed run.
+type TrialFigures struct {
+	E2ETokS     float64 `json:"e2e_tok_s"`
+	TTFTMs      float64 `json:"ttft_ms"`
+	PrefillTokS float64 `json:"prefill_tok_s"`
+	DecodeTokS  float64 `json:"decode_tok_s"`
+	PeakMem     int64   `json:"peak_mem_bytes"`
+}
+
+// Measure computes the figures of BENCH.md from one run: E2E = generated /
+// total time; TTFT; prefill = prompt / TTFT; decode = (generated - 1) /
+// (total - TTFT). A quantity whose time span is zero (decode of a single
+// token) is 0.
+func Measure(promptTokens, genTokens int, ttft, total time.Duration, peakMem int64) TrialFigures {
+	return TrialFigures{
+		E2ETokS:     rate(genTokens, total),
+		TTFTMs:      float64(ttft) / float64(time.Millisecond),
+		PrefillTokS: rate(promptTokens, ttft),
+		DecodeTokS:  rate(genTokens-1, total-ttft),
+		PeakMem:     peakMem,
+	}
+}
+
+// rate is n per second over d, or 0 when d is not positive or n is zero.
+func rate(n int, d time.Duration) float64 {
+	if d <= 0 || n <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}

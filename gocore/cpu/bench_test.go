@@ -1,0 +1,65 @@
+package cpu
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"github.com/genbench/genbench/gocore/backend"
+)
+
+// Kernel benchmarks on Llama-3.2-1B shapes:
+//
+//	go test -run '^$' -bench . ./gocore/cpu
+//
+// GEMV reports the weight bytes streamed per second (bandwidth bound);
+// GEMM reports multiply-adds per second (compute bound).
+func benchMatmul(b *testing.B, n, rows, cols int) {
+	r := rand.New(rand.NewPCG(1, 1))
+	be := New(0)
+	defer be.Close()
+	w, err := be.UploadWeight(backend.Matrix{Name: "w", Rows: rows, Cols: cols, Data: randBF16(r, rows*cols, 0.02)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	x := bufOf(randBF16(r, n*cols, 1))
+	out, _ := be.NewBuffer(backend.BF16, n*rows)
+	outs := []backend.Buffer{out}
+	b.SetBytes(int64(2 * rows * cols))
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := be.Matmul(outs, x, n, w); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)*float64(rows)*float64(cols)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GMAC/s")
+}
+
+func BenchmarkGEMV8192x2048(b *testing.B)     { benchMatmul(b, 1, 8192, 2048) }
+func BenchmarkGEMV2048x8192(b *testing.B)     { benchMatmul(b, 1, 2048, 8192) }
+func BenchmarkGEMM256x8192x2048(b *testing.B) { benchMatmul(b, 256, 8192, 2048) }
+func BenchmarkGEMM256x2048x8192(b *testing.B) { benchMatmul(b, 256, 2048, 8192) }
+
+func BenchmarkAttentionPrefill256(b *testing.B) {
+	r := rand.New(rand.NewPCG(2, 2))
+	be := New(0)
+	defer be.Close()
+	shape := backend.AttnShape{Heads: 32, KVHeads: 8, HeadDim: 64, Scale: 0.125}
+	n := 256
+	cache, _ := be.NewKVCache(1, n, 8, 64)
+	c := cache.(*kvCache)
+	copy(c.k[0], randBF16(r, n*8*64, 1))
+	copy(c.v[0], randBF16(r, n*8*64, 1))
+	pos := make([]int32, n)
+	for i := range pos {
+		pos[i] = int32(i)
+	}
+	q := bufOf(randBF16(r, n*32*64, 1))
+	out := bufOf(make([]uint16, n*32*64))
+	pb := ints(pos)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := be.Attention(out, q, n, pb, cache, 0, shape); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,161 @@
+package cpu
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/genbench/genbench/gocore/backend"
+	"github.com/genbench/genbench/gocore/bf16"
+)
+
+// block is a run of output rows of one part of a weight, the unit of work
+// handed to one worker.
+type block struct {
+	part, r0, r1 int
+}
+
+// blocks splits the weight's rows into blocks of about 128 KiB of weights,
+// a multiple of 4 rows.
+func (w *weight) blockList() []block {
+	per := (128 << 10) / (2 * w.cols)
+	per = max(4, per&^3)
+	var bl []block
+	for pi, p := range w.parts {
+		for r := 0; r < p.Rows; r += per {
+			bl = append(bl, block{pi, r, min(p.Rows, r+per)})
+		}
+	}
+	return bl
+}
+
+// Matmul computes y = rnd(x·Wᵀ) for n rows of x, in parallel over blocks of
+// output rows.
+func (b *Backend) Matmul(outs []backend.Buffer, x backend.Buffer, n int, w backend.Weight) error {
+	ww, err := asWeight(w, "Matmul weight")
+	if err != nil {
+		return err
+	}
+	if len(outs) != len(ww.parts) {
+		return fmt.Errorf("cpu: Matmul: %d outputs for a weight of %d parts", len(outs), len(ww.parts))
+	}
+	xb, err := asBuf(x, backend.BF16, n*ww.cols, "Matmul x")
+	if err != nil {
+		return err
+	}
+	ob := make([][]uint16, len(outs))
+	for i, o := range outs {
+		bb, err := asBuf(o, backend.BF16, n*ww.parts[i].Rows, "Matmul out")
+		if err != nil {
+			return err
+		}
+		if len(bb.U16) > 0 && len(xb.U16) > 0 && &bb.U16[0] == &xb.U16[0] {
+			return errors.New("cpu: Matmul: output aliases the input")
+		}
+		ob[i] = bb.U16
+	}
+	if n == 0 {
+		return nil
+	}
+	if ww.blocks == nil {
+		ww.blocks = ww.blockList()
+	}
+	blocks := ww.blocks
+	xs := xb.U16[:n*ww.cols]
+	b.pool.parallel(len(blocks), 1, func(lo, hi int) {
+		for _, bl := range blocks[lo:hi] {
+			p := ww.parts[bl.part]
+			matBlock(ob[bl.part], p.Rows, p.Data, bl.r0, bl.r1, p.Cols, xs, n)
+		}
+	})
+	return nil
+}
+
+// matBlock computes out[t*ldo + r] for rows r0..r1 of w [*, k] and all n
+// tokens of x [n, k].
+func matBlock(out []uint16, ldo int, w []uint16, r0, r1, k int, x []uint16, n int) {
+	var sums [tileR * tileT]float32
+	r := r0
+	for ; r+tileR <= r1; r += tileR {
+		wt := w[r*k : (r+tileR)*k]
+		t := 0
+		if n >= tileT {
+			for ; t+tileT <= n; t += tileT {
+				tile(wt, k, x[t*k:(t+tileT)*k], &sums)
+				for tt := 0; tt < tileT; tt++ {
+					for rr := 0; rr < tileR; rr++ {
+						out[(t+tt)*ldo+r+rr] = bf16.FromFloat32(sums[tt*tileR+rr])
+					}
+				}
+			}
+		}
+		for ; t < n; t++ {
+			var s4 [tileR]float32
+			dot4(wt, k, x[t*k:(t+1)*k], &s4)
+			for rr := 0; rr < tileR; rr++ {
+				out[t*ldo+r+rr] = bf16.FromFloat32(s4[rr])
+			}
+		}
+	}
+	for ; r < r1; r++ {
+		wr := w[r*k : (r+1)*k]
+		for t := 0; t < n; t++ {
+			out[t*ldo+r] = bf16.FromFloat32(dotBF16(wr, x[t*k:(t+1)*k]))
+		}
+	}
+}
+
+// tileR × tileT is the register tile of the GEMM kernel: tileR weight rows
+// against tileT tokens.
+const (
+	tileR = 4
+	tileT = 6
+)
+
+// dotBF16 is Σ float32(a[i])·float32(b[i]) with float32 accumulation.
+func dotBF16(a, b []uint16) float32 {
+	if hasBF16 && len(a) >= 32 {
+		return dotBF16Fast(a, b)
+	}
+	return dotBF16Go(a, b)
+}
+
+func dotBF16Go(a, b []uint16) float32 {
+	b = b[:len(a)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(a); i += 4 {
+		s0 += f32(a[i]) * f32(b[i])
+		s1 += f32(a[i+1]) * f32(b[i+1])
+		s2 += f32(a[i+2]) * f32(b[i+2])
+		s3 += f32(a[i+3]) * f32(b[i+3])
+	}
+	for ; i < len(a); i++ {
+		s0 += f32(a[i]) * f32(b[i])
+	}
+	return (s0 + s1) + (s2 + s3)
+}
+
+// dot4Go computes the dot products of tileR consecutive rows of w (row
+// length k) with x.
+func dot4Go(w []uint16, k int, x []uint16, out *[tileR]float32) {
+	for r := 0; r < tileR; r++ {
+		out[r] = dotBF16Go(w[r*k:(r+1)*k], x)
+	}
+}
+
+// tileGo computes out[t*tileR+r] = w[r]·x[t] for a tileR × tileT tile.
+func tileGo(w []uint16, k int, x []uint16, out *[tileR * tileT]float32) {
+	for t := 0; t < tileT; t++ {
+		for r := 0; r < tileR; r++ {
+			out[t*tileR+r] = dotBF16Go(w[r*k:(r+1)*k], x[t*k:(t+1)*k])
+		}
+	}
+}
+
+// axpyGo computes acc[i] += a·float32(v[i]).
+func axpyGo(acc []float32, a float32, v []uint16) {
+	v = v[:len(acc)]
+	for i := range acc {
+		acc[i] += a * f32(v[i])
+	}
+}

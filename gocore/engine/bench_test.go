@@ -1,0 +1,115 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/genbench/genbench/gocore/model"
+)
+
+// Full-size synthetic benchmarks. Run them on a quiet machine with
+//
+//	go test -run '^$' -bench 'Llama1B|Memcpy' -benchtime 3x ./gocore/engine
+//	go test -run '^$' -bench 'Greedy64' -benchtime 1x ./gocore/engine
+//
+// They report decode and prefill tokens per second and, for comparison,
+// the memory bandwidth of a large copy measured in the same run.
+
+const llama1B = "meta-llama/Llama-3.2-1B-Instruct"
+
+func loadFull(b *testing.B, name string) *Engine {
+	b.Helper()
+	e, err := Load(context.Background(), Options{Model: name, RandomWeights: true, Device: "cpu"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { e.Close() })
+	return e
+}
+
+func benchPrompt(n int) []int32 {
+	p := make([]int32, n)
+	for i := range p {
+		p[i] = int32(1000 + 7*i)
+	}
+	return p
+}
+
+// BenchmarkDecodeLlama1B: 32 greedy tokens after an 8-token prompt;
+// decode tok/s = (n-1)/(total-TTFT) as in the benchmark spec.
+func BenchmarkDecodeLlama1B(b *testing.B) {
+	e := loadFull(b, llama1B)
+	req := Request{Prompt: benchPrompt(8), MaxNewTokens: 32, Stop: NoStop}
+	var decode time.Duration
+	var toks int
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := e.Generate(context.Background(), req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		decode += res.Total - res.TTFT
+		toks += len(res.Tokens) - 1
+	}
+	b.ReportMetric(float64(toks)/decode.Seconds(), "decode_tok/s")
+}
+
+// BenchmarkPrefill256Llama1B: prefill of a 256-token prompt (TTFT).
+func BenchmarkPrefill256Llama1B(b *testing.B) {
+	e := loadFull(b, llama1B)
+	req := Request{Prompt: benchPrompt(256), MaxNewTokens: 1, Stop: NoStop}
+	var ttft time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		res, err := e.Generate(context.Background(), req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ttft += res.TTFT
+	}
+	b.ReportMetric(float64(256*b.N)/ttft.Seconds(), "prefill_tok/s")
+}
+
+// BenchmarkMemcpy copies 1 GiB (the machine's memory bandwidth: bytes
+// read + written per second).
+func BenchmarkMemcpy(b *testing.B) {
+	src := make([]byte, 1<<30)
+	dst := make([]byte, 1<<30)
+	for i := range src {
+		src[i] = byte(i)
+	}
+	copy(dst, src)
+	b.SetBytes(2 << 30)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		copy(dst, src)
+	}
+}
+
+// BenchmarkGreedy64 generates 64 greedy tokens (prompt of 16) on each
+// full-size synthetic dev model.
+func BenchmarkGreedy64(b *testing.B) {
+	for _, name := range []string{llama1B, "Qwen/Qwen3-1.7B", "google/gemma-3-1b-it"} {
+		if _, ok := model.Builtin(name); !ok {
+			b.Fatalf("no built-in %s", name)
+		}
+		b.Run(fmt.Sprint(name), func(b *testing.B) {
+			e := loadFull(b, name)
+			req := Request{Prompt: benchPrompt(16), MaxNewTokens: 64, Stop: NoStop}
+			var total, decode time.Duration
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				res, err := e.Generate(context.Background(), req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				total += res.Total
+				decode += res.Total - res.TTFT
+			}
+			b.ReportMetric(total.Seconds()/float64(b.N), "s/gen64")
+			b.ReportMetric(float64(63*b.N)/decode.Seconds(), "decode_tok/s")
+		})
+	}
+}

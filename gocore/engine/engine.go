@@ -1,0 +1,477 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/genbench/genbench/gocore/backend"
+	"github.com/genbench/genbench/gocore/cpu"
+	"github.com/genbench/genbench/gocore/decoder"
+	"github.com/genbench/genbench/gocore/hub"
+	"github.com/genbench/genbench/gocore/model"
+	"github.com/genbench/genbench/gocore/sampling"
+	"github.com/genbench/genbench/gocore/tokenizer"
+	"github.com/genbench/genbench/gocore/weights"
+)
+
+// DefaultModel is the built-in model loaded when Options.Model is empty:
+// synthetic weights with the embedded tiny tokenizer.
+const DefaultModel = model.TinyLlama
+
+// prefillChunk bounds the tokens of one prefill forward call (and so the
+// scratch memory); longer prompts are prefilled in several calls.
+const prefillChunk = 512
+
+// forwardChunk bounds the rows of logits held at once by Forward.
+const forwardChunk = 64
+
+// ErrBusy is returned when an Engine is used by two goroutines at once.
+var ErrBusy = errors.New("engine: already in use by another call (an Engine is for one goroutine at a time)")
+
+// ErrClosed is returned by calls on a closed Engine.
+var ErrClosed = errors.New("engine: closed")
+
+// Engine is a model loaded onto a device. It is safe for use by one
+// goroutine at a time; a call made while another is running fails with
+// ErrBusy instead of blocking.
+type Engine struct {
+	mu     sync.Mutex
+	closed bool
+
+	opts    Options
+	spec    *model.Spec
+	weights *weights.Model
+	tok     *tokenizer.Tokenizer
+	be      backend.Backend
+	dec     *decoder.Decoder
+	info    ModelInfo
+	dev     DeviceInfo
+
+	state  *decoder.State // reused across generations while large enough
+	logits []float32
+}
+
+func (e *Engine) lock() error {
+	if !e.mu.TryLock() {
+		return ErrBusy
+	}
+	if e.closed {
+		e.mu.Unlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+// Load resolves opts.Model, reads or synthesises its weights and uploads
+// them to the chosen device.
+//
+// Model: "" is the embedded default (DefaultModel); a built-in name
+// (model.BuiltinNames) — the tiny-* models always synthetic with
+// tokenizer.Tiny(), the dev models' ids synthetic when RandomWeights is
+// set; a directory with config.json and safetensors (and tokenizer.json
+// when present); otherwise a Hugging Face id resolved through the local
+// cache or a download (hub.Resolve). Device is "auto" (CPU until a GPU
+// backend is built in), "cpu", "cuda" or "cuda:N".
+func Load(ctx context.Context, opts Options) (*Engine, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	switch strings.ToLower(opts.DType) {
+	case "", "bfloat16", "bf16":
+	default:
+		return nil, fmt.Errorf("engine: dtype %q not supported (want bfloat16)", opts.DType)
+	}
+	if opts.Threads < 0 {
+		return nil, fmt.Errorf("engine: threads %d must be >= 0 (0 = all cores)", opts.Threads)
+	}
+	kind, index, err := parseDevice(opts.Device)
+	if err != nil {
+		return nil, err
+	}
+	progress := opts.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	e := &Engine{opts: opts}
+	ok := false
+	defer func() {
+		if !ok {
+			e.closeAll()
+		}
+	}()
+	if err := e.loadModel(ctx, opts, progress); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("engine: load: %w", err)
+	}
+	switch kind {
+	case "cuda":
+		be, err := openCUDA(index)
+		if err != nil {
+			return nil, err
+		}
+		e.be = be
+	default:
+		e.be = cpu.New(opts.Threads)
+	}
+	bi := e.be.Info()
+	e.dev = DeviceInfo{Kind: bi.Kind, Index: bi.Index, Name: bi.Name, ComputeCapability: bi.ComputeCapability,
+		MemoryBytes: bi.MemoryBytes, DriverVersion: bi.DriverVersion, CUDAVersion: bi.CUDAVersion, Cores: bi.Cores, Threads: bi.Threads}
+	progress(fmt.Sprintf("uploading %s weights to %s", e.info.ID, bi.Kind))
+	if e.dec, err = decoder.New(e.be, e.weights); err != nil {
+		return nil, fmt.Errorf("engine: %s: %w", e.info.ID, err)
+	}
+	ok = true
+	return e, nil
+}
+
+// parseDevice splits "auto", "cpu", "cuda", "cuda:N".
+func parseDevice(dev string) (kind string, index int, err error) {
+	d := strings.ToLower(strings.TrimSpace(dev))
+	switch {
+	case d == "" || d == "auto":
+		if cudaAvailable() {
+			return "cuda", 0, nil
+		}
+		return "cpu", 0, nil
+	case d == "cpu":
+		return "cpu", 0, nil
+	case d == "cuda":
+		return "cuda", 0, nil
+	case strings.HasPrefix(d, "cuda:"):
+		n, err := strconv.Atoi(d[5:])
+		if err != nil || n < 0 {
+			return "", 0, fmt.Errorf("engine: device %q: want cuda:N with N a device index >= 0", dev)
+		}
+		return "cuda", n, nil
+	}
+	return "", 0, fmt.Errorf("engine: device %q not recognised (want auto, cpu, cuda or cuda:N)", dev)
+}
+
+func (e *Engine) loadModel(ctx context.Context, opts Options, progress func(string)) error {
+	ref := opts.Model
+	if ref == "" {
+		ref = DefaultModel
+	}
+	e.info.ID = ref
+	tinyBuiltin := strings.HasPrefix(ref, "tiny-")
+	spec, builtin := model.Builtin(ref)
+	var dir string
+	switch {
+	case builtin && (tinyBuiltin || opts.RandomWeights):
+		progress(fmt.Sprintf("synthetic weights for built-in %s (seed %d)", ref, opts.WeightSeed))
+		if tinyBuiltin {
+			e.tok = tokenizer.Tiny()
+		} else if d, err := hub.Resolve(ctx, ref, offline()); err == nil {
+			e.tok = loadTokenizerIfPresent(d)
+		}
+	default:
+		d, err := resolveDir(ctx, ref, progress)
+		if err != nil {
+			return err
+		}
+		dir = d
+		if spec, err = model.LoadSpec(dir); err != nil {
+			return fmt.Errorf("engine: model %s: %w", ref, err)
+		}
+		spec.Name = ref
+		if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err == nil {
+			if e.tok, err = tokenizer.Load(dir); err != nil {
+				return fmt.Errorf("engine: model %s: %w", ref, err)
+			}
+		}
+	}
+	e.spec = spec
+	var err error
+	if dir == "" || opts.RandomWeights {
+		e.weights, err = weights.Synthetic(spec, opts.WeightSeed)
+	} else {
+		progress(fmt.Sprintf("loading weights from %s", dir))
+		e.weights, err = weights.Load(dir, spec)
+	}
+	if err != nil {
+		return fmt.Errorf("engine: model %s: %w", ref, err)
+	}
+	if e.tok != nil && e.tok.VocabSize() > spec.VocabSize {
+		return fmt.Errorf("engine: model %s: tokenizer has %d tokens but the model's vocabulary is %d", ref, e.tok.VocabSize(), spec.VocabSize)
+	}
+	path := dir
+	if dir == "" || opts.RandomWeights {
+		path = weights.SyntheticSource
+	}
+	e.info = ModelInfo{
+		ID: ref, Path: path, Arch: string(spec.Arch), Architecture: spec.Architecture,
+		Params: spec.ParamCount(), WeightBytes: spec.WeightBytes(), VocabSize: spec.VocabSize,
+		NumLayers: spec.NumLayers, HasTokenizer: e.tok != nil, Synthetic: path == weights.SyntheticSource,
+	}
+	return nil
+}
+
+func offline() hub.Options {
+	o := hub.OptionsFromEnv()
+	o.Offline = true
+	return o
+}
+
+func loadTokenizerIfPresent(dir string) *tokenizer.Tokenizer {
+	if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err != nil {
+		return nil
+	}
+	t, err := tokenizer.Load(dir)
+	if err != nil {
+		return nil
+	}
+	return t
+}
+
+func resolveDir(ctx context.Context, ref string, progress func(string)) (string, error) {
+	if fi, err := os.Stat(ref); err == nil && fi.IsDir() {
+		return ref, nil
+	}
+	progress(fmt.Sprintf("resolving %s", ref))
+	dir, err := hub.Resolve(ctx, ref, hub.OptionsFromEnv())
+	if err != nil {
+		return "", fmt.Errorf("engine: model %q (not a built-in name: %s): %w", ref, strings.Join(model.BuiltinNames(), ", "), err)
+	}
+	return dir, nil
+}
+
+// Tokenizer is the model's tokenizer, nil when it has none.
+func (e *Engine) Tokenizer() *tokenizer.Tokenizer { return e.tok }
+
+// Spec is the model's spec.
+func (e *Engine) Spec() *model.Spec { return e.spec }
+
+// ModelInfo describes the loaded model.
+func (e *Engine) ModelInfo() ModelInfo { return e.info }
+
+// DeviceInfo describes the device.
+func (e *Engine) DeviceInfo() DeviceInfo { return e.dev }
+
+func (e *Engine) validate(req *Request) error {
+	if len(req.Prompt) == 0 {
+		return errors.New("engine: empty prompt (need at least one token id)")
+	}
+	if req.MaxNewTokens <= 0 {
+		return fmt.Errorf("engine: max new tokens %d must be > 0", req.MaxNewTokens)
+	}
+	v := e.spec.VocabSize
+	for i, id := range req.Prompt {
+		if id < 0 || int(id) >= v {
+			return fmt.Errorf("engine: prompt token %d at index %d out of the vocabulary [0, %d)", id, i, v)
+		}
+	}
+	if mp := e.spec.MaxPositionEmbeddings; mp > 0 && len(req.Prompt)+req.MaxNewTokens > mp {
+		return fmt.Errorf("engine: prompt (%d) + new tokens (%d) = %d exceeds the model's %d positions", len(req.Prompt), req.MaxNewTokens, len(req.Prompt)+req.MaxNewTokens, mp)
+	}
+	return nil
+}
+
+// stateFor returns a decode state for capacity positions, reusing the
+// current one when it is large enough.
+func (e *Engine) stateFor(capacity int) (*decoder.State, error) {
+	chunk := min(prefillChunk, capacity)
+	if st := e.state; st != nil && st.Capacity >= capacity && st.MaxTokens >= chunk && !st.AllLogits {
+		return st, nil
+	}
+	e.releaseState()
+	st, err := e.dec.NewState(capacity, chunk, false)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	e.state = st
+	return st, nil
+}
+
+func (e *Engine) releaseState() {
+	if e.state != nil {
+		e.state.Free()
+		e.state = nil
+	}
+}
+
+// prefill runs the prompt in chunks and leaves the last position's logits.
+func (e *Engine) prefill(ctx context.Context, st *decoder.State, prompt []int32) error {
+	for start := 0; start < len(prompt); start += st.MaxTokens {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("engine: prefill: %w", err)
+		}
+		end := min(len(prompt), start+st.MaxTokens)
+		if err := e.dec.Prefill(st, prompt[start:end], start); err != nil {
+			return fmt.Errorf("engine: prefill: %w", err)
+		}
+	}
+	return nil
+}
+
+// Generate prefills req.Prompt and generates up to req.MaxNewTokens tokens.
+// ctx is checked before every token; on cancellation the tokens generated
+// so far are returned with the error.
+func (e *Engine) Generate(ctx context.Context, req Request) (*Result, error) {
+	if err := e.lock(); err != nil {
+		return nil, err
+	}
+	defer e.mu.Unlock()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := e.validate(&req); err != nil {
+		return nil, err
+	}
+	sampler, err := sampling.NewSampler(req.Sampling, e.spec.VocabSize)
+	if err != nil {
+		return nil, fmt.Errorf("engine: sampling: %w", err)
+	}
+	stop := map[int32]bool{}
+	if req.Stop == StopOnEOS {
+		ids := req.StopIDs
+		if ids == nil {
+			ids = e.spec.StopIDs()
+		}
+		for _, id := range ids {
+			stop[id] = true
+		}
+	}
+	P, N := len(req.Prompt), req.MaxNewTokens
+	st, err := e.stateFor(P + N)
+	if err != nil {
+		return nil, err
+	}
+	if len(e.logits) != e.spec.VocabSize {
+		e.logits = make([]float32, e.spec.VocabSize)
+	}
+	history := make([]int32, P, P+N)
+	copy(history, req.Prompt)
+	res := &Result{Tokens: make([]int32, 0, N), TokenTimes: make([]time.Duration, 0, N)}
+
+	t0 := time.Now()
+	if err := e.prefill(ctx, st, req.Prompt); err != nil {
+		return nil, err
+	}
+	if err := e.dec.SetPosition(st, P); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	for i := 0; i < N; i++ {
+		if i > 0 {
+			if err := ctx.Err(); err != nil {
+				return res, fmt.Errorf("engine: generate: %w", err)
+			}
+			if err := e.dec.SetToken(st, res.Tokens[i-1]); err != nil {
+				return res, fmt.Errorf("engine: %w", err)
+			}
+			if err := e.dec.Step(st); err != nil {
+				return res, fmt.Errorf("engine: decode step %d: %w", i, err)
+			}
+		}
+		if err := e.be.ReadBF16AsF32(e.logits, st.Logits, 0); err != nil {
+			return res, fmt.Errorf("engine: reading logits: %w", err)
+		}
+		id := sampler.Sample(e.logits, history)
+		el := time.Since(t0)
+		history = append(history, id)
+		res.Tokens = append(res.Tokens, id)
+		res.TokenTimes = append(res.TokenTimes, el)
+		if i == 0 {
+			res.TTFT = el
+		}
+		res.Total = el
+		if req.OnToken != nil {
+			if err := req.OnToken(id); err != nil {
+				return res, err
+			}
+		}
+		if stop[id] {
+			res.StoppedOnEOS = true
+			break
+		}
+	}
+	return res, nil
+}
+
+// Forward returns teacher-forced logits (float32 copies of the bf16
+// logits) for every position of ids, computed in chunks.
+func (e *Engine) Forward(ctx context.Context, ids []int32) ([][]float32, error) {
+	if err := e.lock(); err != nil {
+		return nil, err
+	}
+	defer e.mu.Unlock()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if err := e.validate(&Request{Prompt: ids, MaxNewTokens: 1}); err != nil {
+		return nil, err
+	}
+	st, err := e.dec.NewState(len(ids), min(forwardChunk, len(ids)), true)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	defer st.Free()
+	V := e.spec.VocabSize
+	out := make([][]float32, 0, len(ids))
+	for start := 0; start < len(ids); start += st.MaxTokens {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("engine: forward: %w", err)
+		}
+		end := min(len(ids), start+st.MaxTokens)
+		if err := e.dec.Prefill(st, ids[start:end], start); err != nil {
+			return nil, fmt.Errorf("engine: forward: %w", err)
+		}
+		for r := 0; r < end-start; r++ {
+			row := make([]float32, V)
+			if err := e.be.ReadBF16AsF32(row, st.Logits, r*V); err != nil {
+				return nil, fmt.Errorf("engine: reading logits: %w", err)
+			}
+			out = append(out, row)
+		}
+	}
+	return out, nil
+}
+
+// ReleaseBuffers frees the per-generation buffers (KV cache, scratch);
+// the next Generate allocates them again.
+func (e *Engine) ReleaseBuffers() {
+	if e.lock() != nil {
+		return
+	}
+	defer e.mu.Unlock()
+	e.releaseState()
+	e.logits = nil
+}
+
+// Close releases the device memory, the backend and the weights.
+// It is idempotent.
+func (e *Engine) Close() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return nil
+	}
+	e.closed = true
+	return e.closeAll()
+}
+
+func (e *Engine) closeAll() error {
+	var errs []error
+	e.releaseState()
+	if e.dec != nil {
+		e.dec.Close()
+		e.dec = nil
+	}
+	if e.be != nil {
+		errs = append(errs, e.be.Close())
+		e.be = nil
+	}
+	if e.weights != nil {
+		errs = append(errs, e.weights.Close())
+		e.weights = nil
+	}
+	return errors.Join(errs...)
+}

@@ -1,0 +1,148 @@
+package model
+
+import (
+	"encoding/json"
+	"fmt"
+)
+
+func idsJSON(ids []int32) any {
+	if len(ids) == 1 {
+		return ids[0]
+	}
+	return ids
+}
+
+// ConfigJSON renders the spec as a Hugging Face config.json that ParseConfig
+// (and transformers) read back into the same spec. Keys are sorted, as
+// transformers' save_pretrained writes them.
+func (s *Spec) ConfigJSON() ([]byte, error) {
+	if err := s.Validate(); err != nil {
+		return nil, fmt.Errorf("config.json: %w", err)
+	}
+	c := map[string]any{
+		"architectures":           []string{s.Architecture},
+		"model_type":              s.ModelType,
+		"hidden_size":             s.HiddenSize,
+		"intermediate_size":       s.IntermediateSize,
+		"num_hidden_layers":       s.NumLayers,
+		"num_attention_heads":     s.NumHeads,
+		"num_key_value_heads":     s.NumKVHeads,
+		"head_dim":                s.HeadDim,
+		"vocab_size":              s.VocabSize,
+		"rms_norm_eps":            s.RMSNormEps,
+		"max_position_embeddings": s.MaxPositionEmbeddings,
+		"tie_word_embeddings":     s.TieWordEmbeddings,
+		"rope_theta":              s.RopeTheta,
+		"attention_bias":          false,
+		"attention_dropout":       0.0,
+		"torch_dtype":             s.TorchDType,
+		"initializer_range":       0.02,
+		"use_cache":               true,
+	}
+	if s.TorchDType == "" {
+		c["torch_dtype"] = "bfloat16"
+	}
+	if s.BOSTokenID >= 0 {
+		c["bos_token_id"] = s.BOSTokenID
+	}
+	if len(s.EOSTokenIDs) > 0 {
+		c["eos_token_id"] = idsJSON(s.EOSTokenIDs)
+	}
+	if s.PadTokenID >= 0 {
+		c["pad_token_id"] = s.PadTokenID
+	}
+	if s.RopeScaling != nil {
+		c["rope_scaling"] = map[string]any{
+			"rope_type":                        s.RopeScaling.Type,
+			"factor":                           s.RopeScaling.Factor,
+			"low_freq_factor":                  s.RopeScaling.LowFreqFactor,
+			"high_freq_factor":                 s.RopeScaling.HighFreqFactor,
+			"original_max_position_embeddings": s.RopeScaling.OriginalMaxPositionEmbeddings,
+		}
+	} else {
+		c["rope_scaling"] = nil
+	}
+	switch s.Arch {
+	case ArchLlama:
+		if s.Architecture != "LlamaForCausalLM" || s.QKNorm || s.SandwichNorm || s.GemmaNorm || s.EmbedScale != 1 {
+			return nil, fmt.Errorf("config.json: spec flags do not describe %s", s.Architecture)
+		}
+		c["hidden_act"] = s.Activation
+		c["mlp_bias"] = false
+		c["pretraining_tp"] = 1
+	case ArchQwen3:
+		if s.Architecture != "Qwen3ForCausalLM" || !s.QKNorm || s.SandwichNorm || s.GemmaNorm || s.EmbedScale != 1 {
+			return nil, fmt.Errorf("config.json: spec flags do not describe %s", s.Architecture)
+		}
+		c["hidden_act"] = s.Activation
+		c["use_sliding_window"] = false
+		c["sliding_window"] = nil
+		c["max_window_layers"] = s.NumLayers
+	case ArchGemma3:
+		if s.Architecture != "Gemma3ForCausalLM" || !s.QKNorm || !s.SandwichNorm || !s.GemmaNorm {
+			return nil, fmt.Errorf("config.json: spec flags do not describe %s", s.Architecture)
+		}
+		c["hidden_activation"] = s.Activation
+		c["rope_local_base_freq"] = s.RopeLocalTheta
+		c["sliding_window"] = s.SlidingWindow
+		c["layer_types"] = s.LayerTypes
+		if p := s.slidingPattern(); p > 0 {
+			c["sliding_window_pattern"] = p
+		}
+		c["query_pre_attn_scalar"] = s.QueryPreAttnScalar
+		c["final_logit_softcapping"] = nil
+		c["attn_logit_softcapping"] = nil
+		c["cache_implementation"] = "hybrid"
+	}
+	if s.FinalLogitSoftcap > 0 {
+		c["final_logit_softcapping"] = s.FinalLogitSoftcap
+	}
+	out, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("config.json: %w", err)
+	}
+	return append(out, '\n'), nil
+}
+
+// slidingPattern returns p when layer i is full iff (i+1)%p == 0, else 0.
+func (s *Spec) slidingPattern() int {
+	for p := 1; p <= len(s.LayerTypes); p++ {
+		ok := true
+		for i, t := range s.LayerTypes {
+			if ((i+1)%p == 0) != (t == FullAttention) {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return p
+		}
+	}
+	return 0
+}
+
+// GenerationConfigJSON renders Spec.Generation as a generation_config.json.
+func (s *Spec) GenerationConfigJSON() ([]byte, error) {
+	g := s.Generation
+	c := map[string]any{
+		"do_sample":          g.DoSample,
+		"temperature":        g.Temperature,
+		"top_k":              g.TopK,
+		"top_p":              g.TopP,
+		"repetition_penalty": g.RepetitionPenalty,
+	}
+	if g.BOSTokenID >= 0 {
+		c["bos_token_id"] = g.BOSTokenID
+	}
+	if len(g.EOSTokenIDs) > 0 {
+		c["eos_token_id"] = idsJSON(g.EOSTokenIDs)
+	}
+	if s.PadTokenID >= 0 {
+		c["pad_token_id"] = s.PadTokenID
+	}
+	out, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("generation_config.json: %w", err)
+	}
+	return append(out, '\n'), nil
+}

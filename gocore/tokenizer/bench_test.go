@@ -1,0 +1,43 @@
+package tokenizer
+
+import (
+	"sync"
+	"testing"
+)
+
+// BenchmarkEncode encodes the ~1 MB bench text (testdata/bench.txt.gz) in
+// one call per iteration, with a cold word cache each time; it reports MB/s
+// and tokens/s.
+func BenchmarkEncode(b *testing.B) {
+	text := benchText(b)
+	for _, name := range goldenNames {
+		b.Run(name, func(b *testing.B) {
+			tok := loadNamed(b, name)
+			n := 0
+			b.SetBytes(int64(len(text)))
+			b.ResetTimer()
+			for b.Loop() {
+				tok.states = sync.Pool{} // cold: no cached words
+				n = len(tok.Encode(text, false))
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+		})
+	}
+}
+
+// BenchmarkDecode decodes the bench text's ids in one call per iteration.
+func BenchmarkDecode(b *testing.B) {
+	text := benchText(b)
+	for _, name := range goldenNames {
+		b.Run(name, func(b *testing.B) {
+			tok := loadNamed(b, name)
+			ids := tok.Encode(text, false)
+			b.SetBytes(int64(len(text)))
+			b.ResetTimer()
+			for b.Loop() {
+				_ = tok.Decode(ids, false)
+			}
+			b.ReportMetric(float64(len(ids))*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+		})
+	}
+}

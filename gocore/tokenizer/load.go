@@ -1,0 +1,392 @@
+package tokenizer
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// fileJSON is the top level of tokenizer.json.
+type fileJSON struct {
+	Truncation    json.RawMessage  `json:"truncation"`
+	Padding       json.RawMessage  `json:"padding"`
+	AddedTokens   []addedTokenJSON `json:"added_tokens"`
+	Normalizer    json.RawMessage  `json:"normalizer"`
+	PreTokenizer  json.RawMessage  `json:"pre_tokenizer"`
+	PostProcessor json.RawMessage  `json:"post_processor"`
+	Decoder       json.RawMessage  `json:"decoder"`
+	Model         json.RawMessage  `json:"model"`
+}
+
+type addedTokenJSON struct {
+	ID         *int32 `json:"id"`
+	Content    string `json:"content"`
+	SingleWord bool   `json:"single_word"`
+	LStrip     bool   `json:"lstrip"`
+	RStrip     bool   `json:"rstrip"`
+	Normalized bool   `json:"normalized"`
+	Special    bool   `json:"special"`
+}
+
+type bpeJSON struct {
+	Type                    string           `json:"type"`
+	Dropout                 *float64         `json:"dropout"`
+	UnkToken                *string          `json:"unk_token"`
+	ContinuingSubwordPrefix *string          `json:"continuing_subword_prefix"`
+	EndOfWordSuffix         *string          `json:"end_of_word_suffix"`
+	FuseUnk                 bool             `json:"fuse_unk"`
+	ByteFallback            bool             `json:"byte_fallback"`
+	IgnoreMerges            bool             `json:"ignore_merges"`
+	Vocab                   map[string]int32 `json:"vocab"`
+	Merges                  []mergeJSON      `json:"merges"`
+}
+
+// mergeJSON is one merge, written either "a b" or ["a", "b"].
+type mergeJSON struct{ a, b string }
+
+func (m *mergeJSON) UnmarshalJSON(data []byte) error {
+	data = bytes.TrimSpace(data)
+	if len(data) > 0 && data[0] == '"' {
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return err
+		}
+		parts := strings.Split(s, " ")
+		if len(parts) != 2 {
+			return fmt.Errorf("merge %q is not two tokens separated by one space", s)
+		}
+		m.a, m.b = parts[0], parts[1]
+		return nil
+	}
+	var pair []string
+	if err := json.Unmarshal(data, &pair); err != nil {
+		return fmt.Errorf("merge %s is neither a string nor a pair of strings", data)
+	}
+	if len(pair) != 2 {
+		return fmt.Errorf("merge %s has %d parts, expected 2", data, len(pair))
+	}
+	m.a, m.b = pair[0], pair[1]
+	return nil
+}
+
+// typed reads the "type" field of a component.
+func typed(raw json.RawMessage) (string, error) {
+	var h struct {
+		Type *string `json:"type"`
+	}
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return "", err
+	}
+	if h.Type == nil {
+		return "", errors.New(`missing "type"`)
+	}
+	return *h.Type, nil
+}
+
+// patternJSON is {"String": "..."} or {"Regex": "..."}.
+type patternJSON struct {
+	String *string `json:"String"`
+	Regex  *string `json:"Regex"`
+}
+
+func isNull(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) == 0 || string(raw) == "null"
+}
+
+// LoadBytes builds a tokenizer from the contents of tokenizer.json and
+// tokenizer_config.json (configJSON may be nil).
+func LoadBytes(tokenizerJSON, configJSON []byte) (*Tokenizer, error) {
+	t, err := loadTokenizerJSON(tokenizerJSON)
+	if err != nil {
+		return nil, fmt.Errorf("tokenizer.json: %w", err)
+	}
+	if len(bytes.TrimSpace(configJSON)) > 0 {
+		if err := t.loadConfig(configJSON); err != nil {
+			return nil, fmt.Errorf("tokenizer_config.json: %w", err)
+		}
+	}
+	return t, nil
+}
+
+func loadTokenizerJSON(data []byte) (*Tokenizer, error) {
+	var f fileJSON
+	if err := json.Unmarshal(data, &f); err != nil {
+		return nil, fmt.Errorf("not valid JSON: %w", err)
+	}
+	if isNull(f.Model) {
+		return nil, errors.New(`missing "model"`)
+	}
+	if !isNull(f.Truncation) {
+		return nil, errors.New(`"truncation" is set; truncation is not supported (expected null)`)
+	}
+	if !isNull(f.Padding) {
+		return nil, errors.New(`"padding" is set; padding is not supported (expected null)`)
+	}
+	t := &Tokenizer{unkID: -1}
+	var err error
+	// The pre-tokenizer decides whether vocabulary keys are raw bytes.
+	if !isNull(f.PreTokenizer) {
+		if t.pretok, err = t.parsePreTokenizer(f.PreTokenizer, true); err != nil {
+			return nil, fmt.Errorf("pre_tokenizer: %w", err)
+		}
+	}
+	if err := t.loadModel(f.Model, f.AddedTokens); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
+	}
+	if err := t.loadAdded(f.AddedTokens); err != nil {
+		return nil, fmt.Errorf("added_tokens: %w", err)
+	}
+	if !isNull(f.Normalizer) {
+		if t.normalizer, err = parseNormalizer(f.Normalizer); err != nil {
+			return nil, fmt.Errorf("normalizer: %w", err)
+		}
+	}
+	if !isNull(f.PostProcessor) {
+		if err := t.parsePostProcessor(f.PostProcessor); err != nil {
+			return nil, fmt.Errorf("post_processor: %w", err)
+		}
+	}
+	if !isNull(f.Decoder) {
+		if t.decoder, err = parseDecoder(f.Decoder); err != nil {
+			return nil, fmt.Errorf("decoder: %w", err)
+		}
+	}
+	t.prepareDecode()
+	return t, nil
+}
+
+func (t *Tokenizer) loadModel(raw json.RawMessage, added []addedTokenJSON) error {
+	typ, err := typed(raw)
+	if err != nil {
+		return err
+	}
+	if typ != "BPE" {
+		return fmt.Errorf("type %q is not supported (supported: BPE)", typ)
+	}
+	var m bpeJSON
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return fmt.Errorf("BPE: %w", err)
+	}
+	if m.Dropout != nil && *m.Dropout != 0 {
+		return fmt.Errorf("BPE dropout %v is not supported (expected null)", *m.Dropout)
+	}
+	if m.ContinuingSubwordPrefix != nil && *m.ContinuingSubwordPrefix != "" {
+		return fmt.Errorf("BPE continuing_subword_prefix %q is not supported (expected null or \"\")", *m.ContinuingSubwordPrefix)
+	}
+	if m.EndOfWordSuffix != nil && *m.EndOfWordSuffix != "" {
+		return fmt.Errorf("BPE end_of_word_suffix %q is not supported (expected null or \"\")", *m.EndOfWordSuffix)
+	}
+	if m.Vocab == nil {
+		return errors.New(`BPE has no "vocab"`)
+	}
+	t.ignoreMerges, t.byteFallback, t.fuseUnk = m.IgnoreMerges, m.ByteFallback, m.FuseUnk
+
+	maxID := int32(-1)
+	for tok, id := range m.Vocab {
+		if id < 0 {
+			return fmt.Errorf("vocab token %q has negative id %d", tok, id)
+		}
+		maxID = max(maxID, id)
+	}
+	for _, a := range added {
+		if a.ID != nil {
+			maxID = max(maxID, *a.ID)
+		}
+	}
+	if maxID >= 1<<28 {
+		return fmt.Errorf("id %d is too large (expected ids below %d)", maxID, 1<<28)
+	}
+	n := int(maxID) + 1
+	t.tokens = make([]string, n)
+	t.present = make([]bool, n)
+	for tok, id := range m.Vocab {
+		if t.present[id] {
+			return fmt.Errorf("vocab id %d is used by both %q and %q", id, t.tokens[id], tok)
+		}
+		t.tokens[id], t.present[id] = tok, true
+	}
+
+	// Vocabulary keyed for encoding.
+	if t.byteLevel {
+		t.vocab = make(map[string]int32, len(m.Vocab))
+		buf := make([]byte, 0, 64)
+		for tok, id := range m.Vocab {
+			if b, ok := unmapByteLevel(buf[:0], tok); ok {
+				buf = b
+				t.vocab[string(b)] = id
+			}
+		}
+	} else {
+		t.vocab = m.Vocab
+	}
+	for i := range t.byteIDs {
+		t.byteIDs[i] = -1
+		t.fallbackIDs[i] = -1
+	}
+	for i := range t.asciiIDs {
+		t.asciiIDs[i] = -1
+	}
+	if t.byteLevel {
+		for b := 0; b < 256; b++ {
+			if id, ok := t.vocab[string([]byte{byte(b)})]; ok {
+				t.byteIDs[b] = id
+			}
+		}
+	} else {
+		for c := 0; c < 128; c++ {
+			if id, ok := t.vocab[string(rune(c))]; ok {
+				t.asciiIDs[c] = id
+			}
+		}
+	}
+	if m.ByteFallback {
+		for b := 0; b < 256; b++ {
+			if id, ok := m.Vocab[fmt.Sprintf("<0x%02X>", b)]; ok {
+				t.fallbackIDs[b] = id
+			}
+		}
+	}
+	if m.UnkToken != nil {
+		id, ok := m.Vocab[*m.UnkToken]
+		if !ok {
+			return fmt.Errorf("BPE unk_token %q is not in the vocab", *m.UnkToken)
+		}
+		t.unkID = id
+	}
+
+	t.merges = newMergeMap(len(m.Merges))
+	for rank, mg := range m.Merges {
+		a, okA := m.Vocab[mg.a]
+		b, okB := m.Vocab[mg.b]
+		if !okA || !okB {
+			missing := mg.a
+			if okA {
+				missing = mg.b
+			}
+			return fmt.Errorf("merge %d (%q %q): token %q is not in the vocab", rank, mg.a, mg.b, missing)
+		}
+		c, ok := m.Vocab[mg.a+mg.b]
+		if !ok {
+			return fmt.Errorf("merge %d (%q %q): merged token %q is not in the vocab", rank, mg.a, mg.b, mg.a+mg.b)
+		}
+		t.merges.put(a, b, uint32(rank), c)
+	}
+	return nil
+}
+
+func (t *Tokenizer) loadAdded(added []addedTokenJSON) error {
+	t.special = make([]bool, len(t.tokens))
+	t.added.byContent = make(map[string]int32, len(added))
+	var raw, norm []addedToken
+	for i, a := range added {
+		if a.ID == nil {
+			return fmt.Errorf("entry %d (%q) has no id", i, a.Content)
+		}
+		if *a.ID < 0 {
+			return fmt.Errorf("entry %d (%q) has negative id %d", i, a.Content, *a.ID)
+		}
+		id := *a.ID
+		t.tokens[id], t.present[id] = a.Content, true
+		t.special[id] = a.Special
+		t.added.byContent[a.Content] = id
+		if a.Content == "" {
+			continue
+		}
+		at := addedToken{id: id, content: a.Content, singleWord: a.SingleWord, lstrip: a.LStrip, rstrip: a.RStrip}
+		if a.Normalized {
+			norm = append(norm, at)
+		} else {
+			raw = append(raw, at)
+		}
+	}
+	t.added.raw = newTrie(raw)
+	t.added.norm = newTrie(norm)
+	return nil
+}
+
+// lookupToken finds the id of a token written as in tokenizer.json.
+func (t *Tokenizer) lookupToken(token string) (int32, bool) {
+	if id, ok := t.added.byContent[token]; ok {
+		return id, true
+	}
+	key := token
+	if t.byteLevel {
+		b, ok := unmapByteLevel(nil, token)
+		if !ok {
+			return -1, false
+		}
+		key = string(b)
+	}
+	id, ok := t.vocab[key]
+	if ok && t.tokens[id] == token {
+		return id, true
+	}
+	return -1, false
+}
+
+// configJSON is the part of tokenizer_config.json the engine uses.
+type configJSON struct {
+	EOSToken json.RawMessage `json:"eos_token"`
+}
+
+// tokenName reads a special token entry: a string, null, or an object with
+// a "content" field.
+func tokenName(raw json.RawMessage) (string, bool, error) {
+	if isNull(raw) {
+		return "", false, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err == nil {
+		return s, true, nil
+	}
+	var o struct {
+		Content *string `json:"content"`
+	}
+	if err := json.Unmarshal(raw, &o); err != nil || o.Content == nil {
+		return "", false, fmt.Errorf("expected a string or an object with \"content\", got %s", raw)
+	}
+	return *o.Content, true, nil
+}
+
+func (t *Tokenizer) loadConfig(data []byte) error {
+	var c configJSON
+	if err := json.Unmarshal(data, &c); err != nil {
+		return fmt.Errorf("not valid JSON: %w", err)
+	}
+	name, ok, err := tokenName(c.EOSToken)
+	if err != nil {
+		return fmt.Errorf("eos_token: %w", err)
+	}
+	if ok {
+		id, found := t.lookupToken(name)
+		if !found {
+			return fmt.Errorf("eos_token %q is not a token of tokenizer.json", name)
+		}
+		t.eos = []int32{id}
+	}
+	return nil
+}
+
+// prepareDecode precomputes the per-id raw bytes used when the decoder is a
+// single ByteLevel decoder.
+func (t *Tokenizer) prepareDecode() {
+	if _, ok := t.decoder.(byteLevelDecoder); !ok {
+		return
+	}
+	t.rawBytes = make([]string, len(t.tokens))
+	buf := make([]byte, 0, 64)
+	for id, s := range t.tokens {
+		if !t.present[id] {
+			continue
+		}
+		if b, ok := unmapByteLevel(buf[:0], s); ok {
+			buf = b
+			t.rawBytes[id] = string(b)
+		} else {
+			t.rawBytes[id] = s
+		}
+	}
+}
