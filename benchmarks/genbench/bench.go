@@ -1,23 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/genbench/genbench/gocore/bench"
 	"github.com/genbench/genbench/gocore/engine"
 )
-
-// modulePath is the Go module whose root holds benchmarks/reports.
-const modulePath = "github.com/genbench/genbench"
 
 // adhocFlags only shape the ad-hoc run; with --suite or --configs they
 // would be silently ignored, so they are refused.
@@ -91,7 +85,7 @@ func parseBench(args []string) (bench.RunConfig, *pflag.FlagSet, error) {
 func (a *app) bench(ctx context.Context, args []string) error {
 	cfg, fs, err := parseBench(args)
 	if errors.Is(err, errHelp) {
-		fmt.Fprintf(a.stdout, "Usage: genbench [bench] [flags]\n\nRuns a benchmark suite (--suite) or one ad-hoc run built from the individual flags.\n\nFlags:\n%s", fs.FlagUsages())
+		fmt.Fprintf(a.stdout, "Usage: genbench [bench] [flags]\n\nRuns a benchmark suite (--suite) or one ad-hoc run built from the individual flags.\nOther commands: generate, tokenize, compare, env, selftest (see genbench help).\n\nFlags:\n%s", fs.FlagUsages())
 		return err
 	}
 	if err != nil {
@@ -187,35 +181,8 @@ func printEvent(w io.Writer, e bench.Event) {
 // else ./benchmarks/reports.
 func defaultReportDir() string {
 	rel := filepath.Join("benchmarks", "reports")
-	dir, err := os.Getwd()
-	if err != nil {
-		return rel
+	if root := bench.ModuleRoot(); root != "" {
+		return filepath.Join(root, rel)
 	}
-	for {
-		if isModuleRoot(filepath.Join(dir, "go.mod")) {
-			return filepath.Join(dir, rel)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return rel
-		}
-		dir = parent
-	}
-}
-
-// isModuleRoot reports whether path is a go.mod declaring modulePath.
-func isModuleRoot(path string) bool {
-	f, err := os.Open(path)
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if m, ok := strings.CutPrefix(line, "module "); ok {
-			return strings.Trim(strings.TrimSpace(m), `"`) == modulePath
-		}
-	}
-	return false
+	return rel
 }

@@ -6,6 +6,7 @@
 //	genbench tokenize --model DIR (--jsonl [--no-special] | --text STRING | --decode)
 //	genbench compare A.json B.json ...
 //	genbench env
+//	genbench selftest [--device cuda:N] [--quick]
 //
 // Exit status: 0 success, 2 bad usage (unknown flag or command, a value out
 // of range), 1 any other error. Errors are one line on stderr.
@@ -55,6 +56,7 @@ var commands = map[string]func(a *app, ctx context.Context, args []string) error
 	"tokenize": (*app).tokenize,
 	"compare":  (*app).compare,
 	"env":      (*app).env,
+	"selftest": (*app).selftest,
 }
 
 // run dispatches to a subcommand and turns its error into an exit status.
@@ -69,7 +71,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 		a.printHelp(a.stdout)
 		return 0
 	case !ok:
-		err = usagef("unknown command %q: expected bench, generate, tokenize, compare, env or help (run genbench help)", cmd)
+		err = usagef("unknown command %q: expected bench, generate, tokenize, compare, env, selftest or help (run genbench help)", cmd)
 	default:
 		err = f(a, ctx, rest)
 	}
@@ -99,6 +101,7 @@ Usage:
   genbench tokenize [flags]       tokenize or detokenize with a model's tokenizer
   genbench compare A.json B.json  put benchmark reports side by side
   genbench env                    show what the engine sees (CPU, memory, GPUs, libraries)
+  genbench selftest               check every GPU op and whole models against the CPU reference
   genbench help                   this text
 
 Run "genbench bench --help" (or any command with --help) for its flags.

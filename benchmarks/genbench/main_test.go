@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/genbench/genbench/cuda"
 	"github.com/genbench/genbench/gocore/bench"
 	"github.com/genbench/genbench/gocore/tokenizer"
 )
@@ -172,7 +174,8 @@ func TestQuickSuiteJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !rep.Complete || rep.Suite != "quick" || len(rep.Configs) != 2 || rep.Configs[0].Key != "short" ||
-		rep.Configs[1].Key != "medium" || rep.Driver != "genbench" || rep.Model.ID != "tiny-llama" || !rep.Model.Synthetic {
+		rep.Configs[1].Key != "medium" || rep.Driver != "genbench" || rep.Model.ID != "tiny-llama" || !rep.Model.Synthetic ||
+		rep.PromptSource != bench.PromptText {
 		t.Errorf("report = %+v", rep)
 	}
 	for _, c := range rep.Configs {
@@ -276,6 +279,10 @@ func TestEnvAndHelp(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "--suite") || !strings.Contains(r.stdout, "--random-weights") {
 		t.Errorf("--help: exit %d\n%s", r.code, r.stdout)
 	}
+	r = genbench(t, "", "bench", "--help")
+	if r.code != 0 || !strings.Contains(r.stdout, "--prompt-tokens") {
+		t.Errorf("bench --help: exit %d\n%s", r.code, r.stdout)
+	}
 	r = genbench(t, "", "help")
 	if r.code != 0 || !strings.Contains(r.stdout, "genbench compare") {
 		t.Errorf("help: exit %d\n%s", r.code, r.stdout)
@@ -294,5 +301,74 @@ func TestDefaultReportDir(t *testing.T) {
 	}
 	if got := defaultReportDir(); got != filepath.Join("benchmarks", "reports") {
 		t.Errorf("outside: %s", got)
+	}
+}
+
+// cancelWriter cancels a context once the text written to it contains a
+// marker (a progress line), like Ctrl-C pressed at that moment.
+type cancelWriter struct {
+	buf    bytes.Buffer
+	marker string
+	cancel context.CancelFunc
+}
+
+func (w *cancelWriter) Write(p []byte) (int, error) {
+	w.buf.Write(p)
+	if strings.Contains(w.buf.String(), w.marker) {
+		w.cancel()
+	}
+	return len(p), nil
+}
+
+// Ctrl-C during the second config keeps the first: the report is saved,
+// marked incomplete, and the exit status is 1.
+func TestInterruptKeepsFinishedConfigs(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	dir := t.TempDir()
+	var stdout bytes.Buffer
+	stderr := &cancelWriter{marker: "[2/2] medium", cancel: cancel}
+	a := &app{stdin: strings.NewReader(""), stdout: &stdout, stderr: stderr, stderrTTY: true}
+	code := a.run(ctx, []string{"--suite", "quick", "--warmup", "0", "--trials", "1", "--output-dir", dir})
+	if code != 1 {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr.buf.String())
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*_tiny-llama_quick.json"))
+	if len(files) != 1 {
+		t.Fatalf("reports: %v", files)
+	}
+	rep, err := bench.LoadReport(files[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Complete || len(rep.Configs) != 1 || rep.Configs[0].Key != "short" || !strings.Contains(rep.Error, "interrupted") {
+		t.Errorf("complete %v configs %d error %q", rep.Complete, len(rep.Configs), rep.Error)
+	}
+	if !strings.Contains(stdout.String(), "INCOMPLETE: 1 of 2 planned configs finished") ||
+		!strings.Contains(stderr.buf.String(), "genbench: benchmark interrupted") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", stdout.String(), stderr.buf.String())
+	}
+}
+
+func TestSelftestArguments(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"selftest", "--device", "tpu"}, `--device: "tpu": expected cuda or cuda:N`},
+		{[]string{"selftest", "--models", "gpt-2"}, `unknown built-in model "gpt-2"`},
+		{[]string{"selftest", "extra"}, `unexpected argument "extra"`},
+	} {
+		r := genbench(t, "", c.args...)
+		if r.code != 2 || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("genbench %s: exit %d stderr %q, want 2 and %q", strings.Join(c.args, " "), r.code, r.stderr, c.want)
+		}
+	}
+	// Without a usable GPU, selftest fails with one clear line.
+	if p := cuda.Probe(cuda.Options{}); !p.Usable() {
+		r := genbench(t, "", "selftest", "--quick")
+		if r.code != 1 || !strings.HasPrefix(r.stderr, "genbench: selftest: ") || strings.Count(r.stderr, "\n") != 1 {
+			t.Errorf("selftest without a GPU: exit %d stderr %q", r.code, r.stderr)
+		}
 	}
 }

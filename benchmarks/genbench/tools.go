@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
+	"golang.org/x/sys/cpu"
 
 	"github.com/genbench/genbench/gocore/bench"
 	"github.com/genbench/genbench/gocore/engine"
@@ -259,13 +260,16 @@ func (a *app) env(_ context.Context, args []string) error {
 	e := bench.HostEnvironment(engine.DeviceInfo{Kind: "cpu"})
 	w := a.stdout
 	fmt.Fprintf(w, "genbench %s (commit %s", bench.Version, e.GitCommit)
+	if e.GitSource == bench.GitFromCheckout {
+		fmt.Fprint(w, ", read from the checkout")
+	}
 	if e.GitDirty {
 		fmt.Fprint(w, ", modified")
 	}
 	fmt.Fprintf(w, "), report schema %d\n", bench.SchemaVersion)
 	fmt.Fprintf(w, "os:      %s/%s %s\n", runtime.GOOS, e.Arch, e.OS)
 	fmt.Fprintf(w, "go:      %s\n", e.GoVersion)
-	fmt.Fprintf(w, "cpu:     %s, %d logical cores\n", e.CPUModel, e.CPUCores)
+	fmt.Fprintf(w, "cpu:     %s, %d logical cores%s\n", e.CPUModel, e.CPUCores, cpuFeatures())
 	if e.MemoryBytes > 0 {
 		fmt.Fprintf(w, "memory:  %s\n", bench.FormatBytes(e.MemoryBytes))
 	} else {
@@ -275,4 +279,27 @@ func (a *app) env(_ context.Context, args []string) error {
 	fmt.Fprintf(w, "hf cache: %s\n", cache)
 	fmt.Fprintf(w, "models:  built-in specs %s\n", strings.Join(model.BuiltinNames(), ", "))
 	return errors.Join(a.envGPU(w))
+}
+
+// cpuFeatures lists the SIMD extensions the CPU backend can use.
+func cpuFeatures() string {
+	if runtime.GOARCH != "amd64" {
+		return ""
+	}
+	var f []string
+	for _, x := range []struct {
+		name string
+		on   bool
+	}{
+		{"avx2", cpu.X86.HasAVX2}, {"fma", cpu.X86.HasFMA}, {"avx512f", cpu.X86.HasAVX512F},
+		{"avx512bf16", cpu.X86.HasAVX512BF16},
+	} {
+		if x.on {
+			f = append(f, x.name)
+		}
+	}
+	if len(f) == 0 {
+		return ", no avx2"
+	}
+	return ", " + strings.Join(f, " ")
 }

@@ -18,7 +18,6 @@ typedef long long i64;
 // Device error codes, reported by the host after a sync (see cuda/errors.go).
 #define GB_ERR_TOKEN_RANGE 1    // a token id outside the vocabulary
 #define GB_ERR_POS_RANGE 2      // a position outside the KV cache or RoPE table
-#define GB_ERR_SAMPLER_CANDS 3  // too many tied/needed candidates for the sampler
 #define GB_ERR_SAMPLER_STEPS 4  // more tokens sampled than the sampler's capacity
 
 __device__ __forceinline__ float bf2f(bf16_t h) { return __uint_as_float(((u32)h) << 16); }

@@ -8,9 +8,11 @@
 // marked in the presence table for the repetition penalty. The step
 // counter lives in device memory, so the kernel can be captured in a graph.
 //
-// One block of 1024 threads. Bytes: V*2 (logits) + V*4 (scores written) +
-// up to 5*V*4 more for top-k radix selection; flops ~ 10*V. Greedy reads
-// the logits once.
+// One block of 1024 threads. Up to CAND_MAX candidates (after top-k) are
+// sorted in shared memory and drawn exactly as the CPU does; more take a
+// radix path (top-p boundary by fixed-point mass) and a chunked draw.
+// Bytes: V*2 (logits) + V*4 (scores written) + up to 10*V*4 more for the
+// radix passes; flops ~ 10*V. Greedy reads the logits once.
 
 #define SAMPLE_THREADS 1024
 #define CAND_MAX 4096
@@ -132,6 +134,53 @@ __device__ float radix_kth(const float* x, int V, int k, u32* hist, int* state) 
   return state[1] ? GB_NEG_INF : unkey(prefix);
 }
 
+// is_cand: a finite score that passes top-k (thr is -inf without top-k).
+__device__ __forceinline__ bool is_cand(float x, float thr) { return x >= thr && x > GB_NEG_INF; }
+
+// survives: a candidate kept by top-p (tau = -inf when top-p is off; ties
+// at tau are kept up to id idThr).
+__device__ __forceinline__ bool survives(float x, int i, float thr, float tau, int idThr) {
+  return is_cand(x, thr) && (x > tau || (x == tau && i <= idThr));
+}
+
+#define FIXED_ONE 4503599627370496.0  // 2^52
+
+// fixed_mass is the probability exp(x - maxv) / total in units of 2^-52.
+__device__ __forceinline__ u64 fixed_mass(float x, float maxv, double total) {
+  return (u64)(exp((double)(x - maxv)) / total * FIXED_ONE);
+}
+
+// radix_kth_smallest_id returns the k-th smallest id i with x[i] == tau.
+__device__ int radix_kth_smallest_id(const float* x, int V, float tau, int k, u32* hist, int* state) {
+  u32 prefix = 0, mask = 0;
+  int rem = k;
+  for (int shift = 24; shift >= 0; shift -= 8) {
+    for (int i = threadIdx.x; i < 256; i += blockDim.x) hist[i] = 0;
+    __syncthreads();
+    for (int i = threadIdx.x; i < V; i += blockDim.x) {
+      if (x[i] != tau) continue;
+      u32 key = (u32)i;
+      if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & 255u], 1u);
+    }
+    __syncthreads();
+    if (threadIdx.x == 0) {
+      int cum = 0, b;
+      for (b = 0; b < 255; b++) {
+        if (cum + (int)hist[b] >= rem) break;
+        cum += (int)hist[b];
+      }
+      state[0] = b;
+      state[2] = rem - cum;
+    }
+    __syncthreads();
+    prefix |= (u32)state[0] << shift;
+    mask |= 255u << shift;
+    rem = state[2];
+    __syncthreads();
+  }
+  return (int)prefix;
+}
+
 // score order of the top-p sort: ascending value, ties by descending id.
 __device__ __forceinline__ bool score_less(float va, int ia, float vb, int ib) {
   return va < vb || (va == vb && ia > ib);
@@ -177,7 +226,9 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
   __shared__ float redf[32];
   __shared__ int redi[32];
   __shared__ double redd[32];
+  __shared__ unsigned long long hist64[256];
   __shared__ int s_count, s_tok;
+  __shared__ u64 s_above;
 
   const int tid = threadIdx.x, bd = blockDim.x;
   const int st = *step_ctr;
@@ -204,142 +255,184 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
     float thr = GB_NEG_INF;
     if (topk > 0 && topk < V) thr = radix_kth(scratch, V, topk, hist, state);
     int cnt = 0;
-    for (int i = tid; i < V; i += bd) {
-      float x = scratch[i];
-      cnt += (x >= thr && x > GB_NEG_INF) ? 1 : 0;
-    }
+    for (int i = tid; i < V; i += bd) cnt += is_cand(scratch[i], thr) ? 1 : 0;
     const int C = block_sum_int(cnt, redi);
     const bool topp_on = topp > 0.0f && topp < 1.0f;
-    if (C > 0 && (C <= CAND_MAX || topp_on)) {
-      // Gather the candidates (or, for a large top-p set, the CAND_MAX
-      // highest) into shared memory; the tail of the rest is summed.
-      float lower = thr;
-      float tail = 0.0f;
+    if (C > 0 && C <= CAND_MAX) {
+      // Few candidates: gather them into shared memory and follow
+      // gocore/sampling step by step (sort for top-p, softmax and draw in
+      // id order on one thread).
       double total = 0.0;
-      bool ok = true;
       if (topp_on) {
         double part = 0.0;
         for (int i = tid; i < V; i += bd) {
           float x = scratch[i];
-          if (x >= thr && x > GB_NEG_INF) part += exp((double)(x - maxv));
+          if (is_cand(x, thr)) part += exp((double)(x - maxv));
         }
         total = block_sum_double(part, redd);
       }
-      if (C > CAND_MAX) {
-        lower = radix_kth(scratch, V, CAND_MAX, hist, state);
-        int c2 = 0;
-        float tl = 0.0f;
-        for (int i = tid; i < V; i += bd) {
-          float x = scratch[i];
-          if (!(x >= thr && x > GB_NEG_INF)) continue;
-          if (x >= lower) c2++;
-          else tl += (float)(exp((double)(x - maxv)) / total);
+      if (tid == 0) s_count = 0;
+      __syncthreads();
+      for (int i = tid; i < V; i += bd) {
+        float x = scratch[i];
+        if (is_cand(x, thr)) {
+          int s = atomicAdd(&s_count, 1);
+          if (s < CAND_MAX) {
+            cid[s] = i;
+            cval[s] = x;
+          }
         }
-        c2 = block_sum_int(c2, redi);
-        tail = block_sum(tl, redf);
-        // Every dropped id must fall in the removed low-probability mass.
-        ok = c2 <= CAND_MAX && tail <= 1.0f - topp;
       }
-      if (ok) {
-        if (tid == 0) s_count = 0;
-        __syncthreads();
-        for (int i = tid; i < V; i += bd) {
-          float x = scratch[i];
-          if (x >= thr && x > GB_NEG_INF && x >= lower) {
-            int s = atomicAdd(&s_count, 1);
-            if (s < CAND_MAX) {
-              cid[s] = i;
-              cval[s] = x;
-            }
-          }
-        }
-        __syncthreads();
-        const int m = s_count;
-        const int P = pow2_at_least(m);
-        for (int i = m + tid; i < P; i += bd) {
-          cval[i] = GB_INF;
-          cid[i] = -1;
-        }
-        __syncthreads();
-        if (topp_on) {
-          bitonic(cval, cid, P, false);
-          if (tid == 0) {
-            const float cut = 1.0f - topp;
-            float c = tail;
-            int first = m - 1;
-            for (int j = 0; j < m - 1; j++) {
-              c += (float)(exp((double)(cval[j] - maxv)) / total);
-              if (c > cut) {
-                first = j;
-                break;
-              }
-            }
-            state[3] = first;
-          }
-          __syncthreads();
-          const int first = state[3];
-          for (int j = tid; j < P; j += bd)
-            if (j < first || j >= m) cid[j] = NO_ID;
-          __syncthreads();
-        } else {
-          for (int j = m + tid; j < P; j += bd) cid[j] = NO_ID;
-          __syncthreads();
-        }
-        bitonic(cval, cid, P, true);
+      __syncthreads();
+      const int m = min(s_count, CAND_MAX);
+      const int P = pow2_at_least(m);
+      for (int i = m + tid; i < P; i += bd) {
+        cval[i] = GB_INF;
+        cid[i] = -1;
+      }
+      __syncthreads();
+      if (topp_on) {
+        bitonic(cval, cid, P, false);
         if (tid == 0) {
-          // Softmax over the survivors in id order and the inverse-CDF draw,
-          // exactly as gocore/sampling.Sampler.Sample.
-          int S = 0;
-          float mv = GB_NEG_INF;
-          while (S < P && cid[S] != NO_ID) {
-            mv = fmaxf(mv, cval[S]);
-            S++;
-          }
-          double tot = 0.0;
-          for (int j = 0; j < S; j++) {
-            double e = exp((double)(cval[j] - mv));
-            tot += e;
-            cval[j] = (float)e;
-          }
-          double inv = 1.0 / tot;
-          float ftot = 0.0f;
-          int last = -1;
-          for (int j = 0; j < S; j++) {
-            cval[j] = (float)((double)cval[j] * inv);
-            if (cval[j] > 0.0f) {
-              ftot += cval[j];
-              last = j;
+          const float cut = 1.0f - topp;
+          float c = 0.0f;
+          int first = m - 1;
+          for (int j = 0; j < m - 1; j++) {
+            c += (float)(exp((double)(cval[j] - maxv)) / total);
+            if (c > cut) {
+              first = j;
+              break;
             }
           }
-          int pick = argmax;
-          if (last >= 0) {
-            float target = uniform01(seed, (u64)st) * ftot;
-            float c = 0.0f;
-            int j = 0;
-            for (; j < S; j++) {
-              if (cval[j] > 0.0f) {
-                c += cval[j];
-                if (c > target) break;
-              }
-            }
-            pick = cid[j < S ? j : last];
-          }
-          s_tok = pick;
+          state[3] = first;
         }
         __syncthreads();
-        tok = s_tok;
+        const int first = state[3];
+        for (int j = tid; j < P; j += bd)
+          if (j < first || j >= m) cid[j] = NO_ID;
+        __syncthreads();
       } else {
-        if (tid == 0) set_error(err, GB_ERR_SAMPLER_CANDS);
+        for (int j = m + tid; j < P; j += bd) cid[j] = NO_ID;
+        __syncthreads();
       }
+      bitonic(cval, cid, P, true);
+      if (tid == 0) {
+        int S = 0;
+        float mv = GB_NEG_INF;
+        while (S < P && cid[S] != NO_ID) {
+          mv = fmaxf(mv, cval[S]);
+          S++;
+        }
+        double tot = 0.0;
+        for (int j = 0; j < S; j++) {
+          double e = exp((double)(cval[j] - mv));
+          tot += e;
+          cval[j] = (float)e;
+        }
+        double inv = 1.0 / tot;
+        float ftot = 0.0f;
+        int last = -1;
+        for (int j = 0; j < S; j++) {
+          cval[j] = (float)((double)cval[j] * inv);
+          if (cval[j] > 0.0f) {
+            ftot += cval[j];
+            last = j;
+          }
+        }
+        int pick = argmax;
+        if (last >= 0) {
+          float target = uniform01(seed, (u64)st) * ftot;
+          float c = 0.0f;
+          int j = 0;
+          for (; j < S; j++) {
+            if (cval[j] > 0.0f) {
+              c += cval[j];
+              if (c > target) break;
+            }
+          }
+          pick = cid[j < S ? j : last];
+        }
+        s_tok = pick;
+      }
+      __syncthreads();
+      tok = s_tok;
     } else if (C > 0) {
-      // Many candidates, no top-p: softmax over the whole candidate set
-      // and a chunked inverse-CDF draw in id order.
+      // Many candidates. Top-p, when on, finds its boundary value tau by a
+      // radix descent over the value keys with fixed-point (2^-52)
+      // probability masses (integer atomics: deterministic); ties at tau
+      // are kept lowest id first, as gocore/sampling orders them.
+      float tau = GB_NEG_INF;
+      int idThr = NO_ID;
+      if (topp_on) {
+        double part = 0.0;
+        for (int i = tid; i < V; i += bd) {
+          float x = scratch[i];
+          if (is_cand(x, thr)) part += exp((double)(x - maxv));
+        }
+        const double total = block_sum_double(part, redd);
+        const u64 Pm = (u64)((double)topp * FIXED_ONE);
+        u32 prefix = 0, mask = 0;
+        u64 above = 0;
+        for (int shift = 24; shift >= 0; shift -= 8) {
+          for (int i = tid; i < 256; i += bd) {
+            hist64[i] = 0;
+            hist[i] = 0;
+          }
+          __syncthreads();
+          for (int i = tid; i < V; i += bd) {
+            float x = scratch[i];
+            if (!is_cand(x, thr)) continue;
+            u32 key = fkey(x);
+            if ((key & mask) != prefix) continue;
+            u32 bin = (key >> shift) & 255u;
+            atomicAdd(&hist64[bin], fixed_mass(x, maxv, total));
+            atomicAdd(&hist[bin], 1u);
+          }
+          __syncthreads();
+          if (tid == 0) {
+            u64 acc = above;
+            int b;
+            for (b = 255; b >= 0; b--) {
+              if (hist[b] == 0) continue;
+              if (acc + hist64[b] >= Pm) break;
+              acc += hist64[b];
+            }
+            if (b < 0) {  // rounding: the boundary is the lowest value
+              for (b = 0; b < 255 && hist[b] == 0; b++) {
+              }
+              acc -= hist64[b];
+            }
+            state[0] = b;
+            s_above = acc;
+          }
+          __syncthreads();
+          prefix |= (u32)state[0] << shift;
+          mask |= 255u << shift;
+          above = s_above;
+          __syncthreads();
+        }
+        tau = unkey(prefix);
+        int nt = 0;
+        for (int i = tid; i < V; i += bd) nt += scratch[i] == tau ? 1 : 0;
+        nt = block_sum_int(nt, redi);
+        const u64 qt = fixed_mass(tau, maxv, total);
+        int t = nt;
+        if (qt > 0 && Pm > above) {
+          u64 need = (Pm - above + qt - 1) / qt;
+          t = (int)min((u64)nt, max((u64)1, need));
+        } else if (qt > 0) {
+          t = 1;
+        }
+        if (t < nt) idThr = radix_kth_smallest_id(scratch, V, tau, t, hist, state);
+      }
+      // Softmax over the survivors and a chunked inverse-CDF draw in id
+      // order.
       double part = 0.0;
       const int chunk = (V + bd - 1) / bd;
       const int b0 = tid * chunk, e0 = min(V, b0 + chunk);
       for (int i = b0; i < e0; i++) {
         float x = scratch[i];
-        if (x >= thr && x > GB_NEG_INF) part += exp((double)(x - maxv));
+        if (survives(x, i, thr, tau, idThr)) part += exp((double)(x - maxv));
       }
       const double total = block_sum_double(part, redd);
       const double inv = 1.0 / total;
@@ -348,13 +441,14 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
       for (int i = b0; i < e0; i++) {
         float x = scratch[i];
         float w = 0.0f;
-        if (x >= thr && x > GB_NEG_INF) w = (float)((double)(float)exp((double)(x - maxv)) * inv);
+        if (survives(x, i, thr, tau, idThr)) w = (float)((double)(float)exp((double)(x - maxv)) * inv);
         scratch[i] = w;
         if (w > 0.0f) {
           csum += w;
           clast = i;
         }
       }
+      __syncthreads();
       cval[tid] = csum;
       cid[tid] = clast;
       __syncthreads();
@@ -393,7 +487,6 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
       tok = s_tok;
     }
   }
-
   if (tid == 0) {
     ids_out[0] = tok;
     if (presence) presence[tok] = 1;

@@ -259,8 +259,11 @@ type Step interface {
 }
 
 // Capturer is an optional Backend capability: record the ops enqueued by
-// fn (which must not read results back to the host) once and replay them
-// later, e.g. as a CUDA graph. A backend without it runs every step eagerly.
+// fn (which must not read results back to the host) once, without running
+// them, and replay them later, e.g. as a CUDA graph. The engine captures
+// decoder.Step followed by TokenSampler.Sample once per generation and
+// replays it for every decode step. A backend without it runs every step
+// eagerly.
 type Capturer interface {
 	Capture(fn func() error) (Step, error)
 }

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/genbench/genbench/gocore/tokenizer"
 )
 
 // wordEncoder is a stand-in tokenizer: one id per word (its length), with
@@ -85,5 +87,25 @@ func TestSpecialPrefix(t *testing.T) {
 	}
 	if p := specialPrefix([]int32{5, 6, 2}, []int32{5, 6}); len(p) != 0 {
 		t.Errorf("suffix-only prefix = %v", p)
+	}
+}
+
+// With the embedded tiny tokenizer (Llama 3 style, BOS 508): BOS, then
+// ids that decode to the fixed text repeated, cut at a token boundary.
+func TestPromptIDsTinyTokenizer(t *testing.T) {
+	tok := tokenizer.Tiny()
+	for _, n := range []int{1, 2, 64, 1024} {
+		ids, src := PromptIDs(tok, 512, n, 42)
+		if src != PromptText || len(ids) != n || ids[0] != 508 {
+			t.Fatalf("n=%d: source %s len %d first %d", n, src, len(ids), ids[0])
+		}
+		text := tok.Decode(ids[1:], false)
+		if !strings.HasPrefix(strings.Repeat(PromptTextBody, 1+n/32), text) {
+			t.Errorf("n=%d: decoded prompt is not a prefix of the repeated text: %q", n, text)
+		}
+	}
+	ids, src := PromptIDs(nil, 512, 8, 42)
+	if src != PromptRandom || len(ids) != 8 {
+		t.Errorf("nil tokenizer: %s %v", src, ids)
 	}
 }

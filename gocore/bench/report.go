@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -57,6 +56,7 @@ type Environment struct {
 	MemoryBytes int64             `json:"memory_bytes"` // host memory (0 when unknown)
 	GitCommit   string            `json:"git_commit"`   // vcs.revision of the build, or "unknown"
 	GitDirty    bool              `json:"git_dirty"`    // the build had uncommitted changes
+	GitSource   string            `json:"git_source"`   // GitFromBuild, GitFromCheckout or GitUnknown
 	Device      engine.DeviceInfo `json:"device"`
 	// Set by the Python driver (and its hf engine) only.
 	PythonVersion       string `json:"python_version,omitempty"`
@@ -101,19 +101,9 @@ func HostEnvironment(dev engine.DeviceInfo) Environment {
 		CPUModel:    cpuModel(),
 		CPUCores:    runtime.NumCPU(),
 		MemoryBytes: hostMemory(),
-		GitCommit:   "unknown",
 		Device:      dev,
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range bi.Settings {
-			switch s.Key {
-			case "vcs.revision":
-				env.GitCommit = s.Value
-			case "vcs.modified":
-				env.GitDirty = s.Value == "true"
-			}
-		}
-	}
+	env.GitCommit, env.GitDirty, env.GitSource = gitInfo()
 	return env
 }
 

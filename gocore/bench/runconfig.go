@@ -1,6 +1,8 @@
 package bench
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -23,6 +25,11 @@ const (
 	EngineGenbench = "genbench"            // this engine
 	EngineHF       = "hf"                  // Hugging Face transformers (Python driver only)
 )
+
+// MaxTokens bounds --prompt-tokens and --max-new-tokens (far above the
+// context of any supported model; the model's own limit is checked when it
+// is loaded).
+const MaxTokens = 1 << 20
 
 // AdhocKey is the config key of a run built from the individual flags
 // (no --suite, no --configs).
@@ -140,11 +147,11 @@ func (c *RunConfig) Validate() error {
 	if c.Threads < 0 {
 		bad("--threads: %d is negative: expected 0 (all cores) or a positive count", c.Threads)
 	}
-	if c.PromptTokens < 1 {
-		bad("--prompt-tokens: %d: expected a positive number of tokens", c.PromptTokens)
+	if c.PromptTokens < 1 || c.PromptTokens > MaxTokens {
+		bad("--prompt-tokens: %d: expected a positive number of tokens, at most %d", c.PromptTokens, MaxTokens)
 	}
-	if c.MaxNewTokens < 1 {
-		bad("--max-new-tokens: %d: expected a positive number of tokens", c.MaxNewTokens)
+	if c.MaxNewTokens < 1 || c.MaxNewTokens > MaxTokens {
+		bad("--max-new-tokens: %d: expected a positive number of tokens, at most %d", c.MaxNewTokens, MaxTokens)
 	}
 	if math.IsNaN(c.Temperature) || math.IsInf(c.Temperature, 0) || c.Temperature < 0 {
 		bad("--temperature: %v: expected a finite value >= 0 (0 = greedy)", c.Temperature)
@@ -274,4 +281,23 @@ func filter(keys, sel []string) []string {
 		}
 	}
 	return out
+}
+
+// ParseRunConfig decodes a JSON run configuration (as the C ABI receives
+// it): fields left out keep DefaultRunConfig's values, unknown fields are
+// an error, and the result is validated.
+func ParseRunConfig(data []byte) (RunConfig, error) {
+	cfg := DefaultRunConfig()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("run configuration: expected a JSON object with the fields of the benchmark flags (e.g. {\"suite\": \"quick\"}): %w", err)
+	}
+	if dec.More() {
+		return cfg, errors.New("run configuration: unexpected data after the JSON object")
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, fmt.Errorf("run configuration: %w", err)
+	}
+	return cfg, nil
 }

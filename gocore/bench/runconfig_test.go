@@ -101,6 +101,7 @@ func TestValidateErrors(t *testing.T) {
 	}{
 		{"negative prompt", func(c *RunConfig) { c.PromptTokens = -1 }, "--prompt-tokens: -1"},
 		{"zero gen", func(c *RunConfig) { c.MaxNewTokens = 0 }, "--max-new-tokens: 0"},
+		{"huge prompt", func(c *RunConfig) { c.PromptTokens = 1<<20 + 1 }, "--prompt-tokens: 1048577: expected a positive number of tokens, at most 1048576"},
 		{"unknown suite", func(c *RunConfig) { c.Suite = "huge" }, `--suite: unknown suite "huge"`},
 		{"unknown config", func(c *RunConfig) { c.Configs = []string{"tiny"} }, `--configs: unknown config "tiny"`},
 		{"duplicate config", func(c *RunConfig) { c.Configs = []string{"short", "short"} }, `"short" is listed twice`},
@@ -210,5 +211,23 @@ func TestRunConfigJSON(t *testing.T) {
 	}
 	if c.Suite != "quick" || c.Trials != 1 || c.Warmup != 2 || c.Seed != 42 || !reflect.DeepEqual(c.Configs, []string{"medium"}) {
 		t.Errorf("decoded = %+v", c)
+	}
+}
+
+func TestParseRunConfig(t *testing.T) {
+	c, err := ParseRunConfig([]byte(`{"suite": "standard", "seed": 7, "driver": "bench_generation.py"}`))
+	if err != nil || c.Suite != "standard" || c.Seed != 7 || c.Trials != 3 || c.Driver != DriverPython {
+		t.Errorf("ParseRunConfig = %+v, %v", c, err)
+	}
+	for doc, want := range map[string]string{
+		`{"suit": "quick"}`:   `unknown field "suit"`,
+		`{"trials": "3"}`:     "cannot unmarshal string",
+		`{"top_p": 0}`:        "--top-p: 0 is out of range",
+		`[1]`:                 "expected a JSON object",
+		`{"suite": "quick"}x`: "unexpected data after the JSON object",
+	} {
+		if _, err := ParseRunConfig([]byte(doc)); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseRunConfig(%s) error %v, want %q", doc, err, want)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/genbench/genbench/gocore/engine"
 	"github.com/genbench/genbench/gocore/model"
+	"github.com/genbench/genbench/gocore/sampling"
 )
 
 // Generator is what the runner needs from a loaded engine; *engine.Engine
@@ -82,26 +83,16 @@ func Run(ctx context.Context, gen Generator, cfg RunConfig, progress func(Event)
 	enc := encoderOf(gen)
 	var eos []int32
 	if sg, ok := gen.(specGenerator); ok && sg.Spec() != nil {
-		eos = sg.Spec().EOSTokenIDs
+		spec := sg.Spec()
+		eos = spec.EOSTokenIDs
+		for _, c := range plan {
+			if mp := spec.MaxPositionEmbeddings; mp > 0 && c.PromptTokens+c.GenTokens > mp {
+				return nil, fmt.Errorf("config %q: prompt %d + gen %d = %d tokens exceeds the %d positions of model %s (max_position_embeddings)",
+					c.Key, c.PromptTokens, c.GenTokens, c.PromptTokens+c.GenTokens, mp, info.ID)
+			}
+		}
 	}
-	rep := &Report{
-		SchemaVersion: SchemaVersion,
-		CreatedAt:     time.Now().UTC().Format(time.RFC3339),
-		Driver:        cfg.Driver,
-		Engine:        cfg.Engine,
-		EngineVersion: Version,
-		Suite:         cfg.SuiteName(),
-		StopMode:      StopModeNoStop,
-		PromptSource:  sourceOf(enc),
-		DType:         cfg.DType,
-		Environment:   HostEnvironment(gen.DeviceInfo()),
-		Model:         info,
-		Flags:         cfg,
-		Configs:       []ConfigResult{},
-	}
-	for _, c := range plan {
-		rep.Planned = append(rep.Planned, c.Key)
-	}
+	rep := NewReport(cfg, plan, info, gen.DeviceInfo(), sourceOf(enc))
 	for i, c := range plan {
 		if err := ctx.Err(); err != nil {
 			return stopped(rep, fmt.Errorf("benchmark interrupted before config %q: %w", c.Key, err))
@@ -113,6 +104,9 @@ func Run(ctx context.Context, gen Generator, cfg RunConfig, progress func(Event)
 		})
 		gen.ReleaseBuffers()
 		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				return stopped(rep, fmt.Errorf("benchmark interrupted during config %q: %w", c.Key, ctxErr))
+			}
 			return stopped(rep, fmt.Errorf("config %q: %w", c.Key, err))
 		}
 		rep.Configs = append(rep.Configs, *res)
@@ -160,41 +154,92 @@ func runConfig(ctx context.Context, gen Generator, cfg RunConfig, c Config, enc 
 		}
 		progress(Event{Kind: EventWarmup, Config: c, Run: w, Runs: cfg.Warmup})
 	}
-	var e2e, ttft, prefill, decode, peak []float64
-	var first []int32
-	identical, eosSeen := true, false
+	trials := make([]TrialRecord, 0, cfg.Trials)
 	for t := 1; t <= cfg.Trials; t++ {
 		gen.ResetPeakMemory()
 		r, err := generate()
 		if err != nil {
 			return nil, fmt.Errorf("trial %d: %w", t, err)
 		}
-		f := Measure(c.PromptTokens, len(r.Tokens), r.TTFT, r.Total, gen.PeakMemory())
+		tr := TrialRecord{Tokens: slices.Clone(r.Tokens), TTFT: r.TTFT, Total: r.Total, PeakMem: gen.PeakMemory()}
+		trials = append(trials, tr)
+		progress(Event{Kind: EventTrial, Config: c, Run: t, Runs: cfg.Trials,
+			Figures: Measure(c.PromptTokens, len(r.Tokens), r.TTFT, r.Total, tr.PeakMem)})
+	}
+	res := NewConfigResult(c, params, cfg.Warmup, prompt, eos, trials)
+	return &res, nil
+}
+
+// NewReport starts the report of a run: everything but the config
+// results, marked incomplete until the caller sets Complete. Drivers that
+// measure another engine (the Python driver's hf engine) use it with
+// NewConfigResult to write the same report.
+func NewReport(cfg RunConfig, plan []Config, info engine.ModelInfo, dev engine.DeviceInfo, promptSource string) *Report {
+	rep := &Report{
+		SchemaVersion: SchemaVersion,
+		CreatedAt:     time.Now().UTC().Format(time.RFC3339),
+		Driver:        cfg.Driver,
+		Engine:        cfg.Engine,
+		EngineVersion: Version,
+		Suite:         cfg.SuiteName(),
+		Planned:       []string{},
+		StopMode:      StopModeNoStop,
+		PromptSource:  promptSource,
+		DType:         cfg.DType,
+		Environment:   HostEnvironment(dev),
+		Model:         info,
+		Flags:         cfg,
+		Configs:       []ConfigResult{},
+	}
+	for _, c := range plan {
+		rep.Planned = append(rep.Planned, c.Key)
+	}
+	return rep
+}
+
+// TrialRecord is the raw outcome of one timed run.
+type TrialRecord struct {
+	Tokens  []int32       // generated ids
+	TTFT    time.Duration // start of prefill to the first id on the host
+	Total   time.Duration // start of prefill to the last id on the host
+	PeakMem int64         // peak memory during the run, bytes
+}
+
+// NewConfigResult computes a config's figures from its timed trials:
+// per-trial values (Measure) and their median, min and max; whether all
+// trials generated the same ids; the hashes of the prompt and of the first
+// trial's ids; whether an id of eos was generated. params are the sampling
+// parameters used, seed included.
+func NewConfigResult(c Config, params sampling.Params, warmup int, prompt []int32, eos []int32, trials []TrialRecord) ConfigResult {
+	var e2e, ttft, prefill, decode, peak []float64
+	var first []int32
+	identical, eosSeen := true, false
+	for i, tr := range trials {
+		f := Measure(len(prompt), len(tr.Tokens), tr.TTFT, tr.Total, tr.PeakMem)
 		e2e = append(e2e, f.E2ETokS)
 		ttft = append(ttft, f.TTFTMs)
 		prefill = append(prefill, f.PrefillTokS)
 		decode = append(decode, f.DecodeTokS)
 		peak = append(peak, float64(f.PeakMem))
-		if first == nil {
-			first = slices.Clone(r.Tokens)
-		} else if !slices.Equal(first, r.Tokens) {
+		if i == 0 {
+			first = tr.Tokens
+		} else if !slices.Equal(first, tr.Tokens) {
 			identical = false
 		}
-		for _, id := range r.Tokens {
+		for _, id := range tr.Tokens {
 			if slices.Contains(eos, id) {
 				eosSeen = true
 			}
 		}
-		progress(Event{Kind: EventTrial, Config: c, Run: t, Runs: cfg.Trials, Figures: f})
 	}
-	return &ConfigResult{
+	return ConfigResult{
 		Key:             c.Key,
 		PromptTokens:    c.PromptTokens,
 		GenTokens:       c.GenTokens,
 		Sampling:        params,
 		SamplingLabel:   SamplingLabel(params),
-		Warmup:          cfg.Warmup,
-		Trials:          cfg.Trials,
+		Warmup:          warmup,
+		Trials:          len(trials),
 		E2ETokS:         NewFigure(e2e),
 		TTFTMs:          NewFigure(ttft),
 		PrefillTokS:     NewFigure(prefill),
@@ -204,7 +249,7 @@ func runConfig(ctx context.Context, gen Generator, cfg RunConfig, c Config, enc 
 		PromptSHA256:    hashIDs(prompt),
 		TokensSHA256:    hashIDs(first),
 		EOSGenerated:    eosSeen,
-	}, nil
+	}
 }
 
 // hashIDs is the hex SHA-256 of ids as int32 little-endian.

@@ -74,9 +74,18 @@ func (f *fakeGen) PeakMemory() int64 { return f.peak }
 func (f *fakeGen) ResetPeakMemory()  { f.resets++; f.peak = 0 }
 func (f *fakeGen) ReleaseBuffers()   { f.released++ }
 
+// The engine is a Generator whose tokenizer and spec the runner finds.
+var (
+	_ Generator          = (*engine.Engine)(nil)
+	_ tokenizerGenerator = (*engine.Engine)(nil)
+	_ specGenerator      = (*engine.Engine)(nil)
+)
+
 type fakeSpecGen struct{ *fakeGen }
 
-func (f fakeSpecGen) Spec() *model.Spec { return &model.Spec{EOSTokenIDs: []int32{5, 9}} }
+func (f fakeSpecGen) Spec() *model.Spec {
+	return &model.Spec{EOSTokenIDs: []int32{5, 9}, MaxPositionEmbeddings: 1024}
+}
 
 func quickConfig() RunConfig {
 	c := DefaultRunConfig()
@@ -217,6 +226,22 @@ func TestRunCancelKeepsFinishedConfigs(t *testing.T) {
 	}
 }
 
+func TestRunCancelDuringConfig(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := quickConfig()
+	rep, err := Run(ctx, &fakeGen{t: t}, c, func(e Event) {
+		if e.Kind == EventTrial && e.Config.Key == "medium" && e.Run == 1 {
+			cancel()
+		}
+	})
+	if !errors.Is(err, context.Canceled) || len(rep.Configs) != 1 || rep.Complete ||
+		!strings.Contains(rep.Error, `benchmark interrupted during config "medium"`) {
+		t.Errorf("error %v, configs %d, report error %q", err, len(rep.Configs), rep.Error)
+	}
+	mustValidate(t, rep)
+}
+
 func TestRunFailureMidSuite(t *testing.T) {
 	g := &fakeGen{t: t, failAt: 5} // the first call of medium
 	rep, err := Run(context.Background(), g, quickConfig(), nil)
@@ -225,6 +250,17 @@ func TestRunFailureMidSuite(t *testing.T) {
 	}
 	if len(rep.Configs) != 1 || rep.Complete || g.released != 2 {
 		t.Errorf("configs %d complete %v released %d", len(rep.Configs), rep.Complete, g.released)
+	}
+}
+
+func TestRunRejectsTooLongForTheModel(t *testing.T) {
+	c := DefaultRunConfig()
+	c.Suite = "full" // long is 1024 + 512 tokens; the fake model has 1024 positions
+	g := fakeSpecGen{&fakeGen{t: t}}
+	rep, err := Run(context.Background(), g, c, nil)
+	want := `config "prefill": prompt 1024 + gen 64 = 1088 tokens exceeds the 1024 positions of model tiny-llama`
+	if err == nil || rep != nil || !strings.Contains(err.Error(), want) || g.calls != 0 {
+		t.Errorf("Run = %v, %v (%d calls)", rep, err, g.calls)
 	}
 }
 

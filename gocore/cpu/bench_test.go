@@ -48,7 +48,7 @@ func BenchmarkAttentionPrefill256(b *testing.B) {
 	cache, _ := be.NewKVCache(1, n, 8, 64)
 	c := cache.(*kvCache)
 	copy(c.k[0], randBF16(r, n*8*64, 1))
-	copy(c.v[0], randBF16(r, n*8*64, 1))
+	copy(c.v[0], randBF16(r, len(c.v[0]), 1))
 	pos := make([]int32, n)
 	for i := range pos {
 		pos[i] = int32(i)

@@ -24,8 +24,8 @@ type Backend struct {
 	threads int
 	pool    *pool
 	closed  bool
-	scratch [][]float32 // float32 scratch for attention, one per slot
-	slots   chan int    // free indices into scratch
+	scratch []attnScratch // attention scratch, one per slot
+	slots   chan int      // free indices into scratch
 }
 
 var _ backend.Backend = (*Backend)(nil)
@@ -101,7 +101,7 @@ func (b *Buf) Len() int {
 func (b *Buf) DType() backend.DType { return b.dt }
 
 type weight struct {
-	parts []backend.Matrix
+	parts  []backend.Matrix
 	rows   int
 	cols   int
 	prows  []int
@@ -112,10 +112,17 @@ func (w *weight) Rows() int    { return w.rows }
 func (w *weight) Cols() int    { return w.cols }
 func (w *weight) Parts() []int { return w.prows }
 
+// kvCache stores, per layer, keys as [capacity, kvHeads*headDim] and
+// values transposed as [kvHeads*headDim, ldv] (ldv = capacity rounded up to
+// 32), so that both q·K and P·V read contiguous rows.
 type kvCache struct {
 	layers, capacity, kvHeads, headDim int
-	k, v                               [][]uint16 // per layer [capacity, kvHeads*headDim]
+	ldv                                int
+	k, v                               [][]uint16
 }
+
+// value returns element i (< kvHeads*headDim) of the value at position p.
+func (c *kvCache) value(layer, p, i int) uint16 { return c.v[layer][i*c.ldv+p] }
 
 func (c *kvCache) Layers() int   { return c.layers }
 func (c *kvCache) Capacity() int { return c.capacity }
@@ -167,11 +174,10 @@ func (b *Backend) NewKVCache(layers, capacity, kvHeads, headDim int) (backend.KV
 	if layers <= 0 || capacity <= 0 || kvHeads <= 0 || headDim <= 0 {
 		return nil, fmt.Errorf("cpu: NewKVCache: bad geometry (%d layers, %d positions, %d heads, dim %d)", layers, capacity, kvHeads, headDim)
 	}
-	c := &kvCache{layers: layers, capacity: capacity, kvHeads: kvHeads, headDim: headDim}
-	n := capacity * kvHeads * headDim
+	c := &kvCache{layers: layers, capacity: capacity, kvHeads: kvHeads, headDim: headDim, ldv: (capacity + 31) &^ 31}
 	for l := 0; l < layers; l++ {
-		c.k = append(c.k, make([]uint16, n))
-		c.v = append(c.v, make([]uint16, n))
+		c.k = append(c.k, make([]uint16, capacity*kvHeads*headDim))
+		c.v = append(c.v, make([]uint16, c.ldv*kvHeads*headDim))
 	}
 	return c, nil
 }
@@ -363,9 +369,12 @@ func (b *Backend) RopeKV(q, k, v backend.Buffer, n int, pos backend.Buffer, rope
 	RefRope(qb.U16, n, H, D, ps, rt.cos, rt.sin)
 	RefRope(kb.U16, n, KV, D, ps, rt.cos, rt.sin)
 	w := KV * D
+	vt := c.v[layer]
 	for t, p := range ps {
 		copy(c.k[layer][int(p)*w:(int(p)+1)*w], kb.U16[t*w:(t+1)*w])
-		copy(c.v[layer][int(p)*w:(int(p)+1)*w], vb.U16[t*w:(t+1)*w])
+		for i, x := range vb.U16[t*w : (t+1)*w] {
+			vt[i*c.ldv+int(p)] = x
+		}
 	}
 	return nil
 }
@@ -399,66 +408,105 @@ func (b *Backend) Attention(out, q backend.Buffer, n int, pos backend.Buffer, ca
 		}
 		maxP = max(maxP, int(p))
 	}
-	if len(b.scratch) < b.threads+1 || len(b.scratch[0]) < maxP+1+D {
-		b.scratch = make([][]float32, b.threads+1)
+	// scores and probabilities for tileT queries over up to maxP+64 keys
+	keys := maxP + 64
+	if len(b.scratch) < b.threads+1 || len(b.scratch[0].u) < tileT*keys || len(b.scratch[0].f) < tileT*(keys+D) {
+		keys += keys / 4 // grow ahead of the positions
+		b.scratch = make([]attnScratch, b.threads+1)
 		b.slots = make(chan int, len(b.scratch))
 		for i := range b.scratch {
-			b.scratch[i] = make([]float32, maxP+1+D+64)
+			b.scratch[i] = attnScratch{f: make([]float32, tileT*(keys+D)), u: make([]uint16, tileT*keys)}
 			b.slots <- i
 		}
 	}
-	slot := b.slots
-	kc, vc := c.k[layer], c.v[layer]
-	b.pool.parallel(n*H, 1, func(lo, hi int) {
-		s := <-slot
-		buf := b.scratch[s]
-		for i := lo; i < hi; i++ {
-			t, h := i/H, i%H
-			attendOne(ob.U16[i*D:(i+1)*D], qb.U16[i*D:(i+1)*D], int(pb.I32[t]), kc, vc, h/(H/KV), shape, buf)
+	slots := b.slots
+	kc, vt := c.k[layer], c.v[layer]
+	ps := pb.I32[:n]
+	nblk := (n + tileT - 1) / tileT
+	b.pool.parallel(H*nblk, 1, func(lo, hi int) {
+		s := <-slots
+		for it := lo; it < hi; it++ {
+			h, blk := it%H, it/H
+			t0 := blk * tileT
+			t1 := min(n, t0+tileT)
+			attendBlock(ob.U16, qb.U16, ps, t0, t1, h, kc, vt, c.ldv, shape, &b.scratch[s])
 		}
-		slot <- s
+		slots <- s
 	})
 	return nil
 }
 
-// attendOne is one query head against the cache (SDPA convention);
-// buf holds at least p+1+D float32.
-func attendOne(out, q []uint16, p int, kc, vc []uint16, g int, shape backend.AttnShape, buf []float32) {
-	KV, D := shape.KVHeads, shape.HeadDim
-	lo := 0
-	if shape.Window > 0 && p-shape.Window+1 > 0 {
-		lo = p - shape.Window + 1
+// attnScratch is one worker's attention scratch: float32 scores and
+// outputs, bf16 probabilities.
+type attnScratch struct {
+	f []float32
+	u []uint16
+}
+
+// attendBlock computes head h of queries t0..t1 (at most tileT) against the
+// cache (SDPA convention, see backend.Backend.Attention). Keys are indexed
+// from klo, a multiple of 32 below every query's first key, and the bf16
+// probabilities are zero outside each query's own keys, so a query gets the
+// same bits alone (decode) or in a block (prefill).
+func attendBlock(out, q []uint16, pos []int32, t0, t1, h int, kc, vt []uint16, ldv int, shape backend.AttnShape, scr *attnScratch) {
+	H, KV, D := shape.Heads, shape.KVHeads, shape.HeadDim
+	g := h / (H / KV)
+	nt := t1 - t0
+	klo, khi := math.MaxInt, 0
+	for t := t0; t < t1; t++ {
+		p := int(pos[t])
+		klo = min(klo, keyLo(p, shape.Window))
+		khi = max(khi, p+1)
 	}
-	nk := p + 1 - lo
-	scores := buf[:nk]
-	acc := buf[nk : nk+D]
-	mx := float32(math.Inf(-1))
-	stride := KV * D
-	for i := 0; i < nk; i++ {
-		off := (lo+i)*stride + g*D
-		s := dotBF16(q, kc[off:off+D]) * shape.Scale
-		scores[i] = s
-		if s > mx {
-			mx = s
+	klo &^= 31
+	span := khi - klo
+	kpad := (span + 31) &^ 31
+	scores := scr.f[:nt*span]
+	acc := scr.f[nt*span : nt*span+nt*D]
+	probs := scr.u[:nt*kpad]
+	// scores[tt][k-klo] = K[k]·q[t]: keys as rows, queries as tokens
+	gemmF32(scores, span, kc[klo*KV*D+g*D:], KV*D, span, q[(t0*H+h)*D:], H*D, nt, D)
+	for tt := 0; tt < nt; tt++ {
+		p := int(pos[t0+tt])
+		lo := keyLo(p, shape.Window)
+		row := scores[tt*span : (tt+1)*span]
+		seg := row[lo-klo : p-klo+1]
+		mx := float32(math.Inf(-1))
+		for i, s := range seg {
+			s *= shape.Scale
+			seg[i] = s
+			mx = max(mx, s)
+		}
+		for i := range seg {
+			seg[i] -= mx
+		}
+		expF32(seg, seg)
+		var sum float32
+		for _, e := range seg {
+			sum += e
+		}
+		pr := probs[tt*kpad : (tt+1)*kpad]
+		clear(pr)
+		for k := lo; k <= p; k++ {
+			pr[k-klo] = bf16.FromFloat32(row[k-klo] / sum)
 		}
 	}
-	var sum float32
-	for i, s := range scores {
-		e := float32(math.Exp(float64(s - mx)))
-		scores[i] = e
-		sum += e
+	// acc[tt][d] = Vᵀ[g*D+d][klo:klo+kpad] · probs[tt]
+	gemmF32(acc, D, vt[g*D*ldv+klo:], ldv, D, probs, kpad, nt, kpad)
+	for tt := 0; tt < nt; tt++ {
+		o := out[((t0+tt)*H+h)*D : ((t0+tt)*H+h+1)*D]
+		for d := range o {
+			o[d] = bf16.FromFloat32(acc[tt*D+d])
+		}
 	}
-	for d := range acc {
-		acc[d] = 0
+}
+
+// keyLo is the first key a query at position p sees.
+func keyLo(p, window int) int {
+	if window > 0 && p-window+1 > 0 {
+		return p - window + 1
 	}
-	for i := 0; i < nk; i++ {
-		pk := rnd(scores[i] / sum)
-		off := (lo+i)*stride + g*D
-		axpyBF16(acc, pk, vc[off:off+D])
-	}
-	for d := range out {
-		out[d] = bf16.FromFloat32(acc[d])
-	}
+	return 0
 }
 
 // GLU applies the gated activation elementwise, in parallel.
@@ -477,9 +525,45 @@ func (b *Backend) GLU(out, gate, up backend.Buffer, n, width int, act backend.Ac
 		return err
 	}
 	b.pool.parallel(m, 8192, func(lo, hi int) {
-		RefGLU(o.U16[lo:hi], g.U16[lo:hi], u.U16[lo:hi], act)
+		gluFast(o.U16[lo:hi], g.U16[lo:hi], u.U16[lo:hi], act)
 	})
 	return nil
+}
+
+// gluFast is RefGLU with exp computed 256 values at a time and, for
+// GELU-tanh, tanh(u) = (e-1)/(e+1) with e = exp(2u), so that 1 + tanh(u)
+// loses precision near tanh = -1 the way PyTorch's float32 kernel does.
+func gluFast(out, gate, up []uint16, act backend.Activation) {
+	const beta, kappa = float32(0.7978845608028654), float32(0.044715)
+	var zb, eb [256]float32
+	for off := 0; off < len(gate); off += len(zb) {
+		m := min(len(zb), len(gate)-off)
+		g := gate[off : off+m]
+		for i, h := range g {
+			z := f32(h)
+			zb[i] = z
+			if act == backend.GELUTanh {
+				cube := z * z * z
+				eb[i] = 2 * (beta * (z + kappa*cube))
+			} else {
+				eb[i] = -z
+			}
+		}
+		expF32(eb[:m], eb[:m])
+		o, u := out[off:off+m], up[off:off+m]
+		for i := range o {
+			z := zb[i]
+			var a float32
+			if act == backend.GELUTanh {
+				e := eb[i]
+				t := (e - 1) / (e + 1)
+				a = 0.5 * z * (1 + t)
+			} else {
+				a = z / (1 + eb[i])
+			}
+			o[i] = bf16.FromFloat32(rnd(a) * f32(u[i]))
+		}
+	}
 }
 
 // Add is the residual add.

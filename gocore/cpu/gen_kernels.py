@@ -135,25 +135,51 @@ def main() -> None:
     out += hsum(0, "ret+24(FP)")
     out += ["\tVZEROUPPER", "\tRET", ""]
 
-    # axpyAVX512(acc *float32, a float32, v *uint16, n uintptr):
-    # acc[i] += a*float32(v[i]) (multiply, then add: two roundings) over n chunks of 16.
+    # expAVX512(dst, src *float32, n uintptr): dst[i] = exp(src[i]) over n
+    # chunks of 16, for src in [-87.3, 88.3] (clamped outside): n = round(x·log2e),
+    # r = x - n·ln2 (two-part ln2), exp(r) by its degree-6 Taylor polynomial,
+    # times 2^n (VSCALEFPS). Relative error about 2^-22.
+    consts = [
+        ("log2e", 0x3FB8AA3B), ("hi", 0x42B0C0A5), ("lo", 0xC2AEAC50),
+        ("ln2hi", 0x3F318000), ("ln2lo", 0xB95E8083),
+        ("c6", 0x3AB60B61), ("c5", 0x3C088889), ("c4", 0x3D2AAAAB),
+        ("c3", 0x3E2AAAAB), ("c2", 0x3F000000), ("c1", 0x3F800000),
+    ]
+    for i, (name, bits) in enumerate(consts):
+        out.append("DATA expconst<>+%d(SB)/4, $0x%08x // %s" % (4 * i, bits, name))
+    out += ["GLOBL expconst<>(SB), RODATA|NOPTR, $%d" % (4 * len(consts)), ""]
     out += [
-        "// func axpyAVX512(acc *float32, a float32, v *uint16, n uintptr)",
-        "TEXT ·axpyAVX512(SB), NOSPLIT, $0-32",
-        "\tMOVQ acc+0(FP), DI",
-        "\tVBROADCASTSS a+8(FP), Z0",
-        "\tMOVQ v+16(FP), SI",
-        "\tMOVQ n+24(FP), CX",
-        "axpyloop:",
-        "\tVPMOVZXWD (SI), Z1",
-        "\tVPSLLD $16, Z1, Z1",
-        "\tVMULPS Z0, Z1, Z1",
-        "\tVADDPS (DI), Z1, Z1",
-        "\tVMOVUPS Z1, (DI)",
-        "\tADDQ $32, SI",
+        "// func expAVX512(dst, src *float32, n uintptr)",
+        "TEXT ·expAVX512(SB), NOSPLIT, $0-24",
+        "\tMOVQ dst+0(FP), DI",
+        "\tMOVQ src+8(FP), SI",
+        "\tMOVQ n+16(FP), CX",
+    ]
+    for i in range(len(consts)):
+        out.append("\tVBROADCASTSS expconst<>+%d(SB), Z%d" % (4 * i, 16 + i))
+    # Z16 log2e, Z17 hi, Z18 lo, Z19 ln2hi, Z20 ln2lo, Z21..Z26 c6..c1
+    out += [
+        "exploop:",
+        "\tVMOVUPS (SI), Z0",
+        "\tVMINPS Z17, Z0, Z0",
+        "\tVMAXPS Z18, Z0, Z0",
+        "\tVMULPS Z16, Z0, Z1",
+        "\tVRNDSCALEPS $0, Z1, Z1",
+        "\tVFNMADD231PS Z19, Z1, Z0",
+        "\tVFNMADD231PS Z20, Z1, Z0",
+        "\tVMOVAPS Z21, Z2",
+        "\tVFMADD213PS Z22, Z0, Z2",
+        "\tVFMADD213PS Z23, Z0, Z2",
+        "\tVFMADD213PS Z24, Z0, Z2",
+        "\tVFMADD213PS Z25, Z0, Z2",
+        "\tVFMADD213PS Z26, Z0, Z2",
+        "\tVFMADD213PS Z26, Z0, Z2",
+        "\tVSCALEFPS Z1, Z2, Z2",
+        "\tVMOVUPS Z2, (DI)",
+        "\tADDQ $64, SI",
         "\tADDQ $64, DI",
         "\tDECQ CX",
-        "\tJNZ axpyloop",
+        "\tJNZ exploop",
         "\tVZEROUPPER",
         "\tRET",
     ]

@@ -397,21 +397,55 @@ dot1loop:
 	VZEROUPPER
 	RET
 
-// func axpyAVX512(acc *float32, a float32, v *uint16, n uintptr)
-TEXT ·axpyAVX512(SB), NOSPLIT, $0-32
-	MOVQ acc+0(FP), DI
-	VBROADCASTSS a+8(FP), Z0
-	MOVQ v+16(FP), SI
-	MOVQ n+24(FP), CX
-axpyloop:
-	VPMOVZXWD (SI), Z1
-	VPSLLD $16, Z1, Z1
-	VMULPS Z0, Z1, Z1
-	VADDPS (DI), Z1, Z1
-	VMOVUPS Z1, (DI)
-	ADDQ $32, SI
+DATA expconst<>+0(SB)/4, $0x3fb8aa3b // log2e
+DATA expconst<>+4(SB)/4, $0x42b0c0a5 // hi
+DATA expconst<>+8(SB)/4, $0xc2aeac50 // lo
+DATA expconst<>+12(SB)/4, $0x3f318000 // ln2hi
+DATA expconst<>+16(SB)/4, $0xb95e8083 // ln2lo
+DATA expconst<>+20(SB)/4, $0x3ab60b61 // c6
+DATA expconst<>+24(SB)/4, $0x3c088889 // c5
+DATA expconst<>+28(SB)/4, $0x3d2aaaab // c4
+DATA expconst<>+32(SB)/4, $0x3e2aaaab // c3
+DATA expconst<>+36(SB)/4, $0x3f000000 // c2
+DATA expconst<>+40(SB)/4, $0x3f800000 // c1
+GLOBL expconst<>(SB), RODATA|NOPTR, $44
+
+// func expAVX512(dst, src *float32, n uintptr)
+TEXT ·expAVX512(SB), NOSPLIT, $0-24
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS expconst<>+0(SB), Z16
+	VBROADCASTSS expconst<>+4(SB), Z17
+	VBROADCASTSS expconst<>+8(SB), Z18
+	VBROADCASTSS expconst<>+12(SB), Z19
+	VBROADCASTSS expconst<>+16(SB), Z20
+	VBROADCASTSS expconst<>+20(SB), Z21
+	VBROADCASTSS expconst<>+24(SB), Z22
+	VBROADCASTSS expconst<>+28(SB), Z23
+	VBROADCASTSS expconst<>+32(SB), Z24
+	VBROADCASTSS expconst<>+36(SB), Z25
+	VBROADCASTSS expconst<>+40(SB), Z26
+exploop:
+	VMOVUPS (SI), Z0
+	VMINPS Z17, Z0, Z0
+	VMAXPS Z18, Z0, Z0
+	VMULPS Z16, Z0, Z1
+	VRNDSCALEPS $0, Z1, Z1
+	VFNMADD231PS Z19, Z1, Z0
+	VFNMADD231PS Z20, Z1, Z0
+	VMOVAPS Z21, Z2
+	VFMADD213PS Z22, Z0, Z2
+	VFMADD213PS Z23, Z0, Z2
+	VFMADD213PS Z24, Z0, Z2
+	VFMADD213PS Z25, Z0, Z2
+	VFMADD213PS Z26, Z0, Z2
+	VFMADD213PS Z26, Z0, Z2
+	VSCALEFPS Z1, Z2, Z2
+	VMOVUPS Z2, (DI)
+	ADDQ $64, SI
 	ADDQ $64, DI
 	DECQ CX
-	JNZ axpyloop
+	JNZ exploop
 	VZEROUPPER
 	RET

@@ -6,10 +6,20 @@ package cpu
 // variable so that tests can select kernels the same way on every arch.
 var hasBF16 = false
 
+// hasAVX512 is false off amd64 (see hasBF16).
+var hasAVX512 = false
+
 func dotBF16Fast(a, b []uint16) float32 { return dotBF16Go(a, b) }
 
-func dot4(w []uint16, k int, x []uint16, out *[tileR]float32) { dot4Go(w, k, x, out) }
+func dot4(w []uint16, ldw, k int, x []uint16, out *[tileR]float32) { dot4Go(w, ldw, k, x, out) }
 
-func tile(w []uint16, k int, x []uint16, out *[tileR * tileT]float32) { tileGo(w, k, x, out) }
+func tile(w []uint16, ldw int, x []uint16, ldx, k int, out *[tileR * tileT]float32) {
+	tileGo(w, ldw, x, ldx, k, out)
+}
 
-func axpyBF16(acc []float32, a float32, v []uint16) { axpyGo(acc, a, v) }
+// expF32 sets dst[i] = exp(src[i]) in float32 (dst may equal src).
+func expF32(dst, src []float32) {
+	for i, x := range src[:len(dst)] {
+		dst[i] = expGo(x)
+	}
+}

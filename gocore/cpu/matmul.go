@@ -3,6 +3,7 @@ package cpu
 import (
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/genbench/genbench/gocore/backend"
 	"github.com/genbench/genbench/gocore/bf16"
@@ -71,35 +72,70 @@ func (b *Backend) Matmul(outs []backend.Buffer, x backend.Buffer, n int, w backe
 }
 
 // matBlock computes out[t*ldo + r] for rows r0..r1 of w [*, k] and all n
-// tokens of x [n, k].
+// tokens of x [n, k]. Tokens go in groups of tileT, each group swept over
+// every row tile of the block, so the group's inputs stay in L1 and the
+// block's weights in L2.
 func matBlock(out []uint16, ldo int, w []uint16, r0, r1, k int, x []uint16, n int) {
 	var sums [tileR * tileT]float32
-	r := r0
-	for ; r+tileR <= r1; r += tileR {
-		wt := w[r*k : (r+tileR)*k]
-		t := 0
-		if n >= tileT {
-			for ; t+tileT <= n; t += tileT {
-				tile(wt, k, x[t*k:(t+tileT)*k], &sums)
-				for tt := 0; tt < tileT; tt++ {
-					for rr := 0; rr < tileR; rr++ {
-						out[(t+tt)*ldo+r+rr] = bf16.FromFloat32(sums[tt*tileR+rr])
-					}
+	rt := r0 + (r1-r0)/tileR*tileR // end of the whole row tiles
+	t := 0
+	for ; t+tileT <= n; t += tileT {
+		xt := x[t*k : (t+tileT)*k]
+		for r := r0; r < rt; r += tileR {
+			tile(w[r*k:(r+tileR)*k], k, xt, k, k, &sums)
+			for tt := 0; tt < tileT; tt++ {
+				o := out[(t+tt)*ldo+r : (t+tt)*ldo+r+tileR]
+				for rr := range o {
+					o[rr] = bf16.FromFloat32(sums[tt*tileR+rr])
 				}
 			}
 		}
-		for ; t < n; t++ {
+	}
+	for ; t < n; t++ {
+		xt := x[t*k : (t+1)*k]
+		for r := r0; r < rt; r += tileR {
 			var s4 [tileR]float32
-			dot4(wt, k, x[t*k:(t+1)*k], &s4)
-			for rr := 0; rr < tileR; rr++ {
-				out[t*ldo+r+rr] = bf16.FromFloat32(s4[rr])
+			dot4(w[r*k:(r+tileR)*k], k, k, xt, &s4)
+			o := out[t*ldo+r : t*ldo+r+tileR]
+			for rr := range o {
+				o[rr] = bf16.FromFloat32(s4[rr])
 			}
 		}
 	}
-	for ; r < r1; r++ {
+	for r := rt; r < r1; r++ {
 		wr := w[r*k : (r+1)*k]
 		for t := 0; t < n; t++ {
 			out[t*ldo+r] = bf16.FromFloat32(dotBF16(wr, x[t*k:(t+1)*k]))
+		}
+	}
+}
+
+// gemmF32 computes out[t*ldo + r] = w[r]·x[t] (float32, not rounded) for
+// nr rows of w (row r at w[r*ldw:], k values) and nt tokens of x (token t at
+// x[t*ldx:]). Every dot product gets the same bits whichever kernel
+// computes it, so results do not depend on nr, nt or the tiling.
+func gemmF32(out []float32, ldo int, w []uint16, ldw, nr int, x []uint16, ldx, nt, k int) {
+	var sums [tileR * tileT]float32
+	r := 0
+	for ; r+tileR <= nr; r += tileR {
+		wt := w[r*ldw:]
+		t := 0
+		for ; t+tileT <= nt; t += tileT {
+			tile(wt, ldw, x[t*ldx:], ldx, k, &sums)
+			for tt := 0; tt < tileT; tt++ {
+				copy(out[(t+tt)*ldo+r:(t+tt)*ldo+r+tileR], sums[tt*tileR:(tt+1)*tileR])
+			}
+		}
+		for ; t < nt; t++ {
+			var s4 [tileR]float32
+			dot4(wt, ldw, k, x[t*ldx:t*ldx+k], &s4)
+			copy(out[t*ldo+r:t*ldo+r+tileR], s4[:])
+		}
+	}
+	for ; r < nr; r++ {
+		wr := w[r*ldw : r*ldw+k]
+		for t := 0; t < nt; t++ {
+			out[t*ldo+r] = dotBF16(wr, x[t*ldx:t*ldx+k])
 		}
 	}
 }
@@ -135,27 +171,27 @@ func dotBF16Go(a, b []uint16) float32 {
 	return (s0 + s1) + (s2 + s3)
 }
 
-// dot4Go computes the dot products of tileR consecutive rows of w (row
-// length k) with x.
-func dot4Go(w []uint16, k int, x []uint16, out *[tileR]float32) {
+// dot4Go computes out[r] = w[r]·x[:k] for tileR rows of w, ldw apart.
+func dot4Go(w []uint16, ldw, k int, x []uint16, out *[tileR]float32) {
 	for r := 0; r < tileR; r++ {
-		out[r] = dotBF16Go(w[r*k:(r+1)*k], x)
+		out[r] = dotBF16Go(w[r*ldw:r*ldw+k], x[:k])
 	}
 }
 
-// tileGo computes out[t*tileR+r] = w[r]·x[t] for a tileR × tileT tile.
-func tileGo(w []uint16, k int, x []uint16, out *[tileR * tileT]float32) {
+// tileGo computes out[t*tileR+r] = w[r]·x[t] for a tileR × tileT tile
+// (rows ldw apart, tokens ldx apart, k values each).
+func tileGo(w []uint16, ldw int, x []uint16, ldx, k int, out *[tileR * tileT]float32) {
 	for t := 0; t < tileT; t++ {
 		for r := 0; r < tileR; r++ {
-			out[t*tileR+r] = dotBF16Go(w[r*k:(r+1)*k], x[t*k:(t+1)*k])
+			out[t*tileR+r] = dotBF16Go(w[r*ldw:r*ldw+k], x[t*ldx:t*ldx+k])
 		}
 	}
 }
 
-// axpyGo computes acc[i] += a·float32(v[i]).
-func axpyGo(acc []float32, a float32, v []uint16) {
-	v = v[:len(acc)]
-	for i := range acc {
-		acc[i] += a * f32(v[i])
-	}
+// expGo is exp in float32 via float64 (the portable path of expF32), with
+// the argument clamped to [-87.33654, 88.37626] like the AVX-512 kernel, so
+// the result is finite and positive.
+func expGo(x float32) float32 {
+	x = min(max(x, -87.33654), 88.37626)
+	return float32(math.Exp(float64(x)))
 }

@@ -141,13 +141,20 @@ func RefAttention(out, q []uint16, n int, pos []int32, k, v []uint16, shape back
 	}
 }
 
-// Act applies the activation to z in float32.
+// Act applies the activation to z in float32 the way PyTorch's CPU
+// kernels write it: SiLU z/(1+exp(-z)); GELU-tanh 0.5·z·(1+tanh(β·(z+κ·z³)))
+// with β = √(2/π), κ = 0.044715, every operation rounded to float32 (exp
+// and tanh correctly rounded).
 func Act(z float32, act backend.Activation) float32 {
 	if act == backend.GELUTanh {
-		const beta = 0.7978845608028654 // sqrt(2/pi)
-		return float32(0.5 * float64(z) * (1 + math.Tanh(beta*(float64(z)+0.044715*float64(z)*float64(z)*float64(z)))))
+		const beta, kappa = float32(0.7978845608028654), float32(0.044715)
+		cube := z * z * z
+		inner := beta * (z + kappa*cube)
+		t := float32(math.Tanh(float64(inner)))
+		return 0.5 * z * (1 + t)
 	}
-	return float32(float64(z) / (1 + math.Exp(-float64(z))))
+	e := float32(math.Exp(float64(-z)))
+	return z / (1 + e)
 }
 
 // RefGLU computes out[i] = rnd(rnd(act(gate[i])) × up[i]).

@@ -348,6 +348,9 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Result, error) {
 	if len(e.logits) != e.spec.VocabSize {
 		e.logits = make([]float32, e.spec.VocabSize)
 	}
+	if ds, ok := e.be.(backend.DeviceSampler); ok {
+		return e.generateOnDevice(ctx, &req, st, ds, stop)
+	}
 	history := make([]int32, P, P+N)
 	copy(history, req.Prompt)
 	res := &Result{Tokens: make([]int32, 0, N), TokenTimes: make([]time.Duration, 0, N)}
@@ -392,6 +395,79 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Result, error) {
 			res.StoppedOnEOS = true
 			break
 		}
+	}
+	return res, nil
+}
+
+// generateOnDevice is the generation loop of a backend that samples on
+// the device: the step (decode + sample) is captured once when the backend
+// can, and step i+1 is enqueued before token i is read back, so the device
+// never waits for the host.
+func (e *Engine) generateOnDevice(ctx context.Context, req *Request, st *decoder.State, ds backend.DeviceSampler, stop map[int32]bool) (*Result, error) {
+	P, N := len(req.Prompt), req.MaxNewTokens
+	sampler, err := ds.NewSampler(req.Sampling, e.spec.VocabSize, req.Prompt, N)
+	if err != nil {
+		return nil, fmt.Errorf("engine: device sampling: %w", err)
+	}
+	defer sampler.Free()
+	step := func() error {
+		if err := e.dec.Step(st); err != nil {
+			return err
+		}
+		return sampler.Sample(st.Logits, st.IDs)
+	}
+	res := &Result{Tokens: make([]int32, 0, N), TokenTimes: make([]time.Duration, 0, N)}
+	t0 := time.Now()
+	if err := e.prefill(ctx, st, req.Prompt); err != nil {
+		return nil, err
+	}
+	if err := e.dec.SetPosition(st, P); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
+	if err := sampler.Sample(st.Logits, st.IDs); err != nil {
+		return nil, fmt.Errorf("engine: device sampling: %w", err)
+	}
+	next := step
+	if c, ok := e.be.(backend.Capturer); ok && N > 1 {
+		rec, err := c.Capture(step)
+		if err != nil {
+			return nil, fmt.Errorf("engine: capturing the decode step: %w", err)
+		}
+		defer rec.Free()
+		next = rec.Replay
+	}
+	for i := 0; i < N; i++ {
+		if i+1 < N {
+			if err := next(); err != nil {
+				return res, fmt.Errorf("engine: decode step %d: %w", i+1, err)
+			}
+		}
+		id, err := sampler.Token(i)
+		if err != nil {
+			return res, fmt.Errorf("engine: token %d: %w", i, err)
+		}
+		el := time.Since(t0)
+		res.Tokens = append(res.Tokens, id)
+		res.TokenTimes = append(res.TokenTimes, el)
+		if i == 0 {
+			res.TTFT = el
+		}
+		res.Total = el
+		if req.OnToken != nil {
+			if err := req.OnToken(id); err != nil {
+				return res, err
+			}
+		}
+		if stop[id] {
+			res.StoppedOnEOS = true
+			break
+		}
+		if err := ctx.Err(); err != nil && i+1 < N {
+			return res, fmt.Errorf("engine: generate: %w", err)
+		}
+	}
+	if err := e.be.Sync(); err != nil {
+		return res, fmt.Errorf("engine: %w", err)
 	}
 	return res, nil
 }

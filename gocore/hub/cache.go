@@ -84,7 +84,8 @@ func (r *repoCache) readRef(revision string) (string, error) {
 
 // lookup returns the snapshot directory for revision when it is complete,
 // else "" and a description of each place it looked.
-func (r *repoCache) lookup(revision string) (dir string, looked []string) {
+// With skipWeights, the weight files are not required.
+func (r *repoCache) lookup(revision string, skipWeights bool) (dir string, looked []string) {
 	commit := revision
 	if !isCommit(revision) {
 		c, err := r.readRef(revision)
@@ -98,7 +99,7 @@ func (r *repoCache) lookup(revision string) (dir string, looked []string) {
 		commit = c
 	}
 	snap := r.snapshotDir(commit)
-	missing := missingFiles(snap)
+	missing := missingFiles(snap, skipWeights)
 	if len(missing) == 0 {
 		return snap, nil
 	}
@@ -106,15 +107,16 @@ func (r *repoCache) lookup(revision string) (dir string, looked []string) {
 }
 
 // missingFiles lists what snapshot dir lacks to be usable by the engine;
-// nil means complete. A symlink whose blob is gone counts as missing.
-func missingFiles(dir string) []string {
+// nil means complete. A symlink whose blob is gone counts as missing. With
+// skipWeights, only the config and tokenizer files are required.
+func missingFiles(dir string, skipWeights bool) []string {
 	var missing []string
 	for _, f := range requiredFiles {
 		if !isFile(filepath.Join(dir, f)) {
 			missing = append(missing, f)
 		}
 	}
-	if isFile(filepath.Join(dir, fileWeights)) {
+	if skipWeights || isFile(filepath.Join(dir, fileWeights)) {
 		return missing
 	}
 	indexPath := filepath.Join(dir, fileWeightsIndex)

@@ -38,7 +38,8 @@ type downloader struct {
 	ownedTr  *http.Transport
 	progress io.Writer // nil unless opts.Progress is a terminal
 	backoff  time.Duration
-	commit   string // learned from the first response, or the revision itself
+	stall    time.Duration // an attempt that receives nothing for this long is retried
+	commit   string        // learned from the first response, or the revision itself
 }
 
 // fileMeta is what a HEAD request on a resolve URL tells about a file.
@@ -51,7 +52,7 @@ type fileMeta struct {
 }
 
 func newDownloader(opts Options, repo *repoCache) *downloader {
-	d := &downloader{opts: opts, repo: repo, backoff: 200 * time.Millisecond}
+	d := &downloader{opts: opts, repo: repo, backoff: 200 * time.Millisecond, stall: 60 * time.Second}
 	base := opts.HTTPClient
 	if base == nil {
 		tr := http.DefaultTransport.(*http.Transport).Clone()
@@ -85,28 +86,8 @@ func (d *downloader) run(ctx context.Context) (string, error) {
 	if _, err := d.fetch(ctx, fileGenerationCfg, true); err != nil {
 		return "", err
 	}
-	single, err := d.fetch(ctx, fileWeights, true)
-	if err != nil {
+	if err := d.fetchWeights(ctx); err != nil {
 		return "", err
-	}
-	if !single {
-		hasIndex, err := d.fetch(ctx, fileWeightsIndex, true)
-		if err != nil {
-			return "", err
-		}
-		if !hasIndex {
-			return "", newError(ErrNotFound, fmt.Sprintf("model %s (revision %s) has neither %s nor %s: genbench needs safetensors weights (check the id and revision, or use --random-weights for synthetic weights)",
-				d.repo.repoID, d.opts.Revision, fileWeights, fileWeightsIndex))
-		}
-		shards, err := readIndexShards(d.repo.pointerPath(d.commit, fileWeightsIndex))
-		if err != nil {
-			return "", fmt.Errorf("model %s: %w", d.repo.repoID, err)
-		}
-		for _, s := range shards {
-			if _, err := d.fetch(ctx, s, false); err != nil {
-				return "", err
-			}
-		}
 	}
 	if d.opts.Revision != d.commit {
 		if err := writeFileAtomic(d.repo.refPath(d.opts.Revision), []byte(d.commit)); err != nil {
@@ -114,10 +95,42 @@ func (d *downloader) run(ctx context.Context) (string, error) {
 		}
 	}
 	snap := d.repo.snapshotDir(d.commit)
-	if missing := missingFiles(snap); len(missing) > 0 {
+	if missing := missingFiles(snap, d.opts.SkipWeights); len(missing) > 0 {
 		return "", newError(ErrServer, fmt.Sprintf("snapshot %s is still missing %s after download", snap, strings.Join(missing, ", ")))
 	}
 	return snap, nil
+}
+
+// fetchWeights fetches model.safetensors, or the index and its shards;
+// nothing when the options skip the weights.
+func (d *downloader) fetchWeights(ctx context.Context) error {
+	if d.opts.SkipWeights {
+		return nil
+	}
+	single, err := d.fetch(ctx, fileWeights, true)
+	if err != nil {
+		return err
+	}
+	if !single {
+		hasIndex, err := d.fetch(ctx, fileWeightsIndex, true)
+		if err != nil {
+			return err
+		}
+		if !hasIndex {
+			return newError(ErrNotFound, fmt.Sprintf("model %s (revision %s) has neither %s nor %s: genbench needs safetensors weights (check the id and revision, or use --random-weights for synthetic weights)",
+				d.repo.repoID, d.opts.Revision, fileWeights, fileWeightsIndex))
+		}
+		shards, err := readIndexShards(d.repo.pointerPath(d.commit, fileWeightsIndex))
+		if err != nil {
+			return fmt.Errorf("model %s: %w", d.repo.repoID, err)
+		}
+		for _, s := range shards {
+			if _, err := d.fetch(ctx, s, false); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // fetch makes file present in the snapshot. It reports false, with no
@@ -383,7 +396,17 @@ func (d *downloader) downloadBlob(ctx context.Context, file string, meta *fileMe
 // getInto issues one GET for the rest of the content and appends it to w.
 // retry says whether a failure is worth another attempt.
 func (d *downloader) getInto(ctx context.Context, file string, meta *fileMeta, w *blobWriter, bar *progressBar) (retry bool, err error) {
-	req, err := d.newRequest(ctx, http.MethodGet, meta.location)
+	// A stalled connection is abandoned (and the download resumed) after
+	// d.stall without data.
+	actx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stalled := time.AfterFunc(d.stall, cancel)
+	defer stalled.Stop()
+	stallErr := func() error {
+		return newError(ErrNetwork, fmt.Sprintf("no data for %s of %s for %v after %d bytes", file, d.repo.repoID, d.stall, w.n))
+	}
+
+	req, err := d.newRequest(actx, http.MethodGet, meta.location)
 	if err != nil {
 		return false, err
 	}
@@ -394,6 +417,9 @@ func (d *downloader) getInto(ctx context.Context, file string, meta *fileMeta, w
 	if err != nil {
 		if ctx.Err() != nil {
 			return false, ctx.Err()
+		}
+		if actx.Err() != nil {
+			return true, stallErr()
 		}
 		return true, d.transportError(ctx, file, err)
 	}
@@ -433,6 +459,7 @@ func (d *downloader) getInto(ctx context.Context, file string, meta *fileMeta, w
 	for {
 		n, rerr := resp.Body.Read(buf)
 		if n > 0 {
+			stalled.Reset(d.stall)
 			if err := w.write(buf[:n]); err != nil {
 				return false, fmt.Errorf("write partial download of %s: %w", file, err)
 			}
@@ -452,6 +479,9 @@ func (d *downloader) getInto(ctx context.Context, file string, meta *fileMeta, w
 		if rerr != nil {
 			if ctx.Err() != nil {
 				return false, ctx.Err()
+			}
+			if actx.Err() != nil {
+				return true, stallErr()
 			}
 			return true, fmt.Errorf("read %s after %d bytes: %w", file, w.n, rerr)
 		}

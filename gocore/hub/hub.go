@@ -16,7 +16,20 @@
 //
 // Only the files the engine needs are fetched: config.json,
 // tokenizer.json, tokenizer_config.json, generation_config.json (optional),
-// and model.safetensors or model.safetensors.index.json with its shards.
+// and model.safetensors or model.safetensors.index.json with its shards
+// (Options.SkipWeights leaves the weights out).
+//
+// Downloads follow huggingface_hub: a HEAD request on
+// {endpoint}/{repo}/resolve/{revision}/{file} gives the commit
+// (X-Repo-Commit), the etag (X-Linked-Etag for LFS files, else ETag), the
+// size (X-Linked-Size, else Content-Length) and, for LFS files, the CDN
+// location to GET. Every file is checked against its size; LFS files, whose
+// etag is their SHA-256, are also checked by hash before being moved into
+// blobs/. The token is sent to the endpoint's host only, never to the CDN.
+// Interrupted transfers are retried and resumed with Range requests; a
+// cancelled run leaves only the .incomplete file, which the next run
+// resumes. File names from the server or the shard index that could escape
+// the cache are refused.
 package hub
 
 import (
@@ -58,6 +71,10 @@ type Options struct {
 	// Progress receives per-file download progress (bytes, rate, ETA) when
 	// it is a terminal; otherwise, or when nil, downloads are quiet.
 	Progress io.Writer
+	// SkipWeights resolves only config.json, generation_config.json and the
+	// tokenizer files, neither requiring nor downloading the safetensors
+	// weights (for synthetic weights, or to tokenize).
+	SkipWeights bool
 	// HTTPClient is used for all requests; nil means a client with sensible
 	// connection timeouts and no overall deadline (cancel through ctx).
 	HTTPClient *http.Client
@@ -205,7 +222,7 @@ func Resolve(ctx context.Context, ref string, opts Options) (string, error) {
 	opts.Endpoint = strings.TrimRight(opts.Endpoint, "/")
 
 	repo := newRepoCache(opts.CacheDir, ref)
-	dir, looked := repo.lookup(opts.Revision)
+	dir, looked := repo.lookup(opts.Revision, opts.SkipWeights)
 	if dir != "" {
 		return dir, nil
 	}
@@ -219,25 +236,24 @@ func Resolve(ctx context.Context, ref string, opts Options) (string, error) {
 	return d.run(ctx)
 }
 
-// notCachedError builds the offline "where it looked" error.
+// notCachedError builds the offline "where it looked" error, on one line
+// so that any frontend can print it as it is.
 func notCachedError(ref, revision, cacheDir string, statErr error, looked []string) error {
-	var b strings.Builder
-	fmt.Fprintf(&b, "model %q (revision %q) is not available offline (HF_HUB_OFFLINE is set or offline mode was requested).\n", ref, revision)
-	b.WriteString("Looked in:\n")
+	var places []string
 	if statErr != nil {
 		abs, err := filepath.Abs(ref)
 		if err != nil {
 			abs = ref
 		}
-		fmt.Fprintf(&b, "  %s: not a local directory\n", abs)
+		places = append(places, abs+": not a local directory")
 	}
-	for _, l := range looked {
-		fmt.Fprintf(&b, "  %s\n", l)
-	}
-	fmt.Fprintf(&b, "To fix: download it once with network access (unset HF_HUB_OFFLINE), "+
-		"point HF_HUB_CACHE (currently resolving to %s) at a cache that holds it, "+
-		"pass a local model directory, or use --random-weights for synthetic weights.", cacheDir)
-	return newError(ErrNotCached, b.String())
+	places = append(places, looked...)
+	msg := fmt.Sprintf("model %q (revision %q) is not available offline (HF_HUB_OFFLINE is set or offline mode was requested); looked in: %s. "+
+		"To fix: download it once with network access (unset HF_HUB_OFFLINE), "+
+		"point HF_HUB_CACHE at a cache that holds it (the cache in use is %s), "+
+		"pass a local model directory, or use --random-weights for synthetic weights",
+		ref, revision, strings.Join(places, "; "), cacheDir)
+	return newError(ErrNotCached, msg)
 }
 
 // errorKind classifies errors; see the Err* values.

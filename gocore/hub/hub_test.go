@@ -49,7 +49,8 @@ func testOptions(f *fakeHub, cache string) Options {
 	return Options{Revision: "main", CacheDir: cache, Endpoint: f.hub.URL, HTTPClient: f.hub.Client()}
 }
 
-// treeEntry describes one entry of a cache tree.
+// walkTree lists every entry under root: "dir/", "file", or
+// "link -> target" for symlinks, sorted.
 func walkTree(t *testing.T, root string) []string {
 	t.Helper()
 	var out []string
@@ -641,15 +642,18 @@ func must(t *testing.T, err error) {
 	}
 }
 
-var completeFiles = map[string]string{
-	"config.json": "{}", "tokenizer.json": `{"t":1}`, "tokenizer_config.json": `{"c":2}`, "model.safetensors": "weights",
+// completeFiles is a minimal complete snapshot.
+func completeFiles() map[string]string {
+	return map[string]string{
+		"config.json": "{}", "tokenizer.json": `{"t":1}`, "tokenizer_config.json": `{"c":2}`, "model.safetensors": "weights",
+	}
 }
 
 func TestHandPreparedCacheResolvesOffline(t *testing.T) {
 	cache := t.TempDir()
-	snap := writeHandCache(t, cache, "models--acme--tiny-llama", testCommit, []string{"main"}, completeFiles)
+	snap := writeHandCache(t, cache, "models--acme--tiny-llama", testCommit, []string{"main"}, completeFiles())
 	other := "fedcba9876543210fedcba9876543210fedcba98"
-	snapOld := writeHandCache(t, cache, "models--acme--tiny-llama", other, nil, completeFiles)
+	snapOld := writeHandCache(t, cache, "models--acme--tiny-llama", other, nil, completeFiles())
 	opts := Options{CacheDir: cache, Offline: true, HTTPClient: failingClient(t)}
 
 	if dir, err := Resolve(context.Background(), testRepo, opts); err != nil || dir != snap {
@@ -884,7 +888,10 @@ func TestServerErrorsAreRetriedThenReported(t *testing.T) {
 	f := newFakeHub(t)
 	f.addRepo(testRepo, testCommit, singleFileModel())
 	f.deny["model.safetensors"] = http.StatusServiceUnavailable
-	_, err := Resolve(context.Background(), testRepo, testOptions(f, t.TempDir()))
+	cache := t.TempDir()
+	d := newDownloader(testOptions(f, cache), newRepoCache(cache, testRepo))
+	d.backoff = time.Millisecond
+	_, err := d.run(context.Background())
 	if !errors.Is(err, ErrServer) || !strings.Contains(err.Error(), "HTTP 503") {
 		t.Fatalf("err = %v, want ErrServer with HTTP 503", err)
 	}
@@ -896,5 +903,74 @@ func TestServerErrorsAreRetriedThenReported(t *testing.T) {
 	}
 	if gets != maxAttempts {
 		t.Errorf("CDN attempts = %d, want %d", gets, maxAttempts)
+	}
+}
+
+func TestSkipWeightsResolvesConfigAndTokenizerOnly(t *testing.T) {
+	// Offline: a hand-made cache without weights resolves with SkipWeights
+	// and is refused without it.
+	cache := t.TempDir()
+	snap := writeHandCache(t, cache, "models--acme--tiny-llama", testCommit, []string{"main"}, map[string]string{
+		"config.json": "{}", "tokenizer.json": `{"t":1}`, "tokenizer_config.json": `{"c":2}`,
+	})
+	opts := Options{CacheDir: cache, Offline: true, HTTPClient: failingClient(t)}
+	if _, err := Resolve(context.Background(), testRepo, opts); !errors.Is(err, ErrNotCached) || !strings.Contains(err.Error(), "missing model.safetensors (or model.safetensors.index.json)") {
+		t.Fatalf("without SkipWeights: %v", err)
+	}
+	opts.SkipWeights = true
+	if dir, err := Resolve(context.Background(), testRepo, opts); err != nil || dir != snap {
+		t.Fatalf("SkipWeights offline: %q, %v; want %q", dir, err, snap)
+	}
+
+	// Online: no weight file is requested.
+	f := newFakeHub(t)
+	f.addRepo(testRepo, testCommit, singleFileModel())
+	o := testOptions(f, t.TempDir())
+	o.SkipWeights = true
+	dir, err := Resolve(context.Background(), testRepo, o)
+	if err != nil {
+		t.Fatalf("SkipWeights download: %v", err)
+	}
+	for _, e := range f.requests() {
+		if strings.Contains(e.path, "safetensors") || e.server == "cdn" {
+			t.Errorf("weights requested with SkipWeights: %+v", e)
+		}
+	}
+	if !isFile(filepath.Join(dir, "tokenizer.json")) || isFile(filepath.Join(dir, "model.safetensors")) {
+		t.Errorf("snapshot %s: want the tokenizer and no weights", dir)
+	}
+}
+
+func TestStalledDownloadIsAbandonedAndResumed(t *testing.T) {
+	f := newFakeHub(t)
+	files := singleFileModel()
+	f.addRepo(testRepo, testCommit, files)
+	const sent = 70_000
+	f.block["model.safetensors"] = sent // then sends nothing until the client leaves
+	cache := t.TempDir()
+	opts := testOptions(f, cache)
+	opts.Revision = DefaultRevision
+	d := newDownloader(opts, newRepoCache(cache, testRepo))
+	d.stall = 300 * time.Millisecond
+	d.backoff = time.Millisecond
+	done := make(chan struct{})
+	go func() { <-f.blocked; close(done) }()
+	dir, err := d.run(context.Background())
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	<-done
+	var ranges []string
+	for _, e := range f.requests() {
+		if e.server == "cdn" {
+			ranges = append(ranges, e.rng)
+		}
+	}
+	if want := []string{"", "bytes=70000-"}; !slices.Equal(ranges, want) {
+		t.Fatalf("CDN Range headers = %q, want %q", ranges, want)
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "model.safetensors"))
+	if err != nil || !bytes.Equal(b, files["model.safetensors"].data) {
+		t.Fatalf("resumed file differs (err %v)", err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/genbench/genbench/gocore/bf16"
 )
 
-// SupportedArchitectures lists the config.json "architectures" values this
+// supportedArchitectures are the config.json "architectures" values this
 // package understands.
 var supportedArchitectures = []string{"LlamaForCausalLM", "Qwen3ForCausalLM", "Gemma3ForCausalLM"}
 
@@ -122,6 +122,9 @@ func parseIDs(key string, m json.RawMessage) ([]int32, error) {
 	if err := json.Unmarshal(m, &many); err != nil {
 		return nil, fmt.Errorf("%s: want an integer or a list of integers, got %s", key, string(m))
 	}
+	if len(many) == 0 {
+		return nil, nil
+	}
 	out := make([]int32, len(many))
 	for i, v := range many {
 		if v < 0 || v > math.MaxInt32 {
@@ -132,14 +135,19 @@ func parseIDs(key string, m json.RawMessage) ([]int32, error) {
 	return out, nil
 }
 
+// parseOneID reads a single token id: def when the key is absent, -1 when
+// it is null.
 func parseOneID(key string, m json.RawMessage, def int32) (int32, error) {
+	if m == nil {
+		return def, nil
+	}
 	ids, err := parseIDs(key, m)
 	if err != nil {
 		return 0, err
 	}
 	switch len(ids) {
 	case 0:
-		return def, nil
+		return -1, nil
 	case 1:
 		return ids[0], nil
 	}
@@ -262,6 +270,9 @@ func specFromRaw(rc *rawConfig) (*Spec, error) {
 			return nil, fmt.Errorf("%s must be positive, got %d", kv.key, kv.v)
 		}
 	}
+	if err := checkLimits(s.HiddenSize, s.IntermediateSize, s.VocabSize, s.NumLayers, s.NumHeads); err != nil {
+		return nil, err
+	}
 	if rc.AttentionBias != nil && *rc.AttentionBias {
 		return nil, errors.New("attention_bias true is not supported (want false)")
 	}
@@ -279,6 +290,9 @@ func specFromRaw(rc *rawConfig) (*Spec, error) {
 		s.TorchDType = *rc.TorchDType
 	} else if rc.DType != nil {
 		s.TorchDType = *rc.DType
+	}
+	if s.TorchDType == "" {
+		s.TorchDType = "bfloat16"
 	}
 	if rc.FinalLogitSoftcapping != nil {
 		s.FinalLogitSoftcap = *rc.FinalLogitSoftcapping
@@ -312,16 +326,17 @@ func specFromRaw(rc *rawConfig) (*Spec, error) {
 	if rc.HeadDim != nil {
 		s.HeadDim = *rc.HeadDim
 	}
-	if s.HeadDim <= 0 {
-		return nil, fmt.Errorf("head_dim must be positive, got %d", s.HeadDim)
+	if s.HeadDim <= 0 || s.HeadDim > maxHeadDim {
+		return nil, fmt.Errorf("head_dim must be in [1, %d], got %d", maxHeadDim, s.HeadDim)
 	}
 	s.RMSNormEps = floatOr(rc.RMSNormEps, defEps)
 	s.TieWordEmbeddings = defTie
 	if rc.TieWordEmbeddings != nil {
 		s.TieWordEmbeddings = *rc.TieWordEmbeddings
 	}
+	// Gemma 3 reads hidden_activation only (hidden_act is a legacy key it ignores).
 	act := rc.HiddenAct
-	if s.Arch == ArchGemma3 && rc.HiddenActivation != nil {
+	if s.Arch == ArchGemma3 {
 		act = rc.HiddenActivation
 	}
 	if act != nil {
@@ -337,11 +352,16 @@ func specFromRaw(rc *rawConfig) (*Spec, error) {
 	if rc.EOSTokenID == nil && defEOS >= 0 {
 		s.EOSTokenIDs = []int32{defEOS}
 	}
-	if s.PadTokenID, err = parseOneID("pad_token_id", rc.PadTokenID, -1); err != nil {
-		return nil, err
-	}
+	// Some configs write pad_token_id -1 for "none".
+	var pad int64
 	if rc.PadTokenID == nil {
 		s.PadTokenID = defPad
+	} else if isNull(rc.PadTokenID) {
+		s.PadTokenID = -1
+	} else if err := json.Unmarshal(rc.PadTokenID, &pad); err == nil && pad < 0 {
+		s.PadTokenID = -1
+	} else if s.PadTokenID, err = parseOneID("pad_token_id", rc.PadTokenID, -1); err != nil {
+		return nil, err
 	}
 
 	if err := s.parseRope(rc, defTheta); err != nil {
@@ -527,12 +547,10 @@ func (s *Spec) parseGeneration(data []byte) error {
 			g.RepetitionPenalty = *rg.RepetitionPenalty
 		}
 		var err error
-		if !isNull(rg.BOSTokenID) {
-			if g.BOSTokenID, err = parseOneID("bos_token_id", rg.BOSTokenID, -1); err != nil {
-				return err
-			}
+		if g.BOSTokenID, err = parseOneID("bos_token_id", rg.BOSTokenID, g.BOSTokenID); err != nil {
+			return err
 		}
-		if !isNull(rg.EOSTokenID) {
+		if rg.EOSTokenID != nil {
 			if g.EOSTokenIDs, err = parseIDs("eos_token_id", rg.EOSTokenID); err != nil {
 				return err
 			}

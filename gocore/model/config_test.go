@@ -428,3 +428,72 @@ func TestValidateCatchesEditedSpecs(t *testing.T) {
 		}
 	}
 }
+
+func TestPadAndActivationKeys(t *testing.T) {
+	for _, c := range []struct {
+		pad  any
+		want int32
+	}{{-1, -1}, {nil, -1}, {7, 7}} {
+		g := readFixture(t, "gemma-3-1b-it")
+		g["pad_token_id"] = c.pad
+		s, err := ParseConfig(mustJSON(t, g), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.PadTokenID != c.want {
+			t.Errorf("pad_token_id %v: got %d, want %d", c.pad, s.PadTokenID, c.want)
+		}
+	}
+	g := readFixture(t, "gemma-3-1b-it")
+	delete(g, "pad_token_id")
+	s, err := ParseConfig(mustJSON(t, g), nil)
+	if err != nil || s.PadTokenID != 0 {
+		t.Errorf("absent Gemma pad: %v %d, want the class default 0", err, s.PadTokenID)
+	}
+	// Gemma 3 ignores hidden_act; hidden_activation defaults to gelu_pytorch_tanh.
+	g = readFixture(t, "gemma-3-1b-it")
+	delete(g, "hidden_activation")
+	g["hidden_act"] = "silu"
+	s, err = ParseConfig(mustJSON(t, g), nil)
+	if err != nil || s.Activation != "gelu_pytorch_tanh" {
+		t.Errorf("Gemma hidden_act: %v %q", err, s.Activation)
+	}
+}
+
+// FuzzParseConfig: no input panics, and every accepted config is valid and
+// survives the ConfigJSON round trip.
+func FuzzParseConfig(f *testing.F) {
+	for _, d := range []string{"llama-3.2-1b-instruct", "qwen3-1.7b", "gemma-3-1b-it"} {
+		b, err := os.ReadFile(filepath.Join("testdata", d, "config.json"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"architectures":["Gemma3ForCausalLM"],"hidden_size":8,"intermediate_size":8,"num_hidden_layers":2,"num_attention_heads":2,"vocab_size":4,"head_dim":2,"layer_types":["full_attention","sliding_attention"]}`))
+	f.Add([]byte(`{"architectures":["LlamaForCausalLM"],"hidden_size":8,"intermediate_size":8,"num_hidden_layers":1,"num_attention_heads":2,"vocab_size":4,"rope_parameters":{"rope_type":"llama3","factor":2,"low_freq_factor":1,"high_freq_factor":2,"original_max_position_embeddings":16}}`))
+	f.Fuzz(func(t *testing.T, cfg []byte) {
+		s, err := ParseConfig(cfg, nil)
+		if err != nil {
+			return
+		}
+		if err := s.Validate(); err != nil {
+			t.Fatalf("accepted an invalid spec: %v", err)
+		}
+		out, err := s.ConfigJSON()
+		if err != nil {
+			t.Fatalf("ConfigJSON of an accepted spec: %v", err)
+		}
+		gen, err := s.GenerationConfigJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := ParseConfig(out, gen)
+		if err != nil {
+			t.Fatalf("re-parsing written config: %v\n%s", err, out)
+		}
+		if !reflect.DeepEqual(back, s) {
+			t.Fatalf("round trip differs:\n got %+v\nwant %+v", *back, *s)
+		}
+	})
+}

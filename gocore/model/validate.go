@@ -1,7 +1,6 @@
 package model
 
 import (
-	"errors"
 	"fmt"
 	"math"
 )
@@ -105,8 +104,38 @@ func (s *Spec) Validate() error {
 	default:
 		return fmt.Errorf("torch_dtype %q is not supported (want bfloat16, float16 or float32)", s.TorchDType)
 	}
-	if s.HiddenSize > 1<<20 || s.IntermediateSize > 1<<22 || s.VocabSize > 1<<24 || s.NumLayers > 4096 || s.NumHeads*s.HeadDim > 1<<20 {
-		return errors.New("dimensions are implausibly large (hidden_size <= 2^20, intermediate_size <= 2^22, vocab_size <= 2^24, num_hidden_layers <= 4096)")
+	if err := checkLimits(s.HiddenSize, s.IntermediateSize, s.VocabSize, s.NumLayers, s.NumHeads); err != nil {
+		return err
+	}
+	if s.HeadDim > maxHeadDim {
+		return fmt.Errorf("head_dim must be in [1, %d], got %d", maxHeadDim, s.HeadDim)
+	}
+	return nil
+}
+
+// Upper bounds on dimensions, far above any real model, so that a corrupt
+// config cannot make the loader allocate absurd amounts of memory.
+const (
+	maxHidden       = 1 << 16
+	maxIntermediate = 1 << 18
+	maxVocab        = 1 << 22
+	maxLayers       = 1024
+	maxHeads        = 1024
+	maxHeadDim      = 1024
+)
+
+func checkLimits(hidden, inter, vocab, layers, heads int) error {
+	for _, c := range []struct {
+		key    string
+		v, max int
+	}{
+		{"hidden_size", hidden, maxHidden}, {"intermediate_size", inter, maxIntermediate},
+		{"vocab_size", vocab, maxVocab}, {"num_hidden_layers", layers, maxLayers},
+		{"num_attention_heads", heads, maxHeads},
+	} {
+		if c.v > c.max {
+			return fmt.Errorf("%s %d is implausibly large (limit %d)", c.key, c.v, c.max)
+		}
 	}
 	return nil
 }

@@ -5,11 +5,23 @@ import (
 	"fmt"
 )
 
+// idsJSON renders an id list as HF does: one id as an integer, none as null.
 func idsJSON(ids []int32) any {
-	if len(ids) == 1 {
+	switch len(ids) {
+	case 0:
+		return nil
+	case 1:
 		return ids[0]
 	}
 	return ids
+}
+
+// idJSON renders an optional id (-1 = none) as an integer or null.
+func idJSON(id int32) any {
+	if id < 0 {
+		return nil
+	}
+	return id
 }
 
 // ConfigJSON renders the spec as a Hugging Face config.json that ParseConfig
@@ -42,15 +54,9 @@ func (s *Spec) ConfigJSON() ([]byte, error) {
 	if s.TorchDType == "" {
 		c["torch_dtype"] = "bfloat16"
 	}
-	if s.BOSTokenID >= 0 {
-		c["bos_token_id"] = s.BOSTokenID
-	}
-	if len(s.EOSTokenIDs) > 0 {
-		c["eos_token_id"] = idsJSON(s.EOSTokenIDs)
-	}
-	if s.PadTokenID >= 0 {
-		c["pad_token_id"] = s.PadTokenID
-	}
+	c["bos_token_id"] = idJSON(s.BOSTokenID)
+	c["eos_token_id"] = idsJSON(s.EOSTokenIDs)
+	c["pad_token_id"] = idJSON(s.PadTokenID)
 	if s.RopeScaling != nil {
 		c["rope_scaling"] = map[string]any{
 			"rope_type":                        s.RopeScaling.Type,
@@ -131,15 +137,9 @@ func (s *Spec) GenerationConfigJSON() ([]byte, error) {
 		"top_p":              g.TopP,
 		"repetition_penalty": g.RepetitionPenalty,
 	}
-	if g.BOSTokenID >= 0 {
-		c["bos_token_id"] = g.BOSTokenID
-	}
-	if len(g.EOSTokenIDs) > 0 {
-		c["eos_token_id"] = idsJSON(g.EOSTokenIDs)
-	}
-	if s.PadTokenID >= 0 {
-		c["pad_token_id"] = s.PadTokenID
-	}
+	c["bos_token_id"] = idJSON(g.BOSTokenID)
+	c["eos_token_id"] = idsJSON(g.EOSTokenIDs)
+	c["pad_token_id"] = idJSON(s.PadTokenID)
 	out, err := json.MarshalIndent(c, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("generation_config.json: %w", err)

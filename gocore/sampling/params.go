@@ -13,7 +13,9 @@
 //  5. Top-p (if 0 < TopP < 1): survivors sorted by ascending score (equal
 //     scores: higher id first), c = running fp32 sum of their softmax
 //     probabilities; sorted position j is dropped iff c[j] <= 1-TopP, the
-//     highest score is always kept.
+//     highest score is always kept. (With more than 2048 candidates, a low
+//     tail holding at most (1-TopP)/2 of the mass is dropped first without
+//     sorting; its mass starts the running sum.)
 //  6. The survivors, in ascending id order, get weights
 //     w = float32(exp(x - max)/Σexp(x - max)) (exp and sum in float64).
 //  7. The draw: u = Uniform(Seed, step), where step counts the Sample calls

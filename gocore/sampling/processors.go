@@ -193,7 +193,8 @@ func ApplyTopP(logits []float32, p float32) {
 			cands = append(cands, int32(i))
 		}
 	}
-	keep := topP(logits, cands, p)
+	var keys []uint64
+	keep := topP(logits, cands, p, &keys)
 	keepSet := make(map[int32]bool, len(keep))
 	for _, id := range keep {
 		keepSet[id] = true
@@ -205,13 +206,19 @@ func ApplyTopP(logits []float32, p float32) {
 	}
 }
 
-// largeTopP is the candidate count above which topP first drops the tail of
-// negligible probability without sorting it.
-const largeTopP = 4096
+// largeTopP is the candidate count above which topP first drops, without
+// sorting, a low tail that certainly falls under the top-p cut.
+const largeTopP = 2048
 
 // topP returns the ids of cands (finite scores) that survive top-p, reusing
 // cands' storage.
-func topP(logits []float32, cands []int32, p float32) []int32 {
+//
+// With many candidates, the scores are bucketed by (max - x) in steps of
+// 1/16; the highest buckets whose mass reaches p + (1-p)/2 are kept for the
+// exact procedure, and every id below them (at most (1-p)/2 of the mass, so
+// each has an ascending cumulative probability well under 1-p) is removed
+// without sorting; their mass starts the running sum.
+func topP(logits []float32, cands []int32, p float32, keys *[]uint64) []int32 {
 	if len(cands) <= 1 {
 		return cands
 	}
@@ -219,38 +226,58 @@ func topP(logits []float32, cands []int32, p float32) []int32 {
 	for _, id := range cands {
 		maxv = max(maxv, logits[id])
 	}
-	var total float64
-	for _, id := range cands {
-		total += math.Exp(float64(logits[id] - maxv))
-	}
 	cut := 1 - p
+	var total float64
 	var tail float32 // probability mass already removed
 	if len(cands) > largeTopP {
-		// Every id whose probability is below eps together holds at most
-		// cut/2 of the mass, so each of them has an ascending cumulative
-		// probability <= 1-p and is removed; only the rest needs sorting.
-		eps := 0.5 * float64(cut) / float64(len(cands))
+		const buckets, perUnit = 1024, 16
+		var hist [buckets]float64
+		bucket := func(x float32) int {
+			return int(min(float64(maxv-x)*perUnit, buckets-1))
+		}
+		for _, id := range cands {
+			x := logits[id]
+			w := math.Exp(float64(x - maxv))
+			hist[bucket(x)] += w
+			total += w
+		}
+		target := (float64(p) + float64(cut)/2) * total
+		last, acc := buckets-1, 0.0
+		for b := range hist {
+			acc += hist[b]
+			if acc >= target {
+				last = b
+				break
+			}
+		}
+		var removed float64
 		kept := cands[:0]
 		for _, id := range cands {
-			pr := math.Exp(float64(logits[id]-maxv)) / total
-			if pr < eps {
-				tail += float32(pr)
-			} else {
+			x := logits[id]
+			if bucket(x) <= last {
 				kept = append(kept, id)
+			} else {
+				removed += math.Exp(float64(x - maxv))
 			}
 		}
 		cands = kept
-	}
-	slices.SortFunc(cands, func(a, b int32) int {
-		xa, xb := logits[a], logits[b]
-		switch {
-		case xa < xb:
-			return -1
-		case xa > xb:
-			return 1
+		tail = float32(removed / total)
+	} else {
+		for _, id := range cands {
+			total += math.Exp(float64(logits[id] - maxv))
 		}
-		return int(b - a) // ties: higher id first (lower ids rank higher)
-	})
+	}
+	// Sort ascending by score, equal scores by descending id, through packed
+	// keys: order-preserving score bits above the complemented id.
+	ks := (*keys)[:0]
+	for _, id := range cands {
+		ks = append(ks, packedKey(logits[id], id))
+	}
+	slices.Sort(ks)
+	for j, k := range ks {
+		cands[j] = int32(^uint32(k))
+	}
+	*keys = ks
 	c := tail
 	first := len(cands) - 1
 	for j, id := range cands[:len(cands)-1] {
@@ -312,12 +339,25 @@ func Softmax(logits []float32) {
 // (torch.argmax). NaN scores are skipped; an all -inf/NaN (or empty) vector
 // gives 0.
 func Argmax(logits []float32) int32 {
-	best, bi := negInf, int32(0)
-	found := false
+	best, bi := negInf, 0
 	for i, x := range logits {
-		if x > best || (!found && x == best) {
-			best, bi, found = x, int32(i), true
+		if x > best {
+			best, bi = x, i
 		}
 	}
-	return bi
+	return int32(bi)
+}
+
+// orderedBits maps a float32 to a uint32 with the same order (for non-NaN).
+func orderedBits(f float32) uint32 {
+	b := math.Float32bits(f)
+	if b&0x80000000 != 0 {
+		return ^b
+	}
+	return b | 0x80000000
+}
+
+// packedKey orders (score ascending, id descending) as one integer.
+func packedKey(x float32, id int32) uint64 {
+	return uint64(orderedBits(x))<<32 | uint64(^uint32(id))
 }

@@ -63,6 +63,7 @@ type Sampler struct {
 	cands   []int32   // candidate ids
 	weights []float32 // softmax weights of the candidates
 	scratch []float32 // selection scratch for large top-k
+	keys    []uint64  // top-p sorting scratch
 }
 
 // NewSampler validates p and prepares a sampler for a vocabulary of the
@@ -139,8 +140,21 @@ func (s *Sampler) Sample(logits []float32, history []int32) int32 {
 		return Argmax(logits)
 	}
 	if p := s.p.TopP; p > 0 && p < 1 {
-		cands = topP(logits, cands, p)
-		slices.Sort(cands)
+		kept := topP(logits, cands, p, &s.keys)
+		if len(kept) <= 256 {
+			slices.Sort(kept)
+			cands = kept
+		} else {
+			// The survivors are the ids ranked at or above kept[0]; collect
+			// them in id order with one pass instead of a sort.
+			lo := packedKey(logits[kept[0]], kept[0])
+			cands = cands[:0]
+			for i, x := range logits {
+				if x >= thr && x > negInf && packedKey(x, int32(i)) >= lo {
+					cands = append(cands, int32(i))
+				}
+			}
+		}
 	}
 
 	// Softmax over the survivors (in id order) and the inverse-CDF draw.

@@ -487,3 +487,40 @@ func BenchmarkSample262k_T06TopK50TopP09Penalty(b *testing.B) {
 	benchSample(b, Params{Temperature: 0.6, TopK: 50, TopP: 0.9, RepetitionPenalty: 1.1})
 }
 func BenchmarkSample262k_TopP95Only(b *testing.B) { benchSample(b, Params{Temperature: 1, TopP: 0.95}) }
+
+// Sample equals the documented procedure spelled out with the exported
+// processors, on a vocabulary large enough for every internal fast path.
+func TestSampleFollowsDocumentedProcedure(t *testing.T) {
+	const vocab = 6000
+	logits := make([]float32, vocab)
+	rng := uint64(3)
+	for i := range logits {
+		rng = mix64(rng + golden)
+		logits[i] = float32(int64(rng>>40)-1<<23) / (1 << 23) * 2
+	}
+	history := []int32{5, 17, 5, 4000}
+	for _, p := range []Params{
+		{Temperature: 0.9, TopP: 0.9, Seed: 1},                       // many survivors
+		{Temperature: 0.5, TopK: 40, TopP: 0.8, Seed: 2},             // few survivors
+		{Temperature: 1, TopK: 400, RepetitionPenalty: 1.3, Seed: 3}, // large k
+		{Temperature: 1.5, Seed: 4},
+	} {
+		s, err := NewSampler(p, vocab)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for step := uint64(0); step < 20; step++ {
+			got := s.Sample(slices.Clone(logits), history)
+			ref := slices.Clone(logits)
+			ApplyRepetitionPenalty(ref, history, p.RepetitionPenalty)
+			ApplyTemperature(ref, p.Temperature)
+			ApplyTopK(ref, p.TopK)
+			ApplyTopP(ref, p.TopP)
+			Softmax(ref)
+			want := DrawInverseCDF(ref, Uniform(p.Seed, step))
+			if got != want {
+				t.Fatalf("%+v step %d: Sample gave %d, documented procedure %d", p, step, got, want)
+			}
+		}
+	}
+}

@@ -185,8 +185,9 @@ func (tr *trie) split(s string, emit func(seg segment)) {
 				}
 				stop += n
 			}
-			i = max(i, stop)
 		}
+		// As in the reference, scanning goes on from the end of the match,
+		// not of the stripped whitespace, so a later match may overlap it.
 		if startOffset < start {
 			emit(segment{startOffset, start, -1})
 		}

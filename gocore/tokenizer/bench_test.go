@@ -3,6 +3,8 @@ package tokenizer
 import (
 	"sync"
 	"testing"
+
+	"github.com/genbench/genbench/gocore/internal/testdata"
 )
 
 // BenchmarkEncode encodes the ~1 MB bench text (testdata/bench.txt.gz) in
@@ -38,6 +40,20 @@ func BenchmarkDecode(b *testing.B) {
 				_ = tok.Decode(ids, false)
 			}
 			b.ReportMetric(float64(len(ids))*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
+		})
+	}
+}
+
+// BenchmarkLoad reads and parses each real tokenizer directory.
+func BenchmarkLoad(b *testing.B) {
+	for _, name := range []string{"llama3", "qwen3", "gemma3"} {
+		b.Run(name, func(b *testing.B) {
+			dir := testdata.TokenizerDir(b, name)
+			for b.Loop() {
+				if _, err := Load(dir); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

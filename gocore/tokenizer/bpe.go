@@ -1,13 +1,21 @@
 package tokenizer
 
-import "unicode/utf8"
+import (
+	"strings"
+	"unicode/utf8"
+)
 
 // mergeMap maps a pair of token ids to the merge's rank and the merged id.
-// It is an open-addressing hash table keyed by the packed pair.
+// It is an open-addressing hash table keyed by the packed pair, with key and
+// value side by side so that a lookup touches one cache line.
 type mergeMap struct {
-	keys  []uint64 // left<<32 | right, plus 1 so that 0 marks an empty slot
-	vals  []mergeVal
+	slots []mergeSlot
 	shift uint
+}
+
+type mergeSlot struct {
+	key uint64 // left<<32 | right, plus 1 so that 0 marks an empty slot
+	val mergeVal
 }
 
 type mergeVal struct {
@@ -15,13 +23,14 @@ type mergeVal struct {
 	newID int32
 }
 
+// newMergeMap sizes the table for n merges at a load factor of at most 0.6.
 func newMergeMap(n int) mergeMap {
 	size, shift := 16, uint(60)
-	for size < 2*n {
+	for size*3 < 5*n {
 		size <<= 1
 		shift--
 	}
-	return mergeMap{keys: make([]uint64, size), vals: make([]mergeVal, size), shift: shift}
+	return mergeMap{slots: make([]mergeSlot, size), shift: shift}
 }
 
 func pairKey(a, b int32) uint64 { return (uint64(uint32(a))<<32 | uint64(uint32(b))) + 1 }
@@ -31,26 +40,25 @@ func (m *mergeMap) slot(k uint64) int { return int((k * 0x9E3779B97F4A7C15) >> m
 // put stores a merge; a later merge of the same pair replaces an earlier one.
 func (m *mergeMap) put(a, b int32, rank uint32, newID int32) {
 	k := pairKey(a, b)
-	mask := len(m.keys) - 1
+	mask := len(m.slots) - 1
 	for i := m.slot(k); ; i = (i + 1) & mask {
-		if m.keys[i] == 0 || m.keys[i] == k {
-			m.keys[i] = k
-			m.vals[i] = mergeVal{rank, newID}
+		if m.slots[i].key == 0 || m.slots[i].key == k {
+			m.slots[i] = mergeSlot{k, mergeVal{rank, newID}}
 			return
 		}
 	}
 }
 
 func (m *mergeMap) get(a, b int32) (mergeVal, bool) {
-	if len(m.keys) == 0 {
+	if len(m.slots) == 0 {
 		return mergeVal{}, false
 	}
 	k := pairKey(a, b)
-	mask := len(m.keys) - 1
+	mask := len(m.slots) - 1
 	for i := m.slot(k); ; i = (i + 1) & mask {
-		switch m.keys[i] {
+		switch m.slots[i].key {
 		case k:
-			return m.vals[i], true
+			return m.slots[i].val, true
 		case 0:
 			return mergeVal{}, false
 		}
@@ -167,16 +175,21 @@ func (t *Tokenizer) bpeWord(st *encState, word string) {
 	if len(word) == 0 {
 		return
 	}
-	if t.ignoreMerges {
-		if id, ok := t.vocab[word]; ok {
-			st.ids = append(st.ids, id)
-			return
-		}
-	}
+	// The cache (which also remembers ignore_merges hits) is consulted
+	// first: it is small and hot, the vocabulary is not.
 	cacheable := len(word) < maxCachedWord
 	if cacheable {
 		if ids, ok := st.cache[word]; ok {
 			st.ids = append(st.ids, ids...)
+			return
+		}
+	}
+	if t.ignoreMerges {
+		if id, ok := t.vocab[word]; ok {
+			st.ids = append(st.ids, id)
+			if cacheable {
+				t.remember(st, word, st.ids[len(st.ids)-1:])
+			}
 			return
 		}
 	}
@@ -219,11 +232,17 @@ func (t *Tokenizer) bpeWord(st *encState, word string) {
 		}
 	}
 	if cacheable {
-		if len(st.cache) >= maxCacheEntries {
-			clear(st.cache)
-		}
-		st.cache[word] = append([]int32(nil), st.ids[start:]...)
+		t.remember(st, word, st.ids[start:])
 	}
+}
+
+// remember caches the ids of a word, emptying a full cache first. The key
+// is copied so that the cache never pins the caller's text.
+func (t *Tokenizer) remember(st *encState, word string, ids []int32) {
+	if len(st.cache) >= maxCacheEntries {
+		clear(st.cache)
+	}
+	st.cache[strings.Clone(word)] = append([]int32(nil), ids...)
 }
 
 // mergeSymbols applies the merges in the reference order: lowest rank

@@ -1,6 +1,8 @@
 package tokenizer
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -62,4 +64,43 @@ func FuzzEncodeQwen3(f *testing.F) {
 // literal U+2581 does not round-trip.
 func FuzzEncodeGemma3(f *testing.F) {
 	fuzzRoundTrip(f, "gemma3", func(s string) bool { return !strings.Contains(s, "\u2581") })
+}
+
+// FuzzLoadBytes feeds arbitrary tokenizer.json documents (seeded with the
+// tiny and variant files): loading must fail with an error or give a
+// tokenizer that encodes and decodes without panicking.
+func FuzzLoadBytes(f *testing.F) {
+	tj, cj := TinyFiles()
+	f.Add(tj, cj)
+	for _, name := range variantNames(f) {
+		data, err := os.ReadFile(filepath.Join("testdata", "variants", strings.TrimPrefix(name, "variant_"), "tokenizer.json"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data, []byte(nil))
+	}
+	f.Add([]byte(`{"model": {"type": "BPE", "vocab": {"a": 0, "b": 1, "ab": 2}, "merges": ["a b"]}}`), []byte(`{"eos_token": "ab"}`))
+	f.Add([]byte(`{"model": {"type": "BPE", "vocab": {"a": 99999999999}, "merges": []}}`), []byte(nil))
+	f.Add([]byte(`{"model": {"type": "BPE", "vocab": {"a": 0}, "merges": [["a"]]}}`), []byte(nil))
+	f.Add([]byte(`{"added_tokens": [{"id": 5, "content": "x"}], "model": {"type": "BPE", "vocab": {}, "merges": []}, "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "x"}}, {"Sequence": {"id": "A"}}], "special_tokens": {"x": {"ids": [7]}}}}`), []byte(nil))
+	f.Fuzz(func(t *testing.T, tokJSON, cfgJSON []byte) {
+		tok, err := LoadBytes(tokJSON, cfgJSON)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error message")
+			}
+			return
+		}
+		for _, s := range []string{"", "Hello world", " x  y\n\n", "\xff\x00é😀<|eot_id|>"} {
+			ids := tok.Encode(s, true)
+			_ = tok.Decode(ids, false)
+			_ = tok.Decode(ids, true)
+			d := tok.NewStreamDecoder(false)
+			for _, id := range ids {
+				d.Add(id)
+			}
+			d.Flush()
+		}
+		_ = tok.Decode([]int32{-1, 0, 1, 2, 1 << 30}, false)
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -133,16 +134,18 @@ func loadTokenizerJSON(data []byte) (*Tokenizer, error) {
 			return nil, fmt.Errorf("pre_tokenizer: %w", err)
 		}
 	}
-	if err := t.loadModel(f.Model, f.AddedTokens); err != nil {
-		return nil, fmt.Errorf("model: %w", err)
-	}
-	if err := t.loadAdded(f.AddedTokens); err != nil {
-		return nil, fmt.Errorf("added_tokens: %w", err)
-	}
 	if !isNull(f.Normalizer) {
 		if t.normalizer, err = parseNormalizer(f.Normalizer); err != nil {
 			return nil, fmt.Errorf("normalizer: %w", err)
 		}
+	}
+	for i, a := range f.AddedTokens {
+		if a.ID == nil {
+			return nil, fmt.Errorf("added_tokens: entry %d (%q) has no id", i, a.Content)
+		}
+	}
+	if err := t.loadModel(f.Model, f.AddedTokens); err != nil {
+		return nil, fmt.Errorf("model: %w", err)
 	}
 	if !isNull(f.PostProcessor) {
 		if err := t.parsePostProcessor(f.PostProcessor); err != nil {
@@ -191,10 +194,9 @@ func (t *Tokenizer) loadModel(raw json.RawMessage, added []addedTokenJSON) error
 		}
 		maxID = max(maxID, id)
 	}
-	for _, a := range added {
-		if a.ID != nil {
-			maxID = max(maxID, *a.ID)
-		}
+	av := assignAdded(added, m.Vocab)
+	for id := range av.byID {
+		maxID = max(maxID, id)
 	}
 	if maxID >= 1<<28 {
 		return fmt.Errorf("id %d is too large (expected ids below %d)", maxID, 1<<28)
@@ -257,6 +259,10 @@ func (t *Tokenizer) loadModel(raw json.RawMessage, added []addedTokenJSON) error
 		t.unkID = id
 	}
 
+	if err := t.setAdded(av); err != nil {
+		return fmt.Errorf("added_tokens: %w", err)
+	}
+
 	t.merges = newMergeMap(len(m.Merges))
 	for rank, mg := range m.Merges {
 		a, okA := m.Vocab[mg.a]
@@ -277,30 +283,73 @@ func (t *Tokenizer) loadModel(raw json.RawMessage, added []addedTokenJSON) error
 	return nil
 }
 
-func (t *Tokenizer) loadAdded(added []addedTokenJSON) error {
-	t.special = make([]bool, len(t.tokens))
-	t.added.byContent = make(map[string]int32, len(added))
-	var raw, norm []addedToken
-	for i, a := range added {
-		if a.ID == nil {
-			return fmt.Errorf("entry %d (%q) has no id", i, a.Content)
-		}
-		if *a.ID < 0 {
-			return fmt.Errorf("entry %d (%q) has negative id %d", i, a.Content, *a.ID)
-		}
-		id := *a.ID
-		t.tokens[id], t.present[id] = a.Content, true
-		t.special[id] = a.Special
-		t.added.byContent[a.Content] = id
+// assignedAdded is the added vocabulary as the reference builds it from
+// tokenizer.json: the "id" fields are not used; each token, in file order,
+// takes the id of an existing token with its content (added or model), else
+// the next free id after the model vocabulary and the added tokens. A token
+// whose content and options repeat an earlier one is ignored; once special,
+// a content stays special.
+type assignedAdded struct {
+	byID      map[int32]addedTokenJSON
+	byContent map[string]int32
+	special   map[string]bool
+}
+
+func assignAdded(added []addedTokenJSON, vocab map[string]int32) assignedAdded {
+	av := assignedAdded{byID: map[int32]addedTokenJSON{}, byContent: map[string]int32{}, special: map[string]bool{}}
+	next := int32(len(vocab))
+	for _, a := range added {
 		if a.Content == "" {
 			continue
 		}
+		if id, ok := av.byContent[a.Content]; ok {
+			if prev, ok := av.byID[id]; ok && prev == a {
+				continue
+			}
+		}
+		id, ok := av.byContent[a.Content]
+		if !ok {
+			id, ok = vocab[a.Content]
+		}
+		if !ok {
+			id = next
+			next++
+		}
+		av.byContent[a.Content] = id
+		if a.Special {
+			av.special[a.Content] = true
+		}
+		av.byID[id] = a
+		next = max(next, id+1)
+	}
+	return av
+}
+
+func (t *Tokenizer) setAdded(av assignedAdded) error {
+	t.added.byContent = av.byContent
+	var raw, norm []addedToken
+	ids := make([]int32, 0, len(av.byID))
+	for id := range av.byID {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	for _, id := range ids {
+		a := av.byID[id]
 		at := addedToken{id: id, content: a.Content, singleWord: a.SingleWord, lstrip: a.LStrip, rstrip: a.RStrip}
 		if a.Normalized {
+			if t.normalizer != nil {
+				at.content = t.normalizer.normalize(a.Content)
+			}
 			norm = append(norm, at)
 		} else {
 			raw = append(raw, at)
 		}
+		// Decoding shows the (normalized) content.
+		t.tokens[id], t.present[id] = at.content, true
+	}
+	t.special = make([]bool, len(t.tokens))
+	for id, s := range t.tokens {
+		t.special[id] = t.present[id] && av.special[s]
 	}
 	t.added.raw = newTrie(raw)
 	t.added.norm = newTrie(norm)

@@ -448,3 +448,39 @@ func BenchmarkSyntheticLlama32_1B(b *testing.B) {
 	}
 	b.ReportMetric(float64(s.ParamCount())/1e9, "Gparams")
 }
+
+// Unaligned or big-endian data is copied; the values must be the same.
+func TestToBF16Unaligned(t *testing.T) {
+	buf := make([]byte, 7)
+	raw := buf[1:7]
+	copy(raw, []byte{0x80, 0x3F, 0x20, 0xC0, 0x00, 0x00})
+	got, err := toBF16(raw, safetensors.BF16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []uint16{0x3F80, 0xC020, 0}; !slices.Equal(got, want) {
+		t.Errorf("got %#04x, want %#04x", got, want)
+	}
+	if _, err := toBF16(raw, "I8"); err == nil {
+		t.Error("unsupported dtype accepted")
+	}
+}
+
+// A spec whose weights cannot fit in memory is a clear error, not a crash.
+func TestSyntheticOutOfMemory(t *testing.T) {
+	s := tiny(t, model.TinyLlama)
+	s.VocabSize = 4 << 20
+	s.HiddenSize = 1 << 16
+	s.NumHeads, s.NumKVHeads, s.HeadDim = 64, 64, 1024
+	if err := s.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	m, err := Synthetic(s, 1)
+	if err == nil {
+		m.Close()
+		t.Fatal("a 0.5 TiB model was allocated")
+	}
+	if !strings.Contains(err.Error(), "GiB") {
+		t.Errorf("error %q does not say how much memory was needed", err)
+	}
+}

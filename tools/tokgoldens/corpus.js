@@ -86,6 +86,13 @@ withSpecials.push(
   '<bos><bos>text', '<|begin_of_text|><|begin_of_text|>x', '<|im_start|', '<|im_end', '<|eot_id', '<think', '<bo', '<<bos>>',
   '<|<|eot_id|>|>', '\n\n\n', '\n\n\n\n', '\t\t\t', '\n\t\n', '\n \n', '<unused6241>', '<unused6242>',
 );
+// Added-token options (lstrip, rstrip, single_word, normalized) of the
+// variant tokenizers, and overlapping matches after stripping.
+withSpecials.push(
+  '<mask>  x', 'a  <mask>  b', 'foo  <mask>', '   <mask>x  y', '<s>   z', 'a </s>', '  </s>', 'a\t\n</s>', '<mask>\n\n',
+  'foo', ' foo ', 'afoo', 'foo1', 'foo.', '1foo', 'foo foo', 'foofoo', '\u00e9foo', 'foo\u00e9', 'ab', ' ab ', 'xab', 'ab1',
+  'A\u030aB', '\u00c5B', '\u212bB', '\u00c5 B', '<mask><mask>', '<mask>x<mask>', '<s><s>', '\u3000<mask>\u3000',
+);
 
 // Variants of the base strings that move them next to other text.
 const variants = [];
@@ -110,7 +117,7 @@ const ranges = [
   [0x1d400, 0x1d4ff], [0x10000, 0x1007f],
 ];
 const fuzz = [];
-for (let k = 0; k < 120; k++) {
+for (let k = 0; k < 700; k++) {
   const len = 1 + rnd(24);
   let s = '';
   for (let i = 0; i < len; i++) {
@@ -121,6 +128,23 @@ for (let k = 0; k < 120; k++) {
     if (rnd(5) === 0) s += ' ';
   }
   fuzz.push(s);
+}
+
+// Pseudo-random mixes of corpus fragments, separators and special tokens.
+const seps = [' ', '  ', '\n', '\r\n', '\t', '', '\u00a0', '\u3000', '.', ', ', "'", '\n\n', ' \n', '\u0301', '\u200d'];
+for (let k = 0; k < 700; k++) {
+  const n = 1 + rnd(6);
+  let s = '';
+  for (let i = 0; i < n; i++) {
+    const p = rnd(10);
+    let frag;
+    if (p < 6) frag = base[rnd(base.length)];
+    else if (p < 8) frag = specials[rnd(specials.length)];
+    else frag = fuzz[rnd(fuzz.length)];
+    if (frag.length > 40) frag = frag.slice(0, 40);
+    s += frag + seps[rnd(seps.length)];
+  }
+  fuzz.push(s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '?'));
 }
 
 // Lines of Go source (BSD licence) with their tabs.

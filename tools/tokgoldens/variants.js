@@ -89,6 +89,11 @@ function variants(root) {
     if (i === 4) d.normalizer = { type: 'Sequence', normalizers: [{ type: 'Strip', strip_left: true, strip_right: true }, { type: 'Replace', pattern: { String: ' ' }, content: '\u2581' }] };
     out['split_' + b] = d;
   });
+  for (const form of ['NFD', 'NFKC', 'NFKD']) {
+    const d = charDoc();
+    d.normalizer = { type: 'Sequence', normalizers: [{ type: form }, { type: 'Replace', pattern: { String: ' ' }, content: '\u2581' }] };
+    out['norm_' + form] = d;
+  }
   return out;
 }
 

@@ -1,0 +1,429 @@
+/*
+ * genbench.h - the C interface of libgen.so, the genbench LLM generation
+ * engine and benchmark runner.
+ *
+ * libgen.so embeds the same engine as the genbench command: it loads a model
+ * (a built-in spec with synthetic weights, a local Hugging Face checkpoint
+ * directory, or a Hugging Face id resolved through the local cache or a
+ * download) onto a device (CPU, or a CUDA GPU when the backend is built in),
+ * tokenizes, generates with streaming, and runs the benchmark of BENCH.md,
+ * returning the same JSON report and summary table as the genbench command.
+ *
+ * Conventions
+ * -----------
+ * Status.   Every function that can fail returns an int status code: one of
+ *           enum genbench_status, GENBENCH_OK (0) on success. A failure also
+ *           records a one-line message naming what was wrong and what was
+ *           expected; read it with genbench_last_error.
+ *
+ * Errors.   Failures of a call on a valid engine handle are recorded on that
+ *           handle. Failures before a handle exists (genbench_open), on a
+ *           NULL, unknown or closed handle, and of the functions that take no
+ *           handle are recorded in a global last error. Both are protected by
+ *           locks and may be read from any thread; the global one is shared
+ *           by all threads, so read it right after the failing call.
+ *
+ * Strings.  Input strings are NUL-terminated UTF-8 and are only read during
+ *           the call. Two output rules, stated on every function:
+ *             - caller-owned buffer (size-query pattern): the caller passes a
+ *               buffer and its capacity; the library reports the size it
+ *               needs, and fails with GENBENCH_ERR_BUFFER_TOO_SMALL (writing
+ *               nothing) when the capacity is too small, so the caller can
+ *               grow the buffer and call again;
+ *             - library-allocated: the library stores a malloc'ed,
+ *               NUL-terminated string in a char** out parameter; the caller
+ *               releases it with genbench_free. On failure the out parameter
+ *               is set to NULL unless the function says otherwise.
+ *
+ * Handles.  genbench_engine is opaque: an identifier the library looks up in
+ *           its own table (never a pointer into library memory). A closed
+ *           handle stays invalid forever (identifiers are not reused), so
+ *           using it is an error (GENBENCH_ERR_INVALID_HANDLE), never a crash.
+ *
+ * Threads.  Every function may be called from any thread. An engine handle
+ *           serves one call at a time: a call on a handle that is already
+ *           running another call fails at once with GENBENCH_ERR_BUSY (it
+ *           does not block). Different handles may be used concurrently.
+ *           Callbacks run on the thread that made the call, before the call
+ *           returns; a callback must not call back into the same handle
+ *           (that call fails with GENBENCH_ERR_BUSY).
+ *
+ * Safety.   NULL pointers where a value is required and invalid handles are
+ *           reported as errors. An internal error in the library is caught at
+ *           the boundary and reported as GENBENCH_ERR_INTERNAL.
+ *
+ * Process.  libgen.so contains a Go runtime. Load it into programs written in
+ *           C, C++, Python, Rust and the like; a Go program must not load it
+ *           (one process cannot host two Go runtimes) and should import the
+ *           engine packages instead.
+ *
+ * JSON.     Structured inputs and outputs (engine options, benchmark
+ *           configuration, reports) cross the interface as JSON documents.
+ *           Unknown keys in an input document are errors. The report format
+ *           is versioned by its "schema_version" field.
+ */
+#ifndef GENBENCH_H
+#define GENBENCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+ * The version of this interface. It changes whenever a function, type or
+ * constant of this header changes in an incompatible way. Compare it with
+ * genbench_abi_version() after loading the library.
+ */
+#define GENBENCH_ABI_VERSION 1
+
+/* Status codes returned by the functions of this interface. */
+typedef enum genbench_status {
+    GENBENCH_OK = 0,
+    /* A NULL pointer where a value is required, or a value out of range. */
+    GENBENCH_ERR_INVALID_ARGUMENT = 1,
+    /* The engine handle is NULL, unknown, or already closed. */
+    GENBENCH_ERR_INVALID_HANDLE = 2,
+    /* A JSON input is malformed, has an unknown key or a wrong type. */
+    GENBENCH_ERR_BAD_JSON = 3,
+    /* The model could not be loaded (unknown model, unusable device,
+     * missing or malformed checkpoint files). */
+    GENBENCH_ERR_LOAD = 4,
+    /* A caller-owned output buffer is too small; the size needed is reported. */
+    GENBENCH_ERR_BUFFER_TOO_SMALL = 5,
+    /* The engine handle is serving another call. */
+    GENBENCH_ERR_BUSY = 6,
+    /* A callback asked to stop a benchmark run. */
+    GENBENCH_ERR_CANCELLED = 7,
+    /* The model has no tokenizer (text in or out is not possible). */
+    GENBENCH_ERR_NO_TOKENIZER = 8,
+    /* Generation, benchmarking or file output failed. */
+    GENBENCH_ERR_FAILED = 9,
+    /* An internal error of the library (a bug); the message says where. */
+    GENBENCH_ERR_INTERNAL = 10
+} genbench_status;
+
+/* An engine: a model loaded onto a device. Opaque. */
+typedef struct genbench_engine genbench_engine;
+
+/*
+ * Parameters of one generation. Initialise with
+ * genbench_generate_params_init and change the fields you need, so that
+ * fields added in later versions get their defaults.
+ */
+typedef struct genbench_generate_params {
+    /* Maximum number of tokens to generate (>= 1). Default 128. */
+    int32_t max_new_tokens;
+    /* Sampling temperature; 0 selects greedy decoding. Default 0. */
+    float temperature;
+    /* Keep the top_k most likely tokens when sampling; 0 disables. Default 50. */
+    int32_t top_k;
+    /* Nucleus sampling threshold in (0, 1]; 1 disables. Default 0.9. */
+    float top_p;
+    /* Repetition penalty (> 0); 1 disables. Default 1. */
+    float repetition_penalty;
+    /* Seed of the sampling draw: the same seed gives the same tokens. Default 42. */
+    uint64_t seed;
+    /* Non-zero: stop after the model's end-of-sequence token (included in
+     * the output). Zero: ignore end-of-sequence and generate exactly
+     * max_new_tokens tokens. Default 1. */
+    int32_t stop_at_eos;
+    /* genbench_generate_text only: non-zero adds the tokenizer's special
+     * tokens (BOS) to the prompt. Default 1. */
+    int32_t add_special;
+} genbench_generate_params;
+
+/* Why a generation ended (genbench_timings.stop_reason). */
+typedef enum genbench_stop_reason {
+    GENBENCH_STOP_MAX_TOKENS = 0, /* max_new_tokens were generated */
+    GENBENCH_STOP_EOS = 1,        /* an end-of-sequence token was generated */
+    GENBENCH_STOP_CALLBACK = 2    /* the token callback returned non-zero */
+} genbench_stop_reason;
+
+/* What a generation produced and how long it took. */
+typedef struct genbench_timings {
+    /* Start of prefill to the first generated token on the host, in ms. */
+    double ttft_ms;
+    /* Start of prefill to the last generated token on the host, in ms. */
+    double total_ms;
+    /* Prompt tokens / TTFT. */
+    double prefill_tok_s;
+    /* (generated - 1) / (total - TTFT); 0 with fewer than two tokens. */
+    double decode_tok_s;
+    /* Generated tokens / total. */
+    double e2e_tok_s;
+    /* Prompt tokens processed. */
+    int32_t n_prompt;
+    /* Tokens generated. */
+    int32_t n_generated;
+    /* A genbench_stop_reason. */
+    int32_t stop_reason;
+} genbench_timings;
+
+/*
+ * Receives each generated token as soon as it is on the host.
+ *   user   the pointer given to the generate call
+ *   id     the token id
+ *   piece  the text this token completes, NUL-terminated, valid only during
+ *          the call; it may be empty (a token that ends inside a UTF-8
+ *          character, a special token, or a model without a tokenizer). The
+ *          pieces of a generation concatenate to
+ *          genbench_detokenize(ids, skip_special = 1).
+ *   len    strlen(piece)
+ * Return 0 to continue, non-zero to stop after this token.
+ */
+typedef int (*genbench_token_callback)(void* user, int32_t id, const char* piece, size_t len);
+
+/*
+ * Receives one human-readable progress line of a benchmark run (model
+ * loading, each config's start, warm-ups, trials, medians), without a
+ * trailing newline, valid only during the call. Return 0 to continue,
+ * non-zero to stop the run (it then fails with GENBENCH_ERR_CANCELLED).
+ */
+typedef int (*genbench_progress_callback)(void* user, const char* line);
+
+/*
+ * Runs one generation for genbench_bench_external, on an engine outside
+ * libgen.so (for example Hugging Face transformers), so that the benchmark
+ * runner measures it exactly as it measures the built-in engine.
+ *   prompt, n_prompt  the prompt token ids (valid during the call)
+ *   params            the sampling parameters; stop_at_eos is 0: exactly
+ *                     params->max_new_tokens tokens must be generated
+ *   out_ids           room for params->max_new_tokens ids, to be filled
+ *   out_n             set to the number of ids written
+ *   out_ttft_ms       start of prefill to the first token on the host
+ *   out_total_ms      start of prefill to the last token on the host
+ *   out_peak_mem      peak device memory in bytes during the call (0 = unknown)
+ * Return 0 on success, non-zero on failure (the run then fails with
+ * GENBENCH_ERR_FAILED).
+ */
+typedef int (*genbench_generate_fn)(void* user, const int32_t* prompt, size_t n_prompt,
+                                    const genbench_generate_params* params, int32_t* out_ids,
+                                    size_t* out_n, double* out_ttft_ms, double* out_total_ms,
+                                    int64_t* out_peak_mem);
+
+#ifndef GENBENCH_TYPES_ONLY /* defined only by the library's own build */
+
+/* ---- Versions, status, errors, memory ------------------------------------ */
+
+/* The ABI version the loaded library implements (GENBENCH_ABI_VERSION of
+ * its build). */
+int genbench_abi_version(void);
+
+/* The engine version, e.g. "0.1.0". A static string; do not free it. */
+const char* genbench_version(void);
+
+/* A short static description of a status code ("invalid handle", ...);
+ * "unknown status" for values outside enum genbench_status. Do not free it. */
+const char* genbench_status_string(int status);
+
+/*
+ * Copies the last error message into buf (caller-owned, snprintf rules):
+ * at most size-1 bytes and a terminating NUL when size > 0. buf may be NULL
+ * when size is 0. Returns the full length of the message (excluding the
+ * NUL), 0 when there is none; a return value >= size means it was cut.
+ * engine NULL (or not a valid handle) reads the global last error, else the
+ * handle's. A successful call does not clear the message.
+ */
+size_t genbench_last_error(const genbench_engine* engine, char* buf, size_t size);
+
+/* Releases a string the library allocated. NULL is ignored. */
+void genbench_free(void* p);
+
+/* ---- Engines ------------------------------------------------------------- */
+
+/*
+ * Loads a model onto a device and returns a new handle in *out_engine.
+ *   model         NULL or "" for the embedded default (a tiny Llama with
+ *                 synthetic weights and a tiny tokenizer, vocabulary 512);
+ *                 a built-in spec name (tiny-llama, tiny-qwen3, tiny-gemma3,
+ *                 or a dev model id with "random_weights"); a local directory
+ *                 with config.json and safetensors; or a Hugging Face id.
+ *   device        NULL or "auto", "cpu", "cuda", "cuda:N".
+ *   dtype         NULL or "bfloat16" (the only supported compute dtype).
+ *   options_json  NULL or a JSON object with any of
+ *                 {"random_weights": bool, "weight_seed": uint, "threads": int}
+ *                 (synthetic weights of the model's spec; their seed; CPU
+ *                 worker threads, 0 = all cores).
+ * On failure *out_engine is set to NULL and the global last error says why.
+ * Close the handle with genbench_close.
+ */
+int genbench_open(const char* model, const char* device, const char* dtype,
+                  const char* options_json, genbench_engine** out_engine);
+
+/*
+ * Releases the engine's memory. The handle is invalid afterwards. NULL is
+ * accepted (GENBENCH_OK); closing a closed handle is
+ * GENBENCH_ERR_INVALID_HANDLE.
+ */
+int genbench_close(genbench_engine* engine);
+
+/*
+ * Describes the engine as a JSON object (library-allocated, free with
+ * genbench_free): {"model": {...}, "device": {...}, "environment": {...},
+ * "options": {...}} with the fields of the report's "model" and
+ * "environment" entries and the options the handle was opened with.
+ */
+int genbench_engine_info(genbench_engine* engine, char** out_json);
+
+/* ---- Tokenizer ----------------------------------------------------------- */
+
+/*
+ * Encodes text with the model's tokenizer. add_special non-zero adds the
+ * special tokens the tokenizer adds (BOS). Caller-owned buffer: out_ids has
+ * room for capacity ids (it may be NULL when capacity is 0); *out_n is set
+ * to the number of ids the text encodes to, and when that exceeds capacity
+ * nothing is written and GENBENCH_ERR_BUFFER_TOO_SMALL is returned.
+ * GENBENCH_ERR_NO_TOKENIZER when the model has none.
+ */
+int genbench_tokenize(genbench_engine* engine, const char* text, int add_special,
+                      int32_t* out_ids, size_t capacity, size_t* out_n);
+
+/*
+ * Decodes ids to text. skip_special non-zero leaves special tokens out.
+ * Caller-owned buffer: *out_len is set to the length of the text in bytes
+ * (excluding the NUL); when size <= *out_len nothing is written and
+ * GENBENCH_ERR_BUFFER_TOO_SMALL is returned; otherwise buf holds the text
+ * and a NUL. An id outside the vocabulary is GENBENCH_ERR_INVALID_ARGUMENT.
+ */
+int genbench_detokenize(genbench_engine* engine, const int32_t* ids, size_t n_ids,
+                        int skip_special, char* buf, size_t size, size_t* out_len);
+
+/* ---- Generation ---------------------------------------------------------- */
+
+/* Fills *params with the defaults documented on genbench_generate_params.
+ * A NULL params is ignored. */
+void genbench_generate_params_init(genbench_generate_params* params);
+
+/*
+ * Prefills the prompt ids and generates up to params->max_new_tokens tokens.
+ *   params       NULL for the defaults
+ *   callback     NULL, or called for every generated token (see
+ *                genbench_token_callback); non-zero from it stops generation
+ *                after that token, which is not an error
+ *   out_ids      NULL, or caller-owned room for capacity ids, capacity >=
+ *                params->max_new_tokens (checked before generating)
+ *   out_n        NULL, or set to the number of tokens generated
+ *   out_timings  NULL, or filled with the timings
+ * Prompt ids must be in [0, vocabulary size) and the prompt plus the new
+ * tokens must fit the model's context.
+ */
+int genbench_generate(genbench_engine* engine, const int32_t* prompt, size_t n_prompt,
+                      const genbench_generate_params* params,
+                      genbench_token_callback callback, void* user,
+                      int32_t* out_ids, size_t capacity, size_t* out_n,
+                      genbench_timings* out_timings);
+
+/*
+ * genbench_generate with a text prompt, encoded with the model's tokenizer
+ * (special tokens added when params->add_special is non-zero).
+ * GENBENCH_ERR_NO_TOKENIZER when the model has none; GENBENCH_ERR_INVALID_ARGUMENT
+ * when the text encodes to no tokens.
+ */
+int genbench_generate_text(genbench_engine* engine, const char* prompt,
+                           const genbench_generate_params* params,
+                           genbench_token_callback callback, void* user,
+                           int32_t* out_ids, size_t capacity, size_t* out_n,
+                           genbench_timings* out_timings);
+
+/* ---- Benchmark ----------------------------------------------------------- */
+
+/*
+ * The benchmark flags shared by every driver, as a JSON array
+ * (library-allocated, free with genbench_free) of
+ * {"name", "field", "type", "default", "help"}: "name" is the command-line
+ * flag without "--", "field" the key of the run configuration JSON, "type"
+ * one of "string", "int", "float", "bool", "strings".
+ */
+int genbench_flag_specs(char** out_json);
+
+/*
+ * Runs a benchmark (a suite, selected configs, or one ad-hoc run) exactly
+ * as the genbench command does.
+ *   engine        NULL: the model is loaded from the configuration's model,
+ *                 device, dtype, random_weights and threads, and released at
+ *                 the end. A handle: the run uses it, and the report names
+ *                 the options the handle was opened with.
+ *   config_json   the run configuration: a JSON object whose keys are the
+ *                 "field" names of genbench_flag_specs (plus "driver", the
+ *                 program name written into the report, default "genbench");
+ *                 keys left out keep their defaults. "engine" must be
+ *                 "genbench" (see genbench_bench_external).
+ *   progress      NULL, or receives progress lines; non-zero stops the run
+ *   out_report_json  required; library-allocated JSON report. When the run
+ *                 fails after some configs finished, the partial report
+ *                 (its "complete" false, "error" set) is still returned here
+ *                 together with the error status.
+ *   out_summary   NULL, or the rendered summary table (library-allocated)
+ *   out_report_path  NULL, or the path the report was saved to
+ *                 (library-allocated; "" when "no_save" is set). The report
+ *                 is saved as the genbench command saves it: into
+ *                 "output_dir", or when that is empty into benchmarks/reports
+ *                 under the enclosing checkout of the genbench module found
+ *                 from the working directory, else ./benchmarks/reports.
+ * On failure before a report exists, the output strings are set to NULL.
+ */
+int genbench_bench(genbench_engine* engine, const char* config_json,
+                   genbench_progress_callback progress, void* progress_user,
+                   char** out_report_json, char** out_summary, char** out_report_path);
+
+/*
+ * Runs a benchmark whose generations are done by generate (another engine),
+ * with the runner, prompts, figures, report and summary of genbench_bench.
+ * engine (required) supplies the model description and the tokenizer the
+ * prompts are built with, so both engines see identical prompt ids.
+ *   overrides_json  NULL or a JSON object with any of {"engine_version":
+ *                 string, "device": {device fields of the report},
+ *                 "python_version", "torch_version", "transformers_version":
+ *                 string}, written into the report.
+ * The configuration's "engine" names the other engine (e.g. "hf"). The other
+ * arguments are those of genbench_bench.
+ */
+int genbench_bench_external(genbench_engine* engine, const char* config_json,
+                            const char* overrides_json,
+                            genbench_generate_fn generate, void* generate_user,
+                            genbench_progress_callback progress, void* progress_user,
+                            char** out_report_json, char** out_summary,
+                            char** out_report_path);
+
+/*
+ * The deterministic benchmark prompt of n ids for the engine's model, as
+ * every benchmark run builds it (the built-in text tokenized by the model's
+ * tokenizer, BOS first when the tokenizer adds one, repeated and cut to n;
+ * without a tokenizer, ids from a generator seeded with seed). Caller-owned
+ * buffer: capacity must be >= n, else GENBENCH_ERR_BUFFER_TOO_SMALL. *out_n
+ * is set to n.
+ */
+int genbench_prompt_ids(genbench_engine* engine, size_t n, uint64_t seed,
+                        int32_t* out_ids, size_t capacity, size_t* out_n);
+
+/*
+ * Checks a report document against the report schema. GENBENCH_OK when it
+ * conforms, else GENBENCH_ERR_BAD_JSON with the first problem in the global
+ * last error.
+ */
+int genbench_validate_report(const char* report_json);
+
+/* Renders a report's summary table (library-allocated, free with
+ * genbench_free), as genbench_bench returns it. */
+int genbench_render_summary(const char* report_json, char** out_summary);
+
+/*
+ * Writes the built-in spec named model with synthetic weights (the weights
+ * genbench_open gives with {"random_weights": true, "weight_seed": seed}) as
+ * a Hugging Face checkpoint directory: config.json, generation_config.json,
+ * model.safetensors, and for the tiny models their tokenizer files. The
+ * directory is created when missing. For running another engine on the same
+ * synthetic model.
+ */
+int genbench_write_hf(const char* model, uint64_t weight_seed, const char* dir);
+
+#endif /* GENBENCH_TYPES_ONLY */
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GENBENCH_H */

@@ -1,0 +1,458 @@
+// Package cuda is the GPU backend: it implements gocore/backend.Backend on
+// an NVIDIA GPU with kernels compiled at run time by NVRTC (package
+// cuda/kernels), through the driver API loaded with purego (package
+// cuda/cu), so genbench builds without cgo or a CUDA toolkit.
+//
+// Threading: all CUDA calls of a Backend run on one goroutine locked to its
+// OS thread, with the device's primary context current; the Backend's
+// methods hand that thread closures. A decode step can be captured once
+// into a CUDA graph (Capture) and replayed, and tokens can be sampled on
+// the device (NewSampler) so that only token ids cross to the host.
+package cuda
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/genbench/genbench/cuda/cu"
+	"github.com/genbench/genbench/cuda/internal/dl"
+	"github.com/genbench/genbench/cuda/kernels"
+	"github.com/genbench/genbench/cuda/nvrtc"
+	"github.com/genbench/genbench/gocore/backend"
+)
+
+// Options configure library discovery and the kernel cache.
+type Options struct {
+	// LibDirs, when non-empty, are the only folders searched for libcuda
+	// and libnvrtc (the default searches the loader path, CUDA_HOME,
+	// /usr/local/cuda*, and Python environments).
+	LibDirs []string
+	// KernelCacheDir overrides the compiled-kernel cache folder
+	// ($XDG_CACHE_HOME/genbench/kernels or ~/.cache/genbench/kernels);
+	// "off" disables the cache.
+	KernelCacheDir string
+	// Progress, when non-nil, receives human-readable progress lines.
+	Progress func(string)
+}
+
+func (o Options) libOptions() dl.Options {
+	if len(o.LibDirs) > 0 {
+		return dl.Options{Dirs: o.LibDirs}
+	}
+	return dl.Options{Env: dl.SystemEnv()}
+}
+
+func (o Options) progress(format string, args ...any) {
+	if o.Progress != nil {
+		o.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
+// stagingBytes is the size of the page-locked buffer used for copies.
+const stagingBytes = 32 << 20
+
+// fns are the loaded kernels.
+type fns struct {
+	embed, glu, add, softcap, addI32, rmsnorm, gemv, gemm, ropeKV, attention,
+	sample, markPresence cu.Function
+}
+
+// Backend is the CUDA backend on one GPU. It implements backend.Backend,
+// backend.Capturer and backend.DeviceSampler. Use it from one goroutine at
+// a time (as backend.Backend requires); Token polling is the exception
+// documented on the sampler.
+type Backend struct {
+	w *worker
+
+	// Owned by the worker thread.
+	drv     *cu.Driver
+	dev     cu.Device
+	ordinal int
+	ctx     cu.Context
+	stream  cu.Stream
+	modules []cu.Module
+	k       fns
+	staging []byte    // page-locked copy buffer
+	errWord cu.DevPtr // device error flag written by kernels
+	errHost []byte    // page-locked 4 bytes to read it
+	capture bool      // a graph capture is in progress
+
+	info   backend.Info
+	target kernels.Target
+
+	memMu     sync.Mutex
+	allocated int64 // bytes currently allocated by this backend
+	peak      int64 // high-water mark of allocated
+	devPeak   int64 // high-water mark of device-wide used memory (cuMemGetInfo)
+	total     int64
+}
+
+// Open starts the CUDA backend on GPU ordinal device: it loads the driver
+// and NVRTC, makes the primary context current on a dedicated thread,
+// compiles (or reads from the cache) every kernel for the GPU, and loads
+// them. The error says what is missing when there is no usable GPU.
+func Open(ctx context.Context, device int, opts Options) (*Backend, error) {
+	if device < 0 {
+		return nil, fmt.Errorf("cuda: device index %d must be >= 0", device)
+	}
+	libOpts := opts.libOptions()
+	nv, err := nvrtc.Load(libOpts)
+	if err != nil {
+		return nil, fmt.Errorf("cuda: %w", err)
+	}
+	b := &Backend{ordinal: device}
+	var cc int
+	w, err := startWorker(func() error {
+		drv, err := cu.Load(libOpts)
+		if err != nil {
+			return fmt.Errorf("cuda: %w", err)
+		}
+		b.drv = drv
+		if err := drv.Init(); err != nil {
+			drv.Close()
+			return fmt.Errorf("cuda: no usable GPU: %w", err)
+		}
+		n, err := drv.DeviceCount()
+		if err != nil {
+			drv.Close()
+			return err
+		}
+		if device >= n {
+			drv.Close()
+			return fmt.Errorf("cuda: device %d requested but %d GPU(s) present", device, n)
+		}
+		gi, err := queryGPU(drv, device)
+		if err != nil {
+			drv.Close()
+			return err
+		}
+		cc = gi.CCMajor*10 + gi.CCMinor
+		if cc < 80 {
+			drv.Close()
+			return fmt.Errorf("cuda: %s has compute capability %s; the bf16 tensor-core kernels need 8.0 or newer", gi.Name, gi.ComputeCapability())
+		}
+		b.dev = gi.dev
+		b.total = gi.MemoryBytes
+		dv, _ := drv.DriverVersion()
+		b.info = backend.Info{
+			Kind: "cuda", Index: device, Name: gi.Name, ComputeCapability: gi.ComputeCapability(),
+			MemoryBytes: gi.MemoryBytes, DriverVersion: nvidiaDriverVersion(), CUDAVersion: cudaVersionString(dv),
+		}
+		if b.ctx, err = drv.PrimaryCtxRetain(b.dev); err != nil {
+			drv.Close()
+			return err
+		}
+		if err := drv.CtxSetCurrent(b.ctx); err != nil {
+			b.release()
+			return err
+		}
+		if b.stream, err = drv.StreamCreate(cu.StreamNonBlocking); err != nil {
+			b.release()
+			return err
+		}
+		if b.staging, err = drv.MemAllocHost(stagingBytes); err != nil {
+			b.release()
+			return fmt.Errorf("cuda: page-locked staging buffer of %d MiB: %w", stagingBytes>>20, err)
+		}
+		if b.errHost, err = drv.MemAllocHost(64); err != nil {
+			b.release()
+			return err
+		}
+		if b.errWord, err = b.alloc(256, "error word"); err != nil {
+			b.release()
+			return err
+		}
+		if err := drv.MemsetD32Async(b.errWord, 0, 1, b.stream); err != nil {
+			b.release()
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.w = w
+	if err := b.loadKernels(ctx, nv, cc, opts); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return b, nil
+}
+
+// loadKernels compiles every module for the GPU and loads it.
+func (b *Backend) loadKernels(ctx context.Context, nv *nvrtc.NVRTC, cc int, opts Options) error {
+	target, err := kernels.ChooseTarget(cc, nv.SupportedArchs(), nv.HasCUBIN())
+	if err != nil {
+		return fmt.Errorf("cuda: %w", err)
+	}
+	b.target = target
+	cacheDir := opts.KernelCacheDir
+	switch cacheDir {
+	case "off":
+		cacheDir = ""
+	case "":
+		if d, err := kernels.DefaultCacheDir(); err == nil {
+			cacheDir = d
+		}
+	}
+	comp := &kernels.Compiler{NVRTC: nv, Target: target, CacheDir: cacheDir}
+	images := make(map[string][]byte)
+	for _, m := range kernels.Modules() {
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("cuda: loading kernels: %w", err)
+		}
+		img, err := comp.Compile(m)
+		if err != nil {
+			return fmt.Errorf("cuda: %w", err)
+		}
+		how := "compiled"
+		if img.Cached {
+			how = "cached"
+		}
+		opts.progress("cuda: kernels %s for %s (%s, NVRTC %s)", m.Name, target, how, nv.VersionString())
+		images[m.Name] = img.Data
+	}
+	return b.w.do(func() error {
+		get := map[string]*cu.Function{
+			"embed": &b.k.embed, "glu": &b.k.glu, "add": &b.k.add, "softcap": &b.k.softcap,
+			"add_i32": &b.k.addI32, "rmsnorm": &b.k.rmsnorm, "gemv": &b.k.gemv, "gemm": &b.k.gemm,
+			"rope_kv": &b.k.ropeKV, "attention": &b.k.attention, "sample": &b.k.sample,
+			"mark_presence": &b.k.markPresence,
+		}
+		for _, m := range kernels.Modules() {
+			mod, err := b.drv.ModuleLoadData(images[m.Name])
+			if err != nil {
+				return fmt.Errorf("cuda: load %s (%s): %w", m.Name, target, err)
+			}
+			b.modules = append(b.modules, mod)
+			for _, k := range m.Kernels {
+				f, err := b.drv.ModuleGetFunction(mod, k)
+				if err != nil {
+					return err
+				}
+				p, ok := get[k]
+				if !ok {
+					return fmt.Errorf("cuda: kernel %s of %s has no slot", k, m.Name)
+				}
+				*p = f
+			}
+		}
+		for k, p := range get {
+			if *p == 0 {
+				return fmt.Errorf("cuda: kernel %s was not loaded", k)
+			}
+		}
+		return nil
+	})
+}
+
+// release frees what Open acquired (on the worker thread).
+func (b *Backend) release() error {
+	var errs []error
+	d := b.drv
+	if d == nil {
+		return nil
+	}
+	if b.stream != 0 {
+		errs = append(errs, d.StreamSynchronize(b.stream))
+	}
+	for _, m := range b.modules {
+		errs = append(errs, d.ModuleUnload(m))
+	}
+	b.modules = nil
+	if b.errWord != 0 {
+		b.free(b.errWord, 256)
+		b.errWord = 0
+	}
+	if b.staging != nil {
+		errs = append(errs, d.MemFreeHost(b.staging))
+		b.staging = nil
+	}
+	if b.errHost != nil {
+		errs = append(errs, d.MemFreeHost(b.errHost))
+		b.errHost = nil
+	}
+	if b.stream != 0 {
+		errs = append(errs, d.StreamDestroy(b.stream))
+		b.stream = 0
+	}
+	if b.ctx != 0 {
+		errs = append(errs, d.PrimaryCtxRelease(b.dev))
+		b.ctx = 0
+	}
+	errs = append(errs, d.Close())
+	b.drv = nil
+	return errors.Join(errs...)
+}
+
+// Close waits for pending work and releases the context, the stream and
+// the kernels. Memory still held by buffers, weights and caches is freed
+// with the context's last reference. Idempotent.
+func (b *Backend) Close() error {
+	if b == nil || b.w == nil {
+		return nil
+	}
+	return b.w.stop(b.release)
+}
+
+// Info describes the GPU.
+func (b *Backend) Info() backend.Info { return b.info }
+
+// Target is the kernel compilation target (e.g. sm_90, or compute_90 PTX).
+func (b *Backend) Target() string { return b.target.String() }
+
+// do runs f on the CUDA thread.
+func (b *Backend) do(f func() error) error {
+	if b == nil || b.w == nil {
+		return errClosed
+	}
+	return b.w.do(f)
+}
+
+// alloc allocates device memory (on the worker thread), turning an
+// out-of-memory failure into a clear error.
+func (b *Backend) alloc(bytes int64, what string) (cu.DevPtr, error) {
+	if bytes <= 0 {
+		bytes = 1
+	}
+	p, err := b.drv.MemAlloc(bytes)
+	if err != nil {
+		if cu.IsOutOfMemory(err) {
+			free, total, _ := b.drv.MemGetInfo()
+			return 0, fmt.Errorf("cuda: out of GPU memory allocating %s for %s on %s (%s free of %s; this backend holds %s): %w",
+				mib(bytes), what, b.info.Name, mib(free), mib(total), mib(b.allocatedBytes()), err)
+		}
+		return 0, fmt.Errorf("cuda: allocating %s for %s: %w", mib(bytes), what, err)
+	}
+	b.memMu.Lock()
+	b.allocated += bytes
+	b.peak = max(b.peak, b.allocated)
+	b.memMu.Unlock()
+	if free, total, err := b.drv.MemGetInfo(); err == nil {
+		b.memMu.Lock()
+		b.devPeak = max(b.devPeak, total-free)
+		b.memMu.Unlock()
+	}
+	return p, nil
+}
+
+func (b *Backend) free(p cu.DevPtr, bytes int64) {
+	if p == 0 {
+		return
+	}
+	_ = b.drv.MemFree(p)
+	b.memMu.Lock()
+	b.allocated -= max(bytes, 1)
+	b.memMu.Unlock()
+}
+
+func (b *Backend) allocatedBytes() int64 {
+	b.memMu.Lock()
+	defer b.memMu.Unlock()
+	return b.allocated
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// MemoryStats are the backend's device-memory figures in bytes.
+type MemoryStats struct {
+	Allocated int64 // held now by this backend
+	Peak      int64 // high-water mark of Allocated since the last reset
+	// DevicePeak is the high-water mark of device-wide used memory
+	// (cuMemGetInfo total - free, sampled at each allocation): it includes
+	// the context and other processes.
+	DevicePeak int64
+	Total      int64
+}
+
+// MemoryStats returns the current memory figures.
+func (b *Backend) MemoryStats() MemoryStats {
+	b.memMu.Lock()
+	defer b.memMu.Unlock()
+	return MemoryStats{Allocated: b.allocated, Peak: b.peak, DevicePeak: b.devPeak, Total: b.total}
+}
+
+// PeakMemory is the allocator's high-water mark in bytes since the last
+// ResetPeakMemory.
+func (b *Backend) PeakMemory() int64 { return b.MemoryStats().Peak }
+
+// ResetPeakMemory restarts peak tracking from what is allocated now.
+func (b *Backend) ResetPeakMemory() {
+	b.memMu.Lock()
+	b.peak = b.allocated
+	b.devPeak = 0
+	b.memMu.Unlock()
+}
+
+// cudaVersionString turns 12040 into "12.4".
+func cudaVersionString(v int) string {
+	if v <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("%d.%d", v/1000, (v%1000)/10)
+}
+
+// nvidiaDriverVersion reads the kernel module version ("550.54.15"), or "".
+func nvidiaDriverVersion() string {
+	data, err := os.ReadFile("/proc/driver/nvidia/version")
+	if err != nil {
+		return ""
+	}
+	for _, f := range strings.Fields(string(data)) {
+		if len(f) > 0 && f[0] >= '0' && f[0] <= '9' && strings.Count(f, ".") >= 1 {
+			return f
+		}
+	}
+	return ""
+}
+
+// checkDeviceError reads and clears the device error word (worker thread;
+// the stream must be synchronised).
+func (b *Backend) checkDeviceError() error {
+	if err := b.drv.MemcpyDtoHAsync(b.errHost[:4], b.errWord, b.stream); err != nil {
+		return err
+	}
+	if err := b.drv.StreamSynchronize(b.stream); err != nil {
+		return err
+	}
+	code := *(*int32)(unsafe.Pointer(&b.errHost[0]))
+	if code == 0 {
+		return nil
+	}
+	if err := b.drv.MemsetD32Async(b.errWord, 0, 1, b.stream); err != nil {
+		return err
+	}
+	return deviceError(code)
+}
+
+// deviceError explains a device error code (see kernels/common.cuh).
+func deviceError(code int32) error {
+	switch code {
+	case 1:
+		return errors.New("cuda: a token id was outside the vocabulary (embedding lookup)")
+	case 2:
+		return errors.New("cuda: a position was outside the KV cache or RoPE table (or head_dim > 256)")
+	case 4:
+		return errors.New("cuda: more tokens were sampled than the sampler's capacity")
+	}
+	return fmt.Errorf("cuda: device error code %d", code)
+}
+
+// sync waits for the stream and reports device errors (worker thread).
+func (b *Backend) sync() error {
+	if b.capture {
+		return errors.New("cuda: cannot wait for results while capturing a graph")
+	}
+	if err := b.drv.StreamSynchronize(b.stream); err != nil {
+		return err
+	}
+	return b.checkDeviceError()
+}
+
+// Sync waits for all enqueued work and returns the first deferred error.
+func (b *Backend) Sync() error { return b.do(b.sync) }

@@ -1,0 +1,164 @@
+package cuda
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/genbench/genbench/cuda/cu"
+	"github.com/genbench/genbench/gocore/backend"
+)
+
+func TestOpenWithoutLibraries(t *testing.T) {
+	empty := t.TempDir()
+	_, err := Open(context.Background(), 0, Options{LibDirs: []string{empty}})
+	if err == nil {
+		t.Fatal("Open succeeded with no libraries")
+	}
+	if !strings.Contains(err.Error(), "NVRTC") || !strings.Contains(err.Error(), empty) {
+		t.Fatalf("error should name the missing library and where it looked: %v", err)
+	}
+	if _, err := Open(context.Background(), -1, Options{}); err == nil {
+		t.Fatal("Open(-1) succeeded")
+	}
+}
+
+func TestProbeWithoutLibraries(t *testing.T) {
+	empty := t.TempDir()
+	r := Probe(Options{LibDirs: []string{empty}})
+	if r.Usable() {
+		t.Fatal("probe of an empty folder is usable")
+	}
+	if !strings.Contains(r.DriverError, "libcuda.so.1") || !strings.Contains(r.NVRTCError, "NVRTC") {
+		t.Fatalf("probe errors should name the libraries: driver %q, nvrtc %q", r.DriverError, r.NVRTCError)
+	}
+	if r.Reason() == "" {
+		t.Fatal("no reason given")
+	}
+}
+
+func TestProbeResultUsable(t *testing.T) {
+	r := &ProbeResult{GPUs: []GPU{{Name: "old", CCMajor: 7, CCMinor: 5}}}
+	if r.Usable() || !strings.Contains(r.Reason(), "8.0") {
+		t.Fatalf("a 7.5 GPU must not be usable: %q", r.Reason())
+	}
+	r.GPUs = append(r.GPUs, GPU{Name: "H100", CCMajor: 9})
+	if !r.Usable() || r.Reason() != "" {
+		t.Fatalf("an sm_90 GPU must be usable: %q", r.Reason())
+	}
+	if g := (GPU{MemoryClockKHz: 2619000, MemoryBusBits: 5120}); g.TheoreticalBandwidth() < 3.3e12 || g.TheoreticalBandwidth() > 3.4e12 {
+		t.Fatalf("H100 SXM bandwidth %g", g.TheoreticalBandwidth())
+	}
+}
+
+func TestWorker(t *testing.T) {
+	w, err := startWorker(func() error { return nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for i := 0; i < 10; i++ {
+		if err := w.do(func() error { n++; return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n != 10 {
+		t.Fatalf("ran %d closures, want 10", n)
+	}
+	want := errors.New("boom")
+	if err := w.do(func() error { return want }); err != want {
+		t.Fatalf("error not passed through: %v", err)
+	}
+	err = w.do(func() error {
+		var m map[string]int
+		m["x"] = 1 // panics
+		return nil
+	})
+	if err == nil || !strings.Contains(err.Error(), "internal error") {
+		t.Fatalf("a panic was not turned into an error: %v", err)
+	}
+	ran := false
+	if err := w.stop(func() error { ran = true; return nil }); err != nil || !ran {
+		t.Fatalf("stop: %v, ran %v", err, ran)
+	}
+	if err := w.do(func() error { return nil }); err != errClosed {
+		t.Fatalf("do after stop: %v, want errClosed", err)
+	}
+	if err := w.stop(func() error { return nil }); err != nil {
+		t.Fatal("second stop should be a no-op")
+	}
+	if _, err := startWorker(func() error { return want }); err != want {
+		t.Fatalf("failed init: %v", err)
+	}
+}
+
+func TestGeometry(t *testing.T) {
+	g, b := gemvGrid(2048 + 2*512)
+	if g.X != 192 || b.X != 256 {
+		t.Fatalf("gemv grid %v block %v", g, b)
+	}
+	if g, _ := gemvGrid(17); g.X != 2 {
+		t.Fatalf("gemv of 17 rows: %d blocks", g.X)
+	}
+	g, b = gemmGrid(100, 130)
+	if g.X != 3 || g.Y != 2 || b.X != 128 {
+		t.Fatalf("gemm grid %v block %v", g, b)
+	}
+	if g, _ := elemGrid(1); g.X != 1 {
+		t.Fatalf("elem grid of 1: %v", g)
+	}
+	if g, _ := elemGrid(1 << 40); g.X != maxElemBlocks {
+		t.Fatalf("elem grid is not capped: %v", g)
+	}
+	for dim, want := range map[int]uint32{1: 32, 33: 64, 128: 128, 2048: 256} {
+		if got := normBlock(dim); got != want {
+			t.Errorf("normBlock(%d) = %d, want %d", dim, got, want)
+		}
+	}
+	if attnStaticShared != 9344 {
+		t.Fatalf("attention static shared memory %d bytes; update it with kernels/attention.cu", attnStaticShared)
+	}
+	if s := attnStored(1 << 20); s*4+attnStaticShared > sharedDefault || s < 8192 {
+		t.Fatalf("attention stores %d scores", s)
+	}
+	if attnStored(100) != 100 {
+		t.Fatal("attention should store all scores of a small cache")
+	}
+}
+
+func TestMatmulPlan(t *testing.T) {
+	w := &weight{ptr: 1, rows: 12, cols: 8, parts: []int{8, 2, 2}}
+	x := &buffer{ptr: 100, n: 16, dt: backend.BF16}
+	q := &buffer{ptr: 200, n: 16, dt: backend.BF16}
+	k := &buffer{ptr: 300, n: 4, dt: backend.BF16}
+	v := &buffer{ptr: 400, n: 4, dt: backend.BF16}
+	_, out, b1, b2, err := matmulPlan([]backend.Buffer{q, k, v}, x, 2, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != [3]cu.DevPtr{200, 300, 400} || b1 != 8 || b2 != 10 {
+		t.Fatalf("plan out %v b1 %d b2 %d", out, b1, b2)
+	}
+	single := &weight{ptr: 1, rows: 8, cols: 8, parts: []int{8}}
+	if _, _, b1, b2, err := matmulPlan([]backend.Buffer{q}, x, 2, single); err != nil || b1 != 8 || b2 != 8 {
+		t.Fatalf("single part: b1 %d b2 %d err %v", b1, b2, err)
+	}
+	bad := []struct {
+		name string
+		outs []backend.Buffer
+		x    backend.Buffer
+		n    int
+	}{
+		{"too few outputs", []backend.Buffer{q, k}, x, 2},
+		{"small output", []backend.Buffer{q, k, v}, x, 3},
+		{"aliasing", []backend.Buffer{x, k, v}, x, 2},
+		{"int32 input", []backend.Buffer{q, k, v}, &buffer{ptr: 9, n: 16, dt: backend.Int32}, 2},
+		{"zero tokens", []backend.Buffer{q, k, v}, x, 0},
+	}
+	for _, c := range bad {
+		if _, _, _, _, err := matmulPlan(c.outs, c.x, c.n, w); err == nil {
+			t.Errorf("%s: no error", c.name)
+		}
+	}
+}

@@ -1,0 +1,56 @@
+package cuda
+
+import "github.com/genbench/genbench/cuda/cu"
+
+// Launch geometry of each kernel, kept apart from the launches so that it
+// can be tested without a GPU. The constants mirror the kernel sources.
+const (
+	gemvThreads    = 256 // GEMV_WARPS * 32
+	gemvRowsPerBlk = 16  // GEMV_WARPS * GEMV_ROWS
+	gemmThreads    = 128
+	gemmTile       = 64 // GEMM_BM == GEMM_BN
+	attnThreads    = 256
+	attnMaxHeadDim = 256
+	// attnStaticShared is the attention kernel's static shared memory
+	// (qs + red + accs); the dynamic score buffer must fit beside it in the
+	// default 48 KiB.
+	attnStaticShared = attnMaxHeadDim*4 + 32*4 + (attnThreads/32)*attnMaxHeadDim*4
+	sharedDefault    = 48 << 10
+	sampleThreads    = 1024
+	ropeThreads      = 128
+	elemThreads      = 256
+	maxGridX         = 1 << 30
+	maxElemBlocks    = 65535
+)
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// gemvGrid is the grid of the decode GEMV for rows output rows.
+func gemvGrid(rows int) (grid, block cu.Dim3) {
+	return cu.Dim3{X: uint32(ceilDiv(rows, gemvRowsPerBlk)), Y: 1, Z: 1}, cu.Dim3{X: gemvThreads, Y: 1, Z: 1}
+}
+
+// gemmGrid is the grid of the tensor-core GEMM for n tokens and rows outputs.
+func gemmGrid(n, rows int) (grid, block cu.Dim3) {
+	return cu.Dim3{X: uint32(ceilDiv(rows, gemmTile)), Y: uint32(ceilDiv(n, gemmTile)), Z: 1}, cu.Dim3{X: gemmThreads, Y: 1, Z: 1}
+}
+
+// elemGrid is the grid of a grid-stride elementwise kernel over total items.
+func elemGrid(total int) (grid, block cu.Dim3) {
+	b := ceilDiv(total, elemThreads)
+	b = max(1, min(b, maxElemBlocks))
+	return cu.Dim3{X: uint32(b), Y: 1, Z: 1}, cu.Dim3{X: elemThreads, Y: 1, Z: 1}
+}
+
+// normBlock is the block size of RMSNorm for rows of width dim: a multiple
+// of 32 no wider than needed, at most 256.
+func normBlock(dim int) uint32 {
+	b := ceilDiv(dim, 32) * 32
+	return uint32(max(32, min(b, 256)))
+}
+
+// attnStored is how many scores the attention kernel keeps in dynamic
+// shared memory for a cache of capacity positions (more are recomputed).
+func attnStored(capacity int) int {
+	return min(capacity, (sharedDefault-attnStaticShared)/4)
+}

@@ -1,0 +1,176 @@
+package cuda
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"github.com/genbench/genbench/cuda/cu"
+	"github.com/genbench/genbench/gocore/backend"
+	"github.com/genbench/genbench/gocore/sampling"
+)
+
+// sampler is a device-side token sampler (see kernels/sample.cu).
+type sampler struct {
+	b        *Backend
+	p        sampling.Params
+	vocab    int
+	capacity int
+	presence cu.DevPtr // u8[vocab], nil without a repetition penalty
+	step     cu.DevPtr // int32 step counter
+	scratch  cu.DevPtr // f32[vocab]
+	ring     []byte    // host-mapped int32[capacity]: sampled ids, -1 until written
+	ringDev  cu.DevPtr
+}
+
+// NewSampler prepares device sampling for one generation. The parameters
+// are validated as gocore/sampling does; history (the prompt) seeds the
+// repetition-penalty presence table; capacity bounds the tokens sampled.
+func (b *Backend) NewSampler(p sampling.Params, vocab int, history []int32, capacity int) (backend.TokenSampler, error) {
+	if _, err := sampling.NewSampler(p, vocab); err != nil {
+		return nil, err
+	}
+	if capacity <= 0 {
+		return nil, fmt.Errorf("cuda: sampler capacity %d must be positive", capacity)
+	}
+	s := &sampler{b: b, p: p, vocab: vocab, capacity: capacity}
+	penalised := p.RepetitionPenalty != 1 && p.RepetitionPenalty != 0
+	var pres []byte
+	if penalised {
+		pres = make([]byte, vocab)
+		for _, id := range history {
+			if id >= 0 && int(id) < vocab {
+				pres[id] = 1
+			}
+		}
+	}
+	err := b.do(func() error {
+		var err error
+		if s.step, err = b.alloc(4, "sampler step"); err != nil {
+			return err
+		}
+		if s.scratch, err = b.alloc(int64(vocab)*4, "sampler scores"); err != nil {
+			return err
+		}
+		if penalised {
+			if s.presence, err = b.alloc(int64(vocab), "sampler presence"); err != nil {
+				return err
+			}
+			if err := b.upload(s.presence, pres); err != nil {
+				return err
+			}
+		}
+		if s.ring, s.ringDev, err = b.drv.MemHostAllocMapped(4 * capacity); err != nil {
+			return fmt.Errorf("cuda: sampler token ring: %w", err)
+		}
+		for i := 0; i < capacity; i++ {
+			atomic.StoreInt32(s.slot(i), -1)
+		}
+		return b.drv.MemsetD32Async(s.step, 0, 1, b.stream)
+	})
+	if err != nil {
+		s.Free()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *sampler) slot(i int) *int32 { return (*int32)(unsafe.Pointer(&s.ring[4*i])) }
+
+// Sample enqueues the choice of the next token from logits[0:vocab],
+// writing it to ids[0]. It may be recorded by Capture.
+func (s *sampler) Sample(logits, ids backend.Buffer) error {
+	if s.step == 0 {
+		return errors.New("cuda: Sample on a freed sampler")
+	}
+	lb, err := asBuf(logits, backend.BF16, s.vocab, "Sample logits")
+	if err != nil {
+		return err
+	}
+	ib, err := asBuf(ids, backend.Int32, 1, "Sample ids")
+	if err != nil {
+		return err
+	}
+	b := s.b
+	greedy := 0
+	if s.p.Greedy() {
+		greedy = 1
+	}
+	return b.do(func() error {
+		var p cu.Params
+		p.Ptr(lb.ptr).I32(s.vocab).Ptr(ib.ptr).Ptr(s.presence).Ptr(s.step).Ptr(s.ringDev).I32(s.capacity).
+			Ptr(s.scratch).I32(greedy).F32(s.p.RepetitionPenalty).F32(s.p.Temperature).I32(s.p.TopK).
+			F32(s.p.TopP).U64(s.p.Seed).Ptr(b.errWord)
+		return b.launch("sample", b.k.sample, cu.Dim3{X: 1, Y: 1, Z: 1}, cu.Dim3{X: sampleThreads, Y: 1, Z: 1}, 0, &p)
+	})
+}
+
+// Token returns the i-th sampled token, waiting for the device to write
+// it. It spins on host-mapped memory (no stream synchronisation, so the
+// next step can already run) and checks the stream for failures.
+func (s *sampler) Token(i int) (int32, error) {
+	if s.ring == nil {
+		return 0, errors.New("cuda: Token on a freed sampler")
+	}
+	if i < 0 || i >= s.capacity {
+		return 0, fmt.Errorf("cuda: token %d outside the sampler's capacity of %d", i, s.capacity)
+	}
+	slot := s.slot(i)
+	start := time.Now()
+	nextCheck := 200 * time.Microsecond
+	for spins := 0; ; spins++ {
+		if v := atomic.LoadInt32(slot); v >= 0 {
+			return v, nil
+		}
+		if spins&63 == 63 {
+			runtime.Gosched()
+		}
+		if time.Since(start) < nextCheck {
+			continue
+		}
+		nextCheck = time.Since(start) + 200*time.Microsecond
+		var idle bool
+		err := s.b.do(func() error {
+			done, err := s.b.drv.StreamQuery(s.b.stream)
+			if err != nil {
+				return err
+			}
+			idle = done
+			if done {
+				return s.b.checkDeviceError()
+			}
+			return nil
+		})
+		if err != nil {
+			return 0, fmt.Errorf("cuda: waiting for token %d: %w", i, err)
+		}
+		if idle {
+			if v := atomic.LoadInt32(slot); v >= 0 {
+				return v, nil
+			}
+			return 0, fmt.Errorf("cuda: token %d was never sampled (the stream is idle)", i)
+		}
+	}
+}
+
+// Free releases the sampler's memory. Idempotent.
+func (s *sampler) Free() {
+	b := s.b
+	_ = b.do(func() error {
+		if !b.capture {
+			_ = b.drv.StreamSynchronize(b.stream)
+		}
+		b.free(s.step, 4)
+		b.free(s.scratch, int64(s.vocab)*4)
+		b.free(s.presence, int64(s.vocab))
+		s.step, s.scratch, s.presence = 0, 0, 0
+		if s.ring != nil {
+			_ = b.drv.MemFreeHost(s.ring)
+			s.ring, s.ringDev = nil, 0
+		}
+		return nil
+	})
+}

@@ -1,0 +1,853 @@
+package main
+
+/*
+#cgo CFLAGS: -I${SRCDIR}/../capi
+#include <stdlib.h>
+#include "shim.h"
+*/
+import "C"
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+	"unsafe"
+
+	"github.com/genbench/genbench/gocore/bench"
+	"github.com/genbench/genbench/gocore/engine"
+	"github.com/genbench/genbench/gocore/model"
+	"github.com/genbench/genbench/gocore/sampling"
+	"github.com/genbench/genbench/gocore/tokenizer"
+	"github.com/genbench/genbench/gocore/weights"
+)
+
+// abiVersion is GENBENCH_ABI_VERSION of capi/genbench.h.
+const abiVersion = 1
+
+// versionString is genbench_version's static string.
+var versionString = C.CString(bench.Version)
+
+// statusStrings are genbench_status_string's static strings.
+var statusStrings = func() []*C.char {
+	out := make([]*C.char, len(statusNames))
+	for i, s := range statusNames {
+		out[i] = C.CString(s)
+	}
+	return out
+}()
+
+var unknownStatus = C.CString("unknown status")
+
+//export genbench_abi_version
+func genbench_abi_version() C.int { return abiVersion }
+
+//export genbench_version
+func genbench_version() *C.char { return versionString }
+
+//export genbench_status_string
+func genbench_status_string(status C.int) *C.char {
+	if status < 0 || int(status) >= len(statusStrings) {
+		return unknownStatus
+	}
+	return statusStrings[status]
+}
+
+//export genbench_last_error
+func genbench_last_error(p *C.genbench_engine, buf *C.char, size C.size_t) (n C.size_t) {
+	defer func() {
+		if recover() != nil {
+			n = 0
+		}
+	}()
+	msg := globalError.get()
+	if p != nil {
+		if h, err := lookup(p); err == nil {
+			msg = h.err.get()
+		}
+	}
+	if buf != nil && size > 0 {
+		out := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(size))
+		k := copy(out[:len(out)-1], msg)
+		out[k] = 0
+	}
+	return C.size_t(len(msg))
+}
+
+//export genbench_free
+func genbench_free(p unsafe.Pointer) {
+	if p != nil {
+		C.free(p)
+	}
+}
+
+// setString stores a library-allocated copy of s in *out.
+func setString(out **C.char, s string) {
+	if out != nil {
+		*out = C.CString(s)
+	}
+}
+
+// clearString sets *out to NULL when out is not NULL.
+func clearString(out **C.char) {
+	if out != nil {
+		*out = nil
+	}
+}
+
+// decodeJSON decodes a JSON object into v, refusing unknown keys and
+// trailing data. what names the argument in errors.
+func decodeJSON(data []byte, v any, what, expected string) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return errorf(statusBadJSON, "%s: %v: expected %s", what, err, expected)
+	}
+	if dec.More() {
+		return errorf(statusBadJSON, "%s: unexpected data after the JSON object: expected one JSON object", what)
+	}
+	if _, err := dec.Token(); err == nil {
+		return errorf(statusBadJSON, "%s: unexpected data after the JSON object: expected one JSON object", what)
+	}
+	return nil
+}
+
+// ---- Engines ----
+
+// openExtra are genbench_open's options_json keys.
+type openExtra struct {
+	RandomWeights bool   `json:"random_weights"`
+	WeightSeed    uint64 `json:"weight_seed"`
+	Threads       int    `json:"threads"`
+}
+
+//export genbench_open
+func genbench_open(modelRef, device, dtype, optionsJSON *C.char, out **C.genbench_engine) C.int {
+	return withoutHandle(func() error {
+		if out == nil {
+			return errorf(statusInvalidArgument, "genbench_open: out_engine is NULL: expected a pointer to receive the handle")
+		}
+		*out = nil
+		o := openOptions{Model: C.GoString(modelRef), Device: "auto", DType: "bfloat16"}
+		if device != nil && C.GoString(device) != "" {
+			o.Device = C.GoString(device)
+		}
+		if dtype != nil && C.GoString(dtype) != "" {
+			o.DType = C.GoString(dtype)
+		}
+		if optionsJSON != nil {
+			var x openExtra
+			if err := decodeJSON([]byte(C.GoString(optionsJSON)), &x, "genbench_open options_json",
+				`a JSON object with any of "random_weights" (bool), "weight_seed" (unsigned integer), "threads" (integer)`); err != nil {
+				return err
+			}
+			o.RandomWeights, o.WeightSeed, o.Threads = x.RandomWeights, x.WeightSeed, x.Threads
+		}
+		if err := bench.ValidateDevice(o.Device); err != nil {
+			return errorf(statusInvalidArgument, "genbench_open: device: %v", err)
+		}
+		if o.DType != "bfloat16" {
+			return errorf(statusInvalidArgument, "genbench_open: dtype: unsupported dtype %q: expected bfloat16", o.DType)
+		}
+		if o.Threads < 0 {
+			return errorf(statusInvalidArgument, "genbench_open: threads: %d is negative: expected 0 (all cores) or a positive count", o.Threads)
+		}
+		eng, err := engine.Load(context.Background(), engineOptions(o))
+		if err != nil {
+			return withStatus(statusLoad, fmt.Errorf("genbench_open: load model %q: %w", engineOptions(o).Model, err))
+		}
+		h := register(eng, o)
+		C.gb_store_handle(out, C.uintptr_t(h.id))
+		return nil
+	})
+}
+
+// engineOptions maps open options to the engine's, the way the genbench
+// command does: the embedded default model always has synthetic weights.
+func engineOptions(o openOptions) engine.Options {
+	cfg := bench.DefaultRunConfig()
+	cfg.Model, cfg.Device, cfg.DType, cfg.RandomWeights, cfg.Threads = o.Model, o.Device, o.DType, o.RandomWeights, o.Threads
+	opts := cfg.EngineOptions()
+	opts.WeightSeed = o.WeightSeed
+	return opts
+}
+
+//export genbench_close
+func genbench_close(p *C.genbench_engine) C.int {
+	if p == nil {
+		return statusOK
+	}
+	return withHandle(p, func(h *handle) error {
+		unregister(h)
+		if err := h.eng.Close(); err != nil {
+			return fmt.Errorf("genbench_close: %w", err)
+		}
+		return nil
+	})
+}
+
+//export genbench_engine_info
+func genbench_engine_info(p *C.genbench_engine, out **C.char) C.int {
+	clearString(out)
+	return withHandle(p, func(h *handle) error {
+		if out == nil {
+			return errorf(statusInvalidArgument, "genbench_engine_info: out_json is NULL: expected a pointer to receive the JSON")
+		}
+		dev := h.eng.DeviceInfo()
+		b, err := json.Marshal(map[string]any{
+			"model":       h.eng.ModelInfo(),
+			"device":      dev,
+			"environment": bench.HostEnvironment(dev),
+			"options":     h.opts,
+		})
+		if err != nil {
+			return fmt.Errorf("genbench_engine_info: %w", err)
+		}
+		setString(out, string(b))
+		return nil
+	})
+}
+
+// ---- Tokenizer ----
+
+// tokenizerOf returns the handle's tokenizer or a NO_TOKENIZER error.
+func tokenizerOf(h *handle, fn string) (*tokenizer.Tokenizer, error) {
+	tok := h.eng.Tokenizer()
+	if tok == nil {
+		return nil, errorf(statusNoTokenizer, "%s: model %q has no tokenizer (no tokenizer.json): pass token ids instead of text", fn, h.eng.ModelInfo().ID)
+	}
+	return tok, nil
+}
+
+// int32s views a C array of n int32 as a Go slice (nil when n is 0).
+func int32s(p *C.int32_t, n int) []int32 {
+	if n == 0 || p == nil {
+		return nil
+	}
+	return unsafe.Slice((*int32)(unsafe.Pointer(p)), n)
+}
+
+//export genbench_tokenize
+func genbench_tokenize(p *C.genbench_engine, text *C.char, addSpecial C.int, outIDs *C.int32_t, capacity C.size_t, outN *C.size_t) C.int {
+	return withHandle(p, func(h *handle) error {
+		if text == nil {
+			return errorf(statusInvalidArgument, "genbench_tokenize: text is NULL: expected a NUL-terminated UTF-8 string")
+		}
+		if outN == nil {
+			return errorf(statusInvalidArgument, "genbench_tokenize: out_n is NULL: expected a pointer to receive the number of ids")
+		}
+		if outIDs == nil && capacity > 0 {
+			return errorf(statusInvalidArgument, "genbench_tokenize: out_ids is NULL with capacity %d: expected a buffer of capacity ids", capacity)
+		}
+		tok, err := tokenizerOf(h, "genbench_tokenize")
+		if err != nil {
+			return err
+		}
+		ids := tok.Encode(C.GoString(text), addSpecial != 0)
+		*outN = C.size_t(len(ids))
+		if len(ids) > int(capacity) {
+			return errorf(statusBufferTooSmall, "genbench_tokenize: the text encodes to %d ids but out_ids has room for %d: call again with a larger buffer", len(ids), capacity)
+		}
+		copy(int32s(outIDs, len(ids)), ids)
+		return nil
+	})
+}
+
+//export genbench_detokenize
+func genbench_detokenize(p *C.genbench_engine, ids *C.int32_t, nIDs C.size_t, skipSpecial C.int, buf *C.char, size C.size_t, outLen *C.size_t) C.int {
+	return withHandle(p, func(h *handle) error {
+		if ids == nil && nIDs > 0 {
+			return errorf(statusInvalidArgument, "genbench_detokenize: ids is NULL with n_ids %d: expected an array of n_ids token ids", nIDs)
+		}
+		if outLen == nil {
+			return errorf(statusInvalidArgument, "genbench_detokenize: out_len is NULL: expected a pointer to receive the text length")
+		}
+		if buf == nil && size > 0 {
+			return errorf(statusInvalidArgument, "genbench_detokenize: buf is NULL with size %d: expected a buffer of size bytes", size)
+		}
+		tok, err := tokenizerOf(h, "genbench_detokenize")
+		if err != nil {
+			return err
+		}
+		in := int32s(ids, int(nIDs))
+		if err := checkIDs(in, h.eng.ModelInfo().VocabSize, tok.VocabSize(), "genbench_detokenize: ids"); err != nil {
+			return err
+		}
+		text := tok.Decode(in, skipSpecial != 0)
+		*outLen = C.size_t(len(text))
+		if len(text) >= int(size) {
+			return errorf(statusBufferTooSmall, "genbench_detokenize: the text is %d bytes but buf has room for %d (with the NUL): call again with a larger buffer", len(text), size)
+		}
+		out := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(size))
+		copy(out, text)
+		out[len(text)] = 0
+		return nil
+	})
+}
+
+// checkIDs checks that ids are in [0, limit), limit being the smaller of
+// the model's and the tokenizer's vocabulary (tokVocab 0 = no tokenizer).
+func checkIDs(ids []int32, vocab, tokVocab int, what string) error {
+	limit := vocab
+	if tokVocab > 0 && tokVocab < limit {
+		limit = tokVocab
+	}
+	for i, id := range ids {
+		if id < 0 || int(id) >= limit {
+			return errorf(statusInvalidArgument, "%s[%d] = %d is out of range: expected a token id in [0, %d)", what, i, id, limit)
+		}
+	}
+	return nil
+}
+
+// ---- Generation ----
+
+// defaultParams are genbench_generate_params_init's values (those of the
+// genbench generate command).
+func defaultParams() C.genbench_generate_params {
+	def := bench.DefaultRunConfig()
+	return C.genbench_generate_params{
+		max_new_tokens:     128,
+		temperature:        0,
+		top_k:              C.int32_t(def.TopK),
+		top_p:              C.float(def.TopP),
+		repetition_penalty: 1,
+		seed:               C.uint64_t(def.Seed),
+		stop_at_eos:        1,
+		add_special:        1,
+	}
+}
+
+//export genbench_generate_params_init
+func genbench_generate_params_init(p *C.genbench_generate_params) {
+	if p != nil {
+		*p = defaultParams()
+	}
+}
+
+// errStopped is returned by the token callback wrapper when the C callback
+// asks to stop; it is not reported as an error.
+var errStopped = errors.New("stopped by the token callback")
+
+// generate runs one generation for genbench_generate(_text).
+func generate(h *handle, fn string, prompt []int32, params *C.genbench_generate_params, cb C.genbench_token_callback, user unsafe.Pointer,
+	outIDs *C.int32_t, capacity C.size_t, outN *C.size_t, outT *C.genbench_timings) error {
+	pr := defaultParams()
+	if params != nil {
+		pr = *params
+	}
+	if pr.max_new_tokens < 1 {
+		return errorf(statusInvalidArgument, "%s: max_new_tokens %d: expected at least 1", fn, pr.max_new_tokens)
+	}
+	if outIDs != nil && int(capacity) < int(pr.max_new_tokens) {
+		return errorf(statusBufferTooSmall, "%s: out_ids has room for %d ids but max_new_tokens is %d: expected capacity >= max_new_tokens", fn, capacity, pr.max_new_tokens)
+	}
+	// The sampling values have the benchmark's ranges.
+	check := bench.DefaultRunConfig()
+	check.MaxNewTokens, check.Temperature, check.TopK = int(pr.max_new_tokens), float64(pr.temperature), int(pr.top_k)
+	check.TopP, check.RepetitionPenalty = float64(pr.top_p), float64(pr.repetition_penalty)
+	if err := check.Validate(); err != nil {
+		msg := strings.NewReplacer("--max-new-tokens", "max_new_tokens", "--temperature", "temperature", "--top-k", "top_k",
+			"--top-p", "top_p", "--repetition-penalty", "repetition_penalty").Replace(err.Error())
+		return errorf(statusInvalidArgument, "%s: params: %s", fn, msg)
+	}
+	if len(prompt) == 0 {
+		return errorf(statusInvalidArgument, "%s: the prompt is empty: expected at least one token", fn)
+	}
+	vocab := h.eng.ModelInfo().VocabSize
+	if err := checkIDs(prompt, vocab, 0, fn+": prompt"); err != nil {
+		return err
+	}
+	var sd *tokenizer.StreamDecoder
+	if tok := h.eng.Tokenizer(); tok != nil {
+		sd = tok.NewStreamDecoder(true)
+	}
+	stopped := false
+	emit := func(id int32, piece string) error {
+		cs := C.CString(piece)
+		defer C.free(unsafe.Pointer(cs))
+		if C.gb_call_token(cb, user, C.int32_t(id), cs, C.size_t(len(piece))) != 0 {
+			stopped = true
+			return errStopped
+		}
+		return nil
+	}
+	req := engine.Request{
+		Prompt:       prompt,
+		MaxNewTokens: int(pr.max_new_tokens),
+		Sampling: sampling.Params{
+			Temperature: float32(pr.temperature), TopK: int(pr.top_k), TopP: float32(pr.top_p),
+			RepetitionPenalty: float32(pr.repetition_penalty), Seed: uint64(pr.seed),
+		},
+		Stop: engine.NoStop,
+	}
+	if pr.stop_at_eos != 0 {
+		req.Stop = engine.StopOnEOS
+	}
+	if cb != nil {
+		req.OnToken = func(id int32) error {
+			piece := ""
+			if sd != nil {
+				piece = sd.Add(id)
+			}
+			return emit(id, piece)
+		}
+	}
+	res, err := h.eng.Generate(context.Background(), req)
+	if err != nil && !errors.Is(err, errStopped) {
+		return fmt.Errorf("%s: %w", fn, err)
+	}
+	if cb != nil && sd != nil && !stopped {
+		if rest := sd.Flush(); rest != "" {
+			if err := emit(-1, rest); err != nil && !errors.Is(err, errStopped) {
+				return err
+			}
+		}
+	}
+	if res == nil {
+		return fmt.Errorf("%s: the engine returned no result", fn)
+	}
+	copy(int32s(outIDs, len(res.Tokens)), res.Tokens)
+	if outN != nil {
+		*outN = C.size_t(len(res.Tokens))
+	}
+	if outT != nil {
+		f := bench.Measure(len(prompt), len(res.Tokens), res.TTFT, res.Total, 0)
+		reason := C.int32_t(0)
+		switch {
+		case stopped:
+			reason = 2
+		case res.StoppedOnEOS:
+			reason = 1
+		}
+		*outT = C.genbench_timings{
+			ttft_ms: C.double(f.TTFTMs), total_ms: C.double(float64(res.Total) / float64(time.Millisecond)),
+			prefill_tok_s: C.double(f.PrefillTokS), decode_tok_s: C.double(f.DecodeTokS), e2e_tok_s: C.double(f.E2ETokS),
+			n_prompt: C.int32_t(len(prompt)), n_generated: C.int32_t(len(res.Tokens)), stop_reason: reason,
+		}
+	}
+	return nil
+}
+
+//export genbench_generate
+func genbench_generate(p *C.genbench_engine, prompt *C.int32_t, nPrompt C.size_t, params *C.genbench_generate_params,
+	cb C.genbench_token_callback, user unsafe.Pointer, outIDs *C.int32_t, capacity C.size_t, outN *C.size_t, outT *C.genbench_timings) C.int {
+	return withHandle(p, func(h *handle) error {
+		if prompt == nil && nPrompt > 0 {
+			return errorf(statusInvalidArgument, "genbench_generate: prompt is NULL with n_prompt %d: expected an array of n_prompt token ids", nPrompt)
+		}
+		ids := append([]int32(nil), int32s(prompt, int(nPrompt))...)
+		return generate(h, "genbench_generate", ids, params, cb, user, outIDs, capacity, outN, outT)
+	})
+}
+
+//export genbench_generate_text
+func genbench_generate_text(p *C.genbench_engine, prompt *C.char, params *C.genbench_generate_params,
+	cb C.genbench_token_callback, user unsafe.Pointer, outIDs *C.int32_t, capacity C.size_t, outN *C.size_t, outT *C.genbench_timings) C.int {
+	return withHandle(p, func(h *handle) error {
+		if prompt == nil {
+			return errorf(statusInvalidArgument, "genbench_generate_text: prompt is NULL: expected a NUL-terminated UTF-8 string")
+		}
+		tok, err := tokenizerOf(h, "genbench_generate_text")
+		if err != nil {
+			return err
+		}
+		addSpecial := true
+		if params != nil {
+			addSpecial = params.add_special != 0
+		}
+		ids := tok.Encode(C.GoString(prompt), addSpecial)
+		if len(ids) == 0 {
+			return errorf(statusInvalidArgument, "genbench_generate_text: the prompt encodes to no tokens: expected a non-empty prompt")
+		}
+		return generate(h, "genbench_generate_text", ids, params, cb, user, outIDs, capacity, outN, outT)
+	})
+}
+
+// ---- Benchmark ----
+
+//export genbench_flag_specs
+func genbench_flag_specs(out **C.char) C.int {
+	clearString(out)
+	return withoutHandle(func() error {
+		if out == nil {
+			return errorf(statusInvalidArgument, "genbench_flag_specs: out_json is NULL: expected a pointer to receive the JSON")
+		}
+		b, err := json.Marshal(bench.FlagSpecs())
+		if err != nil {
+			return fmt.Errorf("genbench_flag_specs: %w", err)
+		}
+		setString(out, string(b))
+		return nil
+	})
+}
+
+// parseRunConfig decodes a run configuration over the defaults.
+func parseRunConfig(configJSON *C.char, fn string) (bench.RunConfig, error) {
+	cfg := bench.DefaultRunConfig()
+	if configJSON == nil {
+		return cfg, errorf(statusInvalidArgument, "%s: config_json is NULL: expected a JSON object (\"{}\" for the defaults)", fn)
+	}
+	if err := decodeJSON([]byte(C.GoString(configJSON)), &cfg, fn+": config_json",
+		"a JSON object whose keys are the \"field\" names of genbench_flag_specs, or \"driver\""); err != nil {
+		return cfg, err
+	}
+	if cfg.Configs == nil {
+		cfg.Configs = []string{}
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, errorf(statusInvalidArgument, "%s: %v", fn, err)
+	}
+	return cfg, nil
+}
+
+// progressFunc turns a C progress callback into the runner's progress
+// function; a non-zero return cancels the run.
+func progressFunc(cb C.genbench_progress_callback, user unsafe.Pointer, cancel context.CancelFunc) (func(string), func(bench.Event)) {
+	if cb == nil {
+		return func(string) {}, nil
+	}
+	line := func(s string) {
+		cs := C.CString(s)
+		defer C.free(unsafe.Pointer(cs))
+		if C.gb_call_progress(cb, user, cs) != 0 {
+			cancel()
+		}
+	}
+	return line, func(e bench.Event) {
+		if s := eventLine(e); s != "" {
+			for _, l := range strings.Split(s, "\n") {
+				line(l)
+			}
+		}
+	}
+}
+
+// eventLine formats a progress event as the genbench command prints it.
+func eventLine(e bench.Event) string {
+	c := e.Config
+	switch e.Kind {
+	case bench.EventConfigStart:
+		return fmt.Sprintf("[%d/%d] %s: prompt %d, gen %d, %s", e.ConfigIndex+1, e.ConfigCount, c.Key, c.PromptTokens, c.GenTokens, bench.SamplingLabel(c.Sampling))
+	case bench.EventWarmup:
+		return fmt.Sprintf("  warm-up %d/%d done", e.Run, e.Runs)
+	case bench.EventTrial:
+		f := e.Figures
+		return fmt.Sprintf("  trial %d/%d: %.1f tok/s (TTFT %.1f ms, prefill %.1f tok/s, decode %.1f tok/s)", e.Run, e.Runs, f.E2ETokS, f.TTFTMs, f.PrefillTokS, f.DecodeTokS)
+	case bench.EventConfigDone:
+		if e.Result != nil {
+			return fmt.Sprintf("  %s: median %.1f tok/s", c.Key, e.Result.E2ETokS.Median)
+		}
+	}
+	return ""
+}
+
+// finishRun saves (unless no_save) and returns a report with its summary,
+// storing them in the out parameters; runErr is the runner's error.
+func finishRun(rep *bench.Report, cfg bench.RunConfig, runErr error, fn string, outReport, outSummary, outPath **C.char) error {
+	if rep == nil {
+		if runErr == nil {
+			runErr = errors.New("the runner returned no report")
+		}
+		return withStatus(statusOf(runErr), fmt.Errorf("%s: %w", fn, runErr))
+	}
+	saved := ""
+	var saveErr error
+	if !cfg.NoSave {
+		dir := cfg.OutputDir
+		if dir == "" {
+			dir = defaultReportDir()
+		}
+		saved, saveErr = bench.Save(rep, dir)
+	}
+	data, err := bench.Marshal(rep)
+	if err != nil {
+		return fmt.Errorf("%s: %w", fn, err)
+	}
+	setString(outReport, string(data))
+	setString(outSummary, bench.RenderSummary(rep))
+	setString(outPath, saved)
+	switch {
+	case runErr != nil && saved != "":
+		return withStatus(statusOf(runErr), fmt.Errorf("%s: %w (the finished configs are in %s)", fn, runErr, saved))
+	case runErr != nil:
+		return withStatus(statusOf(runErr), fmt.Errorf("%s: %w", fn, runErr))
+	case saveErr != nil:
+		return fmt.Errorf("%s: %w", fn, saveErr)
+	}
+	return nil
+}
+
+//export genbench_bench
+func genbench_bench(p *C.genbench_engine, configJSON *C.char, progress C.genbench_progress_callback, progressUser unsafe.Pointer,
+	outReport, outSummary, outPath **C.char) C.int {
+	clearString(outReport)
+	clearString(outSummary)
+	clearString(outPath)
+	return withOptionalHandle(p, func(h *handle) error {
+		const fn = "genbench_bench"
+		if outReport == nil {
+			return errorf(statusInvalidArgument, "%s: out_report_json is NULL: expected a pointer to receive the report", fn)
+		}
+		cfg, err := parseRunConfig(configJSON, fn)
+		if err != nil {
+			return err
+		}
+		if cfg.Engine != bench.EngineGenbench {
+			return errorf(statusInvalidArgument, "%s: engine %q: expected %q (another engine runs through genbench_bench_external)", fn, cfg.Engine, bench.EngineGenbench)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		line, events := progressFunc(progress, progressUser, cancel)
+		var eng *engine.Engine
+		if h != nil {
+			eng = h.eng
+			cfg.Model, cfg.Device, cfg.DType, cfg.RandomWeights, cfg.Threads = h.opts.Model, h.opts.Device, h.opts.DType, h.opts.RandomWeights, h.opts.Threads
+		} else {
+			opts := cfg.EngineOptions()
+			opts.Progress = line
+			line(fmt.Sprintf("loading %s on %s ...", opts.Model, opts.Device))
+			eng, err = engine.Load(ctx, opts)
+			if err != nil {
+				code := statusLoad
+				if ctx.Err() != nil {
+					code = statusCancelled
+				}
+				return withStatus(code, fmt.Errorf("%s: load model %q: %w", fn, opts.Model, err))
+			}
+			defer eng.Close()
+			info, dev := eng.ModelInfo(), eng.DeviceInfo()
+			line(fmt.Sprintf("loaded %s (%s, %d layers) on %s %s", info.ID, info.Arch, info.NumLayers, dev.Kind, dev.Name))
+		}
+		rep, runErr := bench.Run(ctx, eng, cfg, events)
+		return finishRun(rep, cfg, runErr, fn, outReport, outSummary, outPath)
+	})
+}
+
+// overrides are genbench_bench_external's overrides_json keys.
+type overrides struct {
+	EngineVersion       string             `json:"engine_version"`
+	Device              *engine.DeviceInfo `json:"device"`
+	PythonVersion       string             `json:"python_version"`
+	TorchVersion        string             `json:"torch_version"`
+	TransformersVersion string             `json:"transformers_version"`
+}
+
+// externalGen is a bench.Generator whose generations are done by a C
+// callback; the model description and tokenizer come from an engine.
+type externalGen struct {
+	eng  *engine.Engine
+	fn   C.genbench_generate_fn
+	user unsafe.Pointer
+	dev  engine.DeviceInfo
+	peak int64
+}
+
+// Generate calls the C generate function.
+func (g *externalGen) Generate(ctx context.Context, req engine.Request) (*engine.Result, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if len(req.Prompt) == 0 || req.MaxNewTokens < 1 {
+		return nil, fmt.Errorf("external engine: empty prompt or no tokens requested")
+	}
+	params := defaultParams()
+	params.max_new_tokens = C.int32_t(req.MaxNewTokens)
+	params.temperature = C.float(req.Sampling.Temperature)
+	params.top_k = C.int32_t(req.Sampling.TopK)
+	params.top_p = C.float(req.Sampling.TopP)
+	params.repetition_penalty = C.float(req.Sampling.RepetitionPenalty)
+	params.seed = C.uint64_t(req.Sampling.Seed)
+	params.stop_at_eos = 0
+	if req.Stop == engine.StopOnEOS {
+		params.stop_at_eos = 1
+	}
+	// C memory, so the callback may keep no Go pointers by mistake.
+	n := len(req.Prompt)
+	cPrompt := (*C.int32_t)(C.malloc(C.size_t(n * 4)))
+	defer C.free(unsafe.Pointer(cPrompt))
+	copy(int32s(cPrompt, n), req.Prompt)
+	cOut := (*C.int32_t)(C.malloc(C.size_t(req.MaxNewTokens * 4)))
+	defer C.free(unsafe.Pointer(cOut))
+	cParams := (*C.genbench_generate_params)(C.malloc(C.size_t(unsafe.Sizeof(params))))
+	defer C.free(unsafe.Pointer(cParams))
+	*cParams = params
+	res := (*C.gb_gen_out)(C.malloc(C.size_t(unsafe.Sizeof(C.gb_gen_out{}))))
+	defer C.free(unsafe.Pointer(res))
+	*res = C.gb_gen_out{}
+	if rc := C.gb_call_generate(g.fn, g.user, cPrompt, C.size_t(n), cParams, cOut, &res.n, &res.ttft_ms, &res.total_ms, &res.peak_mem); rc != 0 {
+		return nil, fmt.Errorf("external engine: generation failed (its generate function returned %d)", int(rc))
+	}
+	got := int(res.n)
+	if got < 0 || got > req.MaxNewTokens {
+		return nil, fmt.Errorf("external engine: reported %d tokens, expected at most %d", got, req.MaxNewTokens)
+	}
+	ms := func(v C.double) time.Duration { return time.Duration(float64(v) * float64(time.Millisecond)) }
+	g.peak = max(g.peak, int64(res.peak_mem))
+	return &engine.Result{
+		Tokens: append([]int32(nil), int32s(cOut, got)...),
+		TTFT:   ms(res.ttft_ms),
+		Total:  ms(res.total_ms),
+	}, nil
+}
+
+// ModelInfo describes the model (from the engine holding its spec).
+func (g *externalGen) ModelInfo() engine.ModelInfo { return g.eng.ModelInfo() }
+
+// DeviceInfo is the device the other engine runs on.
+func (g *externalGen) DeviceInfo() engine.DeviceInfo { return g.dev }
+
+// PeakMemory is the largest peak the generate function reported since the
+// last reset.
+func (g *externalGen) PeakMemory() int64 { return g.peak }
+
+// ResetPeakMemory restarts peak tracking.
+func (g *externalGen) ResetPeakMemory() { g.peak = 0 }
+
+// ReleaseBuffers has nothing to release: the other engine frees its own
+// buffers between generations.
+func (g *externalGen) ReleaseBuffers() {}
+
+// Tokenizer is the model's tokenizer, for the prompts.
+func (g *externalGen) Tokenizer() *tokenizer.Tokenizer { return g.eng.Tokenizer() }
+
+// Spec is the model's spec, for its end-of-sequence ids.
+func (g *externalGen) Spec() *model.Spec { return g.eng.Spec() }
+
+//export genbench_bench_external
+func genbench_bench_external(p *C.genbench_engine, configJSON, overridesJSON *C.char, gen C.genbench_generate_fn, genUser unsafe.Pointer,
+	progress C.genbench_progress_callback, progressUser unsafe.Pointer, outReport, outSummary, outPath **C.char) C.int {
+	clearString(outReport)
+	clearString(outSummary)
+	clearString(outPath)
+	return withHandle(p, func(h *handle) error {
+		const fn = "genbench_bench_external"
+		if outReport == nil {
+			return errorf(statusInvalidArgument, "%s: out_report_json is NULL: expected a pointer to receive the report", fn)
+		}
+		if gen == nil {
+			return errorf(statusInvalidArgument, "%s: generate is NULL: expected the other engine's generate function", fn)
+		}
+		cfg, err := parseRunConfig(configJSON, fn)
+		if err != nil {
+			return err
+		}
+		if cfg.Engine == bench.EngineGenbench {
+			return errorf(statusInvalidArgument, "%s: engine %q runs through genbench_bench: expected the name of the other engine (%q)", fn, cfg.Engine, bench.EngineHF)
+		}
+		var ov overrides
+		if overridesJSON != nil {
+			if err := decodeJSON([]byte(C.GoString(overridesJSON)), &ov, fn+": overrides_json",
+				`a JSON object with any of "engine_version", "device", "python_version", "torch_version", "transformers_version"`); err != nil {
+				return err
+			}
+		}
+		g := &externalGen{eng: h.eng, fn: gen, user: genUser, dev: h.eng.DeviceInfo()}
+		if ov.Device != nil {
+			g.dev = *ov.Device
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		_, events := progressFunc(progress, progressUser, cancel)
+		rep, runErr := bench.Run(ctx, g, cfg, events)
+		if rep != nil {
+			if ov.EngineVersion != "" {
+				rep.EngineVersion = ov.EngineVersion
+			}
+			rep.Environment.PythonVersion = ov.PythonVersion
+			rep.Environment.TorchVersion = ov.TorchVersion
+			rep.Environment.TransformersVersion = ov.TransformersVersion
+		}
+		return finishRun(rep, cfg, runErr, fn, outReport, outSummary, outPath)
+	})
+}
+
+//export genbench_prompt_ids
+func genbench_prompt_ids(p *C.genbench_engine, n C.size_t, seed C.uint64_t, outIDs *C.int32_t, capacity C.size_t, outN *C.size_t) C.int {
+	return withHandle(p, func(h *handle) error {
+		if outN == nil {
+			return errorf(statusInvalidArgument, "genbench_prompt_ids: out_n is NULL: expected a pointer to receive the number of ids")
+		}
+		if n > 1<<24 {
+			return errorf(statusInvalidArgument, "genbench_prompt_ids: n %d is too large: expected at most %d", n, 1<<24)
+		}
+		*outN = n
+		if outIDs == nil || capacity < n {
+			return errorf(statusBufferTooSmall, "genbench_prompt_ids: out_ids has room for %d ids: expected at least n = %d", capacity, n)
+		}
+		ids, _ := bench.PromptIDs(h.eng.Tokenizer(), h.eng.ModelInfo().VocabSize, int(n), uint64(seed))
+		copy(int32s(outIDs, len(ids)), ids)
+		return nil
+	})
+}
+
+//export genbench_validate_report
+func genbench_validate_report(reportJSON *C.char) C.int {
+	return withoutHandle(func() error {
+		if reportJSON == nil {
+			return errorf(statusInvalidArgument, "genbench_validate_report: report_json is NULL: expected a JSON report")
+		}
+		if err := bench.Validate([]byte(C.GoString(reportJSON))); err != nil {
+			return withStatus(statusBadJSON, fmt.Errorf("genbench_validate_report: %w", err))
+		}
+		return nil
+	})
+}
+
+//export genbench_render_summary
+func genbench_render_summary(reportJSON *C.char, out **C.char) C.int {
+	clearString(out)
+	return withoutHandle(func() error {
+		if reportJSON == nil || out == nil {
+			return errorf(statusInvalidArgument, "genbench_render_summary: report_json and out_summary must not be NULL: expected a JSON report and a pointer to receive the table")
+		}
+		data := []byte(C.GoString(reportJSON))
+		if err := bench.Validate(data); err != nil {
+			return withStatus(statusBadJSON, fmt.Errorf("genbench_render_summary: %w", err))
+		}
+		var r bench.Report
+		if err := json.Unmarshal(data, &r); err != nil {
+			return withStatus(statusBadJSON, fmt.Errorf("genbench_render_summary: %w", err))
+		}
+		setString(out, bench.RenderSummary(&r))
+		return nil
+	})
+}
+
+//export genbench_write_hf
+func genbench_write_hf(modelName *C.char, weightSeed C.uint64_t, dir *C.char) C.int {
+	return withoutHandle(func() error {
+		if modelName == nil || dir == nil || C.GoString(dir) == "" {
+			return errorf(statusInvalidArgument, "genbench_write_hf: model and dir must not be NULL or empty: expected a built-in spec name and a directory")
+		}
+		name := C.GoString(modelName)
+		if name == "" {
+			name = bench.DefaultModel
+		}
+		spec, ok := model.Builtin(name)
+		if !ok {
+			return errorf(statusInvalidArgument, "genbench_write_hf: unknown built-in model %q: expected one of %s", name, strings.Join(model.BuiltinNames(), ", "))
+		}
+		m, err := weights.Synthetic(spec, uint64(weightSeed))
+		if err != nil {
+			return fmt.Errorf("genbench_write_hf: %s: %w", name, err)
+		}
+		defer m.Close()
+		var tokJSON, tokCfg []byte
+		if strings.HasPrefix(name, "tiny-") {
+			tokJSON, tokCfg = tokenizer.TinyFiles()
+		}
+		d := C.GoString(dir)
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return fmt.Errorf("genbench_write_hf: %w", err)
+		}
+		if err := weights.WriteHF(d, m, tokJSON, tokCfg); err != nil {
+			return fmt.Errorf("genbench_write_hf: %s to %s: %w", name, d, err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds here (with Go) everything scripts/device-check.sh needs on a lent
+# GPU machine (which has no Go and no network), into the ignored folder
+# device-carry/:
+#   genbench      the static benchmark driver (CGO_ENABLED=0)
+#   cudacheck     the CUDA selftest and bandwidth probe (tools/device/cudacheck)
+#   libgen.so     the C ABI library (for the Python driver's genbench engine)
+#   golden.test   the golden-logit comparison test binary (GOLDEN_PKG)
+# Then run the check with the device tool, carrying device-carry:
+#   run(command="scripts/device-check.sh", carry=["device-carry"], timeout_s=540)
+#
+# Usage: scripts/device-prepare.sh
+# Environment: GOLDEN_PKG (default ./gocore/engine), GO (default go).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+GO=${GO:-go}
+GOLDEN_PKG=${GOLDEN_PKG:-./gocore/engine}
+out=device-carry
+mkdir -p "$out"
+ldflags="-s -w"
+
+echo "device-prepare: genbench"
+CGO_ENABLED=0 "$GO" build -trimpath -ldflags="$ldflags" -o "$out/genbench" ./benchmarks/genbench
+echo "device-prepare: cudacheck"
+CGO_ENABLED=0 "$GO" build -trimpath -ldflags="$ldflags" -o "$out/cudacheck" ./tools/device/cudacheck
+echo "device-prepare: libgen.so"
+CGO_ENABLED=1 "$GO" build -trimpath -ldflags="$ldflags" -buildmode=c-shared -o "$out/libgen.so" ./libgen
+rm -f "$out/libgen.h"
+echo "device-prepare: golden.test ($GOLDEN_PKG)"
+if ! CGO_ENABLED=0 "$GO" test -c -trimpath -ldflags="$ldflags" -o "$out/golden.test" "$GOLDEN_PKG"; then
+  echo "device-prepare: warning: no golden test binary from $GOLDEN_PKG; the check will skip the comparison" >&2
+fi
+du -sh "$out"/* | sed 's/^/device-prepare: /'
+total=$(du -sk "$out" | cut -f1)
+if (( total > 60 * 1024 )); then
+  echo "device-prepare: error: $out is ${total} KiB; the device tool carries at most 64 MiB with the tree" >&2
+  exit 1
+fi
+echo "device-prepare: done; carry $out with scripts/device-check.sh"

@@ -1,0 +1,78 @@
+// Command cudacheck runs the CUDA backend's selftest (every GPU op against
+// the CPU reference, the device sampler, graph replay, whole-model logits)
+// and measures the GPU's copy bandwidth. It is what scripts/device-check.sh
+// runs on a lent GPU machine; `genbench selftest` offers the same.
+//
+// Usage:
+//
+//	cudacheck [--device N] [--quick] [--models a,b] [--seed N] [--bandwidth-json FILE]
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+
+	"github.com/genbench/genbench/cuda"
+)
+
+func main() {
+	device := flag.Int("device", 0, "GPU ordinal")
+	quick := flag.Bool("quick", false, "skip the full-size synthetic models")
+	models := flag.String("models", "", "comma-separated built-in model names to check (default: tiny + dev models)")
+	seed := flag.Uint64("seed", 42, "seed of the random inputs and synthetic weights")
+	bwJSON := flag.String("bandwidth-json", "", "also write the probe and copy bandwidth as JSON to this file")
+	probeOnly := flag.Bool("probe", false, "only print what Probe finds")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+
+	p := cuda.Probe(cuda.Options{})
+	js, _ := json.MarshalIndent(p, "", "  ")
+	fmt.Printf("probe: %s\n", js)
+	if *probeOnly {
+		return
+	}
+	if !p.Usable() {
+		fmt.Fprintln(os.Stderr, "cudacheck:", p.Reason())
+		os.Exit(1)
+	}
+	if *bwJSON != "" {
+		if err := writeBandwidth(ctx, *device, p, *bwJSON); err != nil {
+			fmt.Fprintln(os.Stderr, "cudacheck: bandwidth:", err)
+		}
+	}
+	opts := cuda.SelftestOptions{Device: *device, Seed: *seed, Quick: *quick, BandwidthBytes: -1,
+		Backend: cuda.Options{Progress: func(s string) { fmt.Fprintln(os.Stderr, s) }}}
+	if *models != "" {
+		opts.Models = strings.Split(*models, ",")
+	}
+	if err := cuda.Selftest(ctx, os.Stdout, opts); err != nil {
+		fmt.Fprintln(os.Stderr, "cudacheck:", err)
+		os.Exit(1)
+	}
+}
+
+func writeBandwidth(ctx context.Context, device int, p *cuda.ProbeResult, path string) error {
+	b, err := cuda.Open(ctx, device, cuda.Options{})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	bw, err := b.CopyBandwidth(1<<30, 20)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("copy bandwidth: %.1f GB/s\n", bw/1e9)
+	out := map[string]any{"probe": p, "copy_bandwidth_bytes_per_s": bw, "method": "cuMemcpyDtoDAsync 1 GiB, median of 20, read+write bytes"}
+	data, err := json.MarshalIndent(out, "", "  ")
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, data, 0o644)
+}
