@@ -16,8 +16,8 @@
  *           records a one-line message naming what was wrong and what was
  *           expected; read it with genbench_last_error.
  *
- * Errors.   Failures of a call on a valid engine handle are recorded on that
- *           handle. Failures before a handle exists (genbench_open), on a
+ * Errors.   Failures of a call on a valid engine handle (GENBENCH_ERR_BUSY
+ *           included) are recorded on that handle. Failures before a handle exists (genbench_open), on a
  *           NULL, unknown or closed handle, and of the functions that take no
  *           handle are recorded in a global last error. Both are protected by
  *           locks and may be read from any thread; the global one is shared
@@ -173,6 +173,8 @@ typedef struct genbench_timings {
  *          genbench_detokenize(ids, skip_special = 1).
  *   len    strlen(piece)
  * Return 0 to continue, non-zero to stop after this token.
+ * When the generation ends with text still held back (an incomplete UTF-8
+ * sequence), one last call delivers it with id -1.
  */
 typedef int (*genbench_token_callback)(void* user, int32_t id, const char* piece, size_t len);
 

@@ -105,6 +105,7 @@ func Open(ctx context.Context, device int, opts Options) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cuda: %w", err)
 	}
+	defer nv.Close()
 	b := &Backend{ordinal: device}
 	var cc int
 	w, err := startWorker(func() error {

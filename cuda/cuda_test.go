@@ -24,6 +24,15 @@ func TestOpenWithoutLibraries(t *testing.T) {
 	}
 }
 
+func TestSelftestWithoutLibraries(t *testing.T) {
+	empty := t.TempDir()
+	var out strings.Builder
+	err := Selftest(context.Background(), &out, SelftestOptions{Backend: Options{LibDirs: []string{empty}}})
+	if err == nil || !strings.Contains(err.Error(), "NVRTC") {
+		t.Fatalf("selftest without libraries: %v", err)
+	}
+}
+
 func TestProbeWithoutLibraries(t *testing.T) {
 	empty := t.TempDir()
 	r := Probe(Options{LibDirs: []string{empty}})

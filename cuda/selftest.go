@@ -730,41 +730,48 @@ func (s *selftest) elementwise() []checkResult {
 // steps of random logits, with planted ties.
 func (s *selftest) sampler() []checkResult {
 	var res []checkResult
+	// exact: the candidate set is small enough for the device to follow
+	// the CPU step by step, so every id must match. Otherwise (thousands of
+	// survivors) float32 summation order may move a boundary: every id must
+	// survive the CPU's warpers and at least 3/4 must match.
 	cases := []struct {
 		name  string
 		vocab int
 		p     sampling.Params
+		exact bool
 	}{
-		{"greedy", 262144, sampling.Params{}},
-		{"greedy+penalty", 1000, sampling.Params{RepetitionPenalty: 1.3}},
-		{"llama stack", 128256, sampling.Params{Temperature: 0.6, TopK: 50, TopP: 0.9, Seed: 7}},
-		{"qwen stack+penalty", 151936, sampling.Params{Temperature: 0.6, TopK: 20, TopP: 0.95, RepetitionPenalty: 1.1, Seed: 11}},
-		{"top-p only", 50000, sampling.Params{Temperature: 1.5, TopP: 0.9, Seed: 3}},
-		{"full softmax", 30011, sampling.Params{Temperature: 1, Seed: 5}},
-		{"top-k 1000", 30011, sampling.Params{Temperature: 0.8, TopK: 1000, Seed: 9}},
+		{"greedy", 262144, sampling.Params{}, true},
+		{"greedy+penalty", 1000, sampling.Params{RepetitionPenalty: 1.3}, true},
+		{"llama stack", 128256, sampling.Params{Temperature: 0.6, TopK: 50, TopP: 0.9, Seed: 7}, true},
+		{"qwen stack+penalty", 151936, sampling.Params{Temperature: 0.6, TopK: 20, TopP: 0.95, RepetitionPenalty: 1.1, Seed: 11}, true},
+		{"top-k 1000", 30011, sampling.Params{Temperature: 0.8, TopK: 1000, Seed: 9}, true},
+		{"top-p only", 50000, sampling.Params{Temperature: 1.5, TopP: 0.9, Seed: 3}, false},
+		{"full softmax", 30011, sampling.Params{Temperature: 1, Seed: 5}, false},
 	}
 	const steps = 12
 	for _, c := range cases {
 		shape := fmt.Sprintf("vocab %d, %d steps", c.vocab, steps)
+		name := "sampler " + c.name
 		res = append(res, timed(func() checkResult {
 			r := &run{s: s}
 			defer r.done()
 			history := []int32{1, 5, 5, int32(c.vocab - 1)}
 			ts, err := s.b.NewSampler(c.p, c.vocab, history, steps)
 			if err != nil {
-				return failed("sampler "+c.name, shape, err)
+				return failed(name, shape, err)
 			}
 			defer ts.Free()
 			ref, err := sampling.NewSampler(c.p, c.vocab)
 			if err != nil {
-				return failed("sampler "+c.name, shape, err)
+				return failed(name, shape, err)
 			}
 			lb := r.out(c.vocab)
 			ib := r.ints([]int32{0})
 			if r.err != nil {
-				return failed("sampler "+c.name, shape, r.err)
+				return failed(name, shape, r.err)
 			}
 			hist := append([]int32(nil), history...)
+			same := 0
 			for step := 0; step < steps; step++ {
 				logits := s.randBF16(c.vocab, 3)
 				// Plant a tie at the top to check the lowest-id rule.
@@ -774,37 +781,64 @@ func (s *selftest) sampler() []checkResult {
 						top = i
 					}
 				}
-				tie := s.rng.IntN(c.vocab)
-				logits[tie] = logits[top]
+				logits[s.rng.IntN(c.vocab)] = logits[top]
 				if err := s.b.WriteBF16(lb, 0, logits); err != nil {
-					return failed("sampler "+c.name, shape, err)
+					return failed(name, shape, err)
 				}
 				if err := ts.Sample(lb, ib); err != nil {
-					return failed("sampler "+c.name, shape, err)
+					return failed(name, shape, err)
 				}
 				got, err := ts.Token(step)
 				if err != nil {
-					return failed("sampler "+c.name, shape, err)
+					return failed(name, shape, err)
 				}
 				f := make([]float32, c.vocab)
 				bf16.ToFloat32Slice(f, logits)
+				kept := survivors(f, hist, c.p)
 				want := ref.Sample(f, hist)
 				hist = append(hist, want)
-				if got != want {
-					return checkResult{name: "sampler " + c.name, shape: shape,
-						metric: fmt.Sprintf("step %d: device %d, reference %d", step, got, want), tol: "identical ids"}
+				if got == want {
+					same++
+					continue
+				}
+				if c.exact || got < 0 || int(got) >= c.vocab || !kept[got] {
+					return checkResult{name: name, shape: shape, tol: "identical ids",
+						metric: fmt.Sprintf("step %d: device %d, reference %d (device id kept by the CPU: %v)", step, got, want, got >= 0 && int(got) < c.vocab && kept[got])}
 				}
 			}
 			ids := make([]int32, 1)
 			if err := s.b.ReadInt32(ids, ib, 0); err != nil {
-				return failed("sampler "+c.name, shape, err)
+				return failed(name, shape, err)
 			}
-			return checkResult{name: "sampler " + c.name, shape: shape,
-				metric: fmt.Sprintf("%d/%d identical, ids[0] %d", steps, steps, ids[0]), tol: "identical ids",
-				pass: ids[0] == hist[len(hist)-1]}
+			tol := "identical ids"
+			pass := same == steps
+			if !c.exact {
+				tol = "kept by the CPU, >= 3/4 identical"
+				pass = 4*same >= 3*steps
+			}
+			last, _ := ts.Token(steps - 1)
+			return checkResult{name: name, shape: shape, metric: fmt.Sprintf("%d/%d identical", same, steps), tol: tol,
+				pass: pass && ids[0] == last}
 		}))
 	}
 	return res
+}
+
+// survivors marks the ids left finite by the CPU's processors and warpers
+// (penalty, temperature, top-k, top-p) for the given history.
+func survivors(logits []float32, history []int32, p sampling.Params) []bool {
+	f := append([]float32(nil), logits...)
+	sampling.ApplyRepetitionPenalty(f, history, p.RepetitionPenalty)
+	if !p.Greedy() {
+		sampling.ApplyTemperature(f, p.Temperature)
+		sampling.ApplyTopK(f, p.TopK)
+		sampling.ApplyTopP(f, p.TopP)
+	}
+	kept := make([]bool, len(f))
+	for i, x := range f {
+		kept[i] = x > float32(math.Inf(-1))
+	}
+	return kept
 }
 
 // graph checks that a captured sequence replays with values read at replay

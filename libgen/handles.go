@@ -165,14 +165,16 @@ func lookup(p *C.genbench_engine) (*handle, error) {
 	return nil, errorf(statusInvalidHandle, "unknown engine handle %#x: expected a handle returned by genbench_open", id)
 }
 
-// acquire looks up p and marks the handle busy for one call.
+// acquire looks up p and marks the handle busy for one call. When the
+// handle exists but is busy, it is returned with the error (the error is
+// recorded on it).
 func acquire(p *C.genbench_engine) (*handle, error) {
 	h, err := lookup(p)
 	if err != nil {
 		return nil, err
 	}
 	if !h.busy.CompareAndSwap(false, true) {
-		return nil, errorf(statusBusy, "engine handle %d is serving another call: a handle serves one call at a time", h.id)
+		return h, errorf(statusBusy, "engine handle %d is serving another call: a handle serves one call at a time", h.id)
 	}
 	return h, nil
 }
@@ -221,7 +223,7 @@ func panicError(r any) error {
 func withHandle(p *C.genbench_engine, fn func(h *handle) error) (status C.int) {
 	h, err := acquire(p)
 	if err != nil {
-		return report(nil, err)
+		return report(h, err)
 	}
 	defer h.release()
 	defer func() {

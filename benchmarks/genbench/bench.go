@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -65,6 +66,14 @@ func parseBench(args []string) (bench.RunConfig, *pflag.FlagSet, error) {
 	if fs.NArg() > 0 {
 		return cfg, fs, usagef("unexpected argument %q: the benchmark takes only flags (run genbench bench --help)", fs.Arg(0))
 	}
+	// "--configs 'short, medium'" means the same as "--configs short,medium".
+	keys := cfg.Configs[:0]
+	for _, k := range cfg.Configs {
+		if k = strings.TrimSpace(k); k != "" {
+			keys = append(keys, k)
+		}
+	}
+	cfg.Configs = keys
 	if cfg.Suite != "" || len(cfg.Configs) > 0 {
 		for _, f := range adhocFlags {
 			if fs.Changed(f) {

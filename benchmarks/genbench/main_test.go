@@ -103,7 +103,7 @@ func TestBenchFlagsParse(t *testing.T) {
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("parsed =\n%+v\nwant\n%+v", cfg, want)
 	}
-	cfg, _, err = parseBench([]string{"--suite", "standard", "--configs", "decode,short"})
+	cfg, _, err = parseBench([]string{"--suite", "standard", "--configs", "decode, short"})
 	if err != nil || cfg.Suite != "standard" || !reflect.DeepEqual(cfg.Configs, []string{"decode", "short"}) {
 		t.Errorf("suite+configs = %+v, %v", cfg, err)
 	}

@@ -178,8 +178,8 @@ func (a *app) generate(ctx context.Context, args []string) error {
 	if res.StoppedOnEOS {
 		end = "end-of-sequence"
 	}
-	fmt.Fprintf(a.stderr, "prompt %d tokens, generated %d (%s); TTFT %.1f ms, prefill %.1f tok/s, decode %.1f tok/s, end to end %.1f tok/s in %s\n",
-		len(ids), len(res.Tokens), end, f.TTFTMs, f.PrefillTokS, f.DecodeTokS, f.E2ETokS, res.Total.Round(time.Millisecond))
+	fmt.Fprintf(a.stderr, "prompt %d tokens, generated %d (%s); TTFT %.1f ms, prefill %.1f tok/s, decode %.1f tok/s, end to end %.1f tok/s in %.1f ms\n",
+		len(ids), len(res.Tokens), end, f.TTFTMs, f.PrefillTokS, f.DecodeTokS, f.E2ETokS, float64(res.Total)/float64(time.Millisecond))
 	return nil
 }
 

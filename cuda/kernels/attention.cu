@@ -40,7 +40,7 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attention(
     bf16_t* __restrict__ out, const bf16_t* __restrict__ q, int n, const i32* __restrict__ pos,
     const bf16_t* __restrict__ kc, const bf16_t* __restrict__ vc, int capacity, int H, int KV,
     int D, int window, float scale, int maxStored, int* err) {
-  extern __shared__ float sc[];
+  GB_DYNAMIC_SHARED(float, sc);
   __shared__ float qs[ATT_MAXD];
   __shared__ float red[32];
   __shared__ float accs[ATT_THREADS / 32][ATT_MAXD];

@@ -5,6 +5,12 @@
 // bfloat16 is the upper half of an IEEE float32; rounding is to nearest,
 // ties to even, NaN kept quiet, exactly as gocore/bf16.FromFloat32.
 
+// A dynamically sized shared-memory array (a macro so that the CPU
+// emulation used by the tests can provide it).
+#ifndef GB_DYNAMIC_SHARED
+#define GB_DYNAMIC_SHARED(T, name) extern __shared__ T name[]
+#endif
+
 typedef unsigned short bf16_t;
 typedef unsigned char u8;
 typedef unsigned int u32;

@@ -83,12 +83,19 @@ extern "C" __global__ void __launch_bounds__(256) gemv(const bf16_t* __restrict_
 #define GEMM_PAD 8
 #define GEMM_LD (GEMM_BK + GEMM_PAD)
 
+// c += A(16x16, row) * B(16x8, col) on the tensor cores; the fragment
+// layouts are those of the PTX ISA for m16n8k16 (GENBENCH_EMU: the CPU
+// emulation of the tests).
 __device__ __forceinline__ void mma_bf16(float* c, u32 a0, u32 a1, u32 a2, u32 a3, u32 b0, u32 b1) {
+#ifdef GENBENCH_EMU
+  emu_mma_bf16(c, a0, a1, a2, a3, b0, b1);
+#else
   asm volatile(
       "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 "
       "{%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
       : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
       : "r"(a0), "r"(a1), "r"(a2), "r"(a3), "r"(b0), "r"(b1));
+#endif
 }
 
 // Loads a 64 x 32 tile of a row-major [nrows, K] matrix starting at (row0,

@@ -75,6 +75,16 @@ func Load(opts dl.Options) (*NVRTC, error) {
 	return n, nil
 }
 
+// Close unloads the library. The NVRTC must not be used afterwards.
+func (n *NVRTC) Close() error {
+	if n == nil {
+		return nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.lib.Close()
+}
+
 // Path is the loaded library's path or soname.
 func (n *NVRTC) Path() string { return n.lib.Path }
 

@@ -218,9 +218,13 @@ type Backend interface {
 	// g = h / (Heads/KVHeads), over the cached keys k allowed by the mask
 	// (k <= pos[t], and k > pos[t]-Window when Window > 0):
 	//   s_k = (Σ_d float32(q[d]) × float32(K[k][d])) × Scale       (float32, not rounded)
-	//   p_k = softmax(s)_k in float32, then rnd(p_k)
-	//   out[t][h][d] = rnd( Σ_k rnd(p_k) × float32(V[k][d]) )      (float32 accumulation)
-	// This is the SDPA convention of MODELS.md §2.3. out is [n, Heads·D].
+	//   e_k = exp(s_k − max_k s_k), l = Σ_k e_k                    (float32)
+	//   out[t][h][d] = rnd( (Σ_k rnd(e_k) × float32(V[k][d])) / l ) (float32 accumulation)
+	// This is the SDPA (flash) convention of MODELS.md §2.3: scores and
+	// softmax in float32, the unnormalised probabilities rounded to bf16
+	// for the P·V product, the output normalised and rounded once (a
+	// kernel working in key blocks may rescale per block, as flash
+	// attention does). out is [n, Heads·D].
 	// The cache must already hold every key the queries see (RopeKV of the
 	// same tokens precedes it).
 	Attention(out, q Buffer, n int, pos Buffer, cache KVCache, layer int, shape AttnShape) error
@@ -293,4 +297,14 @@ type TokenSampler interface {
 	Token(i int) (int32, error)
 	// Free releases the sampler's device memory.
 	Free()
+}
+
+// MemoryReporter is an optional Backend capability: the device's peak
+// memory use. The engine reports it instead of the process's peak resident
+// set when the backend has it (e.g. GPU memory).
+type MemoryReporter interface {
+	// PeakMemory is the peak device memory in bytes since the last reset.
+	PeakMemory() int64
+	// ResetPeakMemory restarts peak tracking from the current use.
+	ResetPeakMemory()
 }

@@ -464,6 +464,7 @@ func attendBlock(out, q []uint16, pos []int32, t0, t1, h int, kc, vt []uint16, l
 	scores := scr.f[:nt*span]
 	acc := scr.f[nt*span : nt*span+nt*D]
 	probs := scr.u[:nt*kpad]
+	var sums [tileT]float32
 	// scores[tt][k-klo] = K[k]·q[t]: keys as rows, queries as tokens
 	gemmF32(scores, span, kc[klo*KV*D+g*D:], KV*D, span, q[(t0*H+h)*D:], H*D, nt, D)
 	for tt := 0; tt < nt; tt++ {
@@ -488,15 +489,16 @@ func attendBlock(out, q []uint16, pos []int32, t0, t1, h int, kc, vt []uint16, l
 		pr := probs[tt*kpad : (tt+1)*kpad]
 		clear(pr)
 		for k := lo; k <= p; k++ {
-			pr[k-klo] = bf16.FromFloat32(row[k-klo] / sum)
+			pr[k-klo] = bf16.FromFloat32(row[k-klo])
 		}
+		sums[tt] = sum
 	}
 	// acc[tt][d] = Vᵀ[g*D+d][klo:klo+kpad] · probs[tt]
 	gemmF32(acc, D, vt[g*D*ldv+klo:], ldv, D, probs, kpad, nt, kpad)
 	for tt := 0; tt < nt; tt++ {
 		o := out[((t0+tt)*H+h)*D : ((t0+tt)*H+h+1)*D]
 		for d := range o {
-			o[d] = bf16.FromFloat32(acc[tt*D+d])
+			o[d] = bf16.FromFloat32(acc[tt*D+d] / sums[tt])
 		}
 	}
 }

@@ -127,7 +127,7 @@ func RefAttention(out, q []uint16, n int, pos []int32, k, v []uint16, shape back
 			}
 			acc := make([]float32, D)
 			for key := lo; key <= p; key++ {
-				pk := rnd(scores[key-lo] / sum)
+				pk := rnd(scores[key-lo])
 				vv := v[(key*KV+g)*D : (key*KV+g+1)*D]
 				for d := 0; d < D; d++ {
 					acc[d] += pk * f32(vv[d])
@@ -135,7 +135,7 @@ func RefAttention(out, q []uint16, n int, pos []int32, k, v []uint16, shape back
 			}
 			o := out[(t*H+h)*D : (t*H+h+1)*D]
 			for d := range o {
-				o[d] = bf16.FromFloat32(acc[d])
+				o[d] = bf16.FromFloat32(acc[d] / sum)
 			}
 		}
 	}

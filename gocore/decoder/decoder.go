@@ -244,6 +244,8 @@ type State struct {
 	Logits                           backend.Buffer
 	bufs                             []backend.Buffer
 	posScratch                       []int32
+	// Matmul output lists, built once (no allocation per step)
+	qkvOut, oOut, gateUpOut, logitsOut []backend.Buffer
 }
 
 // NewState allocates a state for capacity positions and forward calls of
@@ -313,6 +315,10 @@ func (d *Decoder) NewState(capacity, maxTokens int, allLogits bool) (*State, err
 		return nil, fmt.Errorf("decoder: scratch buffers for %d tokens: %w", T, err)
 	}
 	st.posScratch = make([]int32, T)
+	st.qkvOut = []backend.Buffer{st.q, st.k, st.v}
+	st.oOut = []backend.Buffer{st.o}
+	st.gateUpOut = []backend.Buffer{st.gate, st.up}
+	st.logitsOut = []backend.Buffer{st.Logits}
 	ok = true
 	return st, nil
 }
@@ -404,12 +410,19 @@ func (d *Decoder) Step(st *State) error {
 	return d.be.AddInt32(st.Pos, 1, 1)
 }
 
-// forward runs the n tokens already in IDs/Pos through every layer.
+// forward runs the n tokens already in IDs/Pos through every layer. Ops
+// are enqueued in order; the first error is returned (later ops of the
+// same layer may still have been enqueued, harmlessly).
 func (d *Decoder) forward(st *State, n int) error {
 	s, be := d.spec, d.be
 	H, I := s.HiddenSize, s.IntermediateSize
 	eps, style := d.eps, d.style
-	check := func(errs ...error) error { return errors.Join(errs...) }
+	var err error
+	do := func(e error) {
+		if err == nil && e != nil {
+			err = e
+		}
+	}
 	scale := s.EmbedScale
 	if scale == 0 {
 		scale = 1
@@ -423,66 +436,48 @@ func (d *Decoder) forward(st *State, n int) error {
 		if l.sliding {
 			rope = st.ropeLocal
 		}
-		err := check(
-			be.RMSNorm(st.xn, st.x, n, H, l.inNorm, eps, style),
-			be.Matmul([]backend.Buffer{st.q, st.k, st.v}, st.xn, n, l.qkv),
-		)
-		if err == nil && s.QKNorm {
-			err = check(
-				be.RMSNorm(st.q, st.q, n*s.NumHeads, s.HeadDim, l.qNorm, eps, style),
-				be.RMSNorm(st.k, st.k, n*s.NumKVHeads, s.HeadDim, l.kNorm, eps, style),
-			)
+		// attention block
+		do(be.RMSNorm(st.xn, st.x, n, H, l.inNorm, eps, style))
+		do(be.Matmul(st.qkvOut, st.xn, n, l.qkv))
+		if s.QKNorm {
+			do(be.RMSNorm(st.q, st.q, n*s.NumHeads, s.HeadDim, l.qNorm, eps, style))
+			do(be.RMSNorm(st.k, st.k, n*s.NumKVHeads, s.HeadDim, l.kNorm, eps, style))
 		}
-		if err == nil {
-			err = check(
-				be.RopeKV(st.q, st.k, st.v, n, st.Pos, rope, st.KV, li, l.shape),
-				be.Attention(st.att, st.q, n, st.Pos, st.KV, li, l.shape),
-				be.Matmul([]backend.Buffer{st.o}, st.att, n, l.o),
-			)
+		do(be.RopeKV(st.q, st.k, st.v, n, st.Pos, rope, st.KV, li, l.shape))
+		do(be.Attention(st.att, st.q, n, st.Pos, st.KV, li, l.shape))
+		do(be.Matmul(st.oOut, st.att, n, l.o))
+		ffNorm := l.postAttnNorm
+		if s.SandwichNorm {
+			do(be.RMSNorm(st.o, st.o, n, H, l.postAttnNorm, eps, style))
+			ffNorm = l.preFFNorm
 		}
-		if err == nil && s.SandwichNorm {
-			err = be.RMSNorm(st.o, st.o, n, H, l.postAttnNorm, eps, style)
+		do(be.Add(st.x, st.x, st.o, n*H))
+		// MLP block
+		do(be.RMSNorm(st.xn, st.x, n, H, ffNorm, eps, style))
+		do(be.Matmul(st.gateUpOut, st.xn, n, l.gateUp))
+		do(be.GLU(st.gate, st.gate, st.up, n, I, d.act))
+		do(be.Matmul(st.oOut, st.gate, n, l.down))
+		if s.SandwichNorm {
+			do(be.RMSNorm(st.o, st.o, n, H, l.postFFNorm, eps, style))
 		}
-		if err == nil {
-			ffNorm := l.postAttnNorm
-			if s.SandwichNorm {
-				ffNorm = l.preFFNorm
-			}
-			err = check(
-				be.Add(st.x, st.x, st.o, n*H),
-				be.RMSNorm(st.xn, st.x, n, H, ffNorm, eps, style),
-				be.Matmul([]backend.Buffer{st.gate, st.up}, st.xn, n, l.gateUp),
-				be.GLU(st.gate, st.gate, st.up, n, I, d.act),
-				be.Matmul([]backend.Buffer{st.o}, st.gate, n, l.down),
-			)
-		}
-		if err == nil && s.SandwichNorm {
-			err = be.RMSNorm(st.o, st.o, n, H, l.postFFNorm, eps, style)
-		}
-		if err == nil {
-			err = be.Add(st.x, st.x, st.o, n*H)
-		}
+		do(be.Add(st.x, st.x, st.o, n*H))
 		if err != nil {
 			return fmt.Errorf("decoder: layer %d: %w", li, err)
 		}
 	}
-	var err error
 	rows := n
 	if st.AllLogits {
-		err = check(
-			be.RMSNorm(st.xn, st.x, n, H, d.norm, eps, style),
-			be.Matmul([]backend.Buffer{st.Logits}, st.xn, n, d.lmHead),
-		)
+		do(be.RMSNorm(st.xn, st.x, n, H, d.norm, eps, style))
+		do(be.Matmul(st.logitsOut, st.xn, n, d.lmHead))
 	} else {
+		// the LM head runs on the last position only
 		rows = 1
-		err = check(
-			be.Copy(st.last, 0, st.x, (n-1)*H, H),
-			be.RMSNorm(st.lastN, st.last, 1, H, d.norm, eps, style),
-			be.Matmul([]backend.Buffer{st.Logits}, st.lastN, 1, d.lmHead),
-		)
+		do(be.Copy(st.last, 0, st.x, (n-1)*H, H))
+		do(be.RMSNorm(st.lastN, st.last, 1, H, d.norm, eps, style))
+		do(be.Matmul(st.logitsOut, st.lastN, 1, d.lmHead))
 	}
-	if err == nil && s.FinalLogitSoftcap > 0 {
-		err = be.Softcap(st.Logits, rows*s.VocabSize, float32(s.FinalLogitSoftcap))
+	if s.FinalLogitSoftcap > 0 {
+		do(be.Softcap(st.Logits, rows*s.VocabSize, float32(s.FinalLogitSoftcap)))
 	}
 	if err != nil {
 		return fmt.Errorf("decoder: output head: %w", err)

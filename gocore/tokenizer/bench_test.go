@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"strings"
 	"sync"
 	"testing"
 
@@ -54,6 +55,31 @@ func BenchmarkLoad(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
+		})
+	}
+}
+
+// BenchmarkEncodeLines encodes the bench text one line per call (warm
+// cache after the first iteration), the pattern of `genbench tokenize
+// --jsonl`.
+func BenchmarkEncodeLines(b *testing.B) {
+	lines := strings.SplitAfter(benchText(b), "\n")
+	for _, name := range goldenNames {
+		b.Run(name, func(b *testing.B) {
+			tok := loadNamed(b, name)
+			n, size := 0, 0
+			for _, l := range lines {
+				size += len(l)
+			}
+			b.SetBytes(int64(size))
+			b.ResetTimer()
+			for b.Loop() {
+				n = 0
+				for _, l := range lines {
+					n += len(tok.Encode(l, true))
+				}
+			}
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "tokens/s")
 		})
 	}
 }

@@ -76,9 +76,10 @@ type symbol struct {
 // mergeItem is a candidate merge of the symbol at pos with its right
 // neighbour. The queue pops the lowest rank first, then the lowest pos.
 type mergeItem struct {
-	rank  uint32
-	pos   int32
-	newID int32
+	rank        uint32
+	pos         int32
+	newID       int32
+	left, right int32 // the pair when queued
 }
 
 func (a mergeItem) less(b mergeItem) bool {
@@ -101,13 +102,29 @@ func (h *mergeHeap) push(it mergeItem) {
 	}
 }
 
+// init orders an unordered slice into a heap in linear time. Pop order
+// does not depend on the heap's shape: (rank, pos) orders the entries
+// totally, and entries equal in both are the same merge.
+func (h mergeHeap) init() {
+	for i := len(h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
 func (h *mergeHeap) pop() mergeItem {
 	q := *h
 	top := q[0]
 	n := len(q) - 1
 	q[0] = q[n]
 	q = q[:n]
-	i := 0
+	q.down(0)
+	*h = q
+	return top
+}
+
+func (h mergeHeap) down(i int) {
+	q := h
+	n := len(q)
 	for {
 		l := 2*i + 1
 		if l >= n {
@@ -123,8 +140,6 @@ func (h *mergeHeap) pop() mergeItem {
 		q[i], q[m] = q[m], q[i]
 		i = m
 	}
-	*h = q
-	return top
 }
 
 // addChar appends the symbols of one character (or, for byte-level models,
@@ -207,10 +222,14 @@ func (t *Tokenizer) bpeWord(st *encState, word string) {
 				i++
 				continue
 			}
-			_, n := utf8.DecodeRuneInString(word[i:])
+			r, n := utf8.DecodeRuneInString(word[i:])
 			ch := word[i : i+n]
-			id, ok := t.vocab[ch]
-			if !ok {
+			var id int32
+			if r < rune(len(t.bmpIDs)) && n > 1 {
+				id = t.bmpIDs[r]
+			} else if v, ok := t.vocab[ch]; ok {
+				id = v
+			} else {
 				id = -1
 			}
 			t.addChar(st, ch, id)
@@ -256,9 +275,10 @@ func (t *Tokenizer) mergeSymbols(st *encState) {
 	h := st.heap[:0]
 	for i := 0; i+1 < len(syms); i++ {
 		if m, ok := t.merges.get(syms[i].id, syms[i+1].id); ok {
-			h.push(mergeItem{rank: m.rank, pos: int32(i), newID: m.newID})
+			h = append(h, mergeItem{rank: m.rank, pos: int32(i), newID: m.newID, left: syms[i].id, right: syms[i+1].id})
 		}
 	}
+	h.init()
 	for len(h) > 0 {
 		top := h.pop()
 		cur := &syms[top.pos]
@@ -267,8 +287,12 @@ func (t *Tokenizer) mergeSymbols(st *encState) {
 		}
 		nextPos := cur.next
 		right := syms[nextPos]
-		if m, ok := t.merges.get(cur.id, right.id); !ok || m.newID != top.newID {
-			continue
+		if cur.id != top.left || right.id != top.right {
+			// The pair changed since it was queued: the entry still
+			// applies if the new pair merges to the same id.
+			if m, ok := t.merges.get(cur.id, right.id); !ok || m.newID != top.newID {
+				continue
+			}
 		}
 		cur.id = top.newID
 		cur.size += right.size
@@ -278,13 +302,15 @@ func (t *Tokenizer) mergeSymbols(st *encState) {
 			syms[right.next].prev = top.pos
 		}
 		if cur.prev >= 0 {
-			if m, ok := t.merges.get(syms[cur.prev].id, cur.id); ok {
-				h.push(mergeItem{rank: m.rank, pos: cur.prev, newID: m.newID})
+			l := syms[cur.prev].id
+			if m, ok := t.merges.get(l, cur.id); ok {
+				h.push(mergeItem{rank: m.rank, pos: cur.prev, newID: m.newID, left: l, right: cur.id})
 			}
 		}
 		if cur.next >= 0 {
-			if m, ok := t.merges.get(cur.id, syms[cur.next].id); ok {
-				h.push(mergeItem{rank: m.rank, pos: top.pos, newID: m.newID})
+			r := syms[cur.next].id
+			if m, ok := t.merges.get(cur.id, r); ok {
+				h.push(mergeItem{rank: m.rank, pos: top.pos, newID: m.newID, left: cur.id, right: r})
 			}
 		}
 	}

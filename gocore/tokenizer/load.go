@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // fileJSON is the top level of tokenizer.json.
@@ -241,6 +242,16 @@ func (t *Tokenizer) loadModel(raw json.RawMessage, added []addedTokenJSON) error
 		for c := 0; c < 128; c++ {
 			if id, ok := t.vocab[string(rune(c))]; ok {
 				t.asciiIDs[c] = id
+			}
+		}
+		// Single-character tokens of the Basic Multilingual Plane.
+		t.bmpIDs = make([]int32, 0x10000)
+		for i := range t.bmpIDs {
+			t.bmpIDs[i] = -1
+		}
+		for tok, id := range t.vocab {
+			if r, n := utf8.DecodeRuneInString(tok); n == len(tok) && r < 0x10000 && n > 1 {
+				t.bmpIDs[r] = id
 			}
 		}
 	}

@@ -32,6 +32,7 @@ type Tokenizer struct {
 	prefixSpace  bool       // ByteLevel add_prefix_space
 	byteIDs      [256]int32 // byte-level: the id of each single byte, -1 when absent
 	asciiIDs     [128]int32 // non-byte-level: the id of each ASCII character, -1 when absent
+	bmpIDs       []int32    // non-byte-level: the id of each BMP character, -1 when absent
 	fallbackIDs  [256]int32 // byte_fallback: the id of <0xNN>, -1 when absent
 	ignoreMerges bool
 	byteFallback bool

@@ -1,0 +1,342 @@
+#!/usr/bin/env python3
+"""Generation benchmark: E2E throughput, TTFT, prefill and decode speed.
+
+    uv run python benchmarks/bench_generation.py --suite full --model meta-llama/Llama-3.2-1B-Instruct
+    python3 benchmarks/bench_generation.py --suite quick
+    python3 benchmarks/bench_generation.py --model tiny-qwen3 --prompt-tokens 256 --max-new-tokens 256 \\
+        --temperature 0.8 --seed 42
+
+The genbench engine runs through libgen.so (the same runner, summary table
+and JSON report as the genbench command; reports go to benchmarks/reports/).
+``--engine hf`` runs the same configs with Hugging Face transformers on the
+same prompt ids and writes the same report schema (needs torch and
+transformers: ``uv run --extra hf python benchmarks/bench_generation.py
+--engine hf ...``).
+
+Exit status: 0 success, 2 bad usage, 1 any other error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "python"))
+
+import genbench  # noqa: E402
+from genbench import _native  # noqa: E402
+
+#: The driver name reports carry.
+DRIVER = "bench_generation.py"
+
+#: Flags whose value only shapes the ad-hoc run.
+ADHOC_FLAGS = ("prompt_tokens", "max_new_tokens", "temperature", "top_k", "top_p", "repetition_penalty")
+
+#: Status codes that mean the command line was wrong (exit status 2).
+USAGE_STATUSES = (_native.ERR_INVALID_ARGUMENT, _native.ERR_BAD_JSON)
+
+
+class UsageError(Exception):
+    """A bad command line (exit status 2)."""
+
+
+def _csv(value: str) -> List[str]:
+    """A comma-separated list (as pflag's string slices parse it)."""
+    return [v.strip() for v in value.split(",") if v.strip()]
+
+
+def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
+    """The benchmark's flags: those of the genbench command, with the same defaults.
+
+    With suppress_defaults, flags not given are absent from the result (to
+    tell which flags the user set).
+    """
+    def d(value: Any) -> Any:
+        return argparse.SUPPRESS if suppress_defaults else value
+
+    p = argparse.ArgumentParser(
+        prog="bench_generation.py",
+        description="Single-stream generation benchmark (BENCH.md): a suite with --suite, "
+                    "else one ad-hoc run built from the individual flags.",
+    )
+    p.add_argument("--suite", type=str, default=d(""), metavar="TIER",
+                   help="suite tier: quick (short, medium), standard (quick + prefill, decode, sampled) or "
+                        "full (all seven configs); without it, one ad-hoc run")
+    p.add_argument("--configs", type=_csv, action="extend", default=d([]), metavar="KEYS",
+                   help="run only these configs (comma-separated: short, medium, prefill, decode, long, sampled, "
+                        "full-pipe), from the suite if one is given")
+    p.add_argument("--model", type=str, default=d(""), metavar="ID_OR_PATH",
+                   help="a local directory, a Hugging Face id or a built-in spec name; empty = the embedded "
+                        "tiny-llama with synthetic weights")
+    p.add_argument("--random-weights", action="store_true", default=d(False),
+                   help="seeded synthetic weights of the model's architecture (--model names a built-in spec)")
+    p.add_argument("--device", type=str, default=d("auto"), help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--dtype", type=str, default=d("bfloat16"), help="compute dtype (bfloat16 only)")
+    p.add_argument("--threads", type=int, default=d(0), help="CPU worker threads (0 = all cores)")
+    p.add_argument("--prompt-tokens", type=int, default=d(256), metavar="N", help="prompt length of the ad-hoc run")
+    p.add_argument("--max-new-tokens", type=int, default=d(256), metavar="N",
+                   help="tokens to generate in the ad-hoc run (end-of-sequence never stops a benchmark run)")
+    p.add_argument("--temperature", type=float, default=d(0.0), metavar="F",
+                   help="sampling temperature of the ad-hoc run (0 = greedy)")
+    p.add_argument("--top-k", type=int, default=d(50), metavar="N", help="top-k of the ad-hoc run (0 = disabled)")
+    p.add_argument("--top-p", type=float, default=d(0.9), metavar="F",
+                   help="top-p of the ad-hoc run, in (0, 1] (1 = disabled)")
+    p.add_argument("--repetition-penalty", type=float, default=d(1.0), metavar="F",
+                   help="repetition penalty of the ad-hoc run (1 = disabled)")
+    p.add_argument("--seed", type=int, default=d(42), metavar="N",
+                   help="seed of sampling and of the prompt ids of a model without a tokenizer")
+    p.add_argument("--warmup", type=int, default=d(2), metavar="N", help="warm-up runs per config (not timed)")
+    p.add_argument("--trials", type=int, default=d(3), metavar="N", help="timed trials per config")
+    p.add_argument("--engine", type=str, default=d("genbench"),
+                   help="engine running the configs: genbench, or hf (Hugging Face transformers)")
+    p.add_argument("--output-dir", type=str, default=d(""), metavar="DIR",
+                   help="directory for the JSON report (empty = benchmarks/reports under the repository root)")
+    p.add_argument("--no-save", action="store_true", default=d(False), help="do not write the JSON report")
+    p.add_argument("--json", action="store_true", default=d(False),
+                   help="print the JSON report on stdout and nothing else there (the summary goes to stderr)")
+    p.add_argument("--quiet", action="store_true", default=d(False),
+                   help="no progress and no summary on stderr (errors are still printed)")
+    return p
+
+
+def parse_config(argv: Sequence[str]) -> Tuple[Dict[str, Any], argparse.Namespace]:
+    """Parses the command line into the run configuration the engine takes.
+
+    The configuration holds only the flags given (the engine supplies the
+    defaults, the same as the genbench command's) plus the driver name.
+    Raises UsageError for flags that cannot go together; argparse exits
+    with status 2 for unknown flags and malformed values.
+    """
+    args = build_parser().parse_args(argv)
+    given = vars(build_parser(suppress_defaults=True).parse_args(argv))
+    if args.suite or args.configs:
+        for name in ADHOC_FLAGS:
+            if name in given:
+                flag = "--" + name.replace("_", "-")
+                raise UsageError(f"{flag} sets the ad-hoc run and cannot be combined with --suite or --configs "
+                                 "(their configs fix prompt, length and sampling)")
+    config = dict(given)
+    config["driver"] = DRIVER
+    return config, args
+
+
+def _progress_printer(args: argparse.Namespace) -> Optional[genbench.engine.ProgressFn]:
+    """Progress lines go to stderr when it is a terminal and --quiet is not given."""
+    if args.quiet or not sys.stderr.isatty():
+        return None
+
+    def show(line: str) -> bool:
+        print(line, file=sys.stderr, flush=True)
+        return False
+
+    return show
+
+
+def emit(run: genbench.BenchRun, args: argparse.Namespace) -> None:
+    """Prints the summary (or the JSON report) as the genbench command does."""
+    if args.json:
+        sys.stdout.write(run.report_json)
+        sys.stdout.flush()
+        if not args.quiet:
+            sys.stderr.write(run.summary)
+            if run.report_path:
+                print(f"Report saved to {run.report_path}", file=sys.stderr)
+    else:
+        sys.stdout.write(run.summary)
+        if run.report_path:
+            print(f"Report saved to {run.report_path}")
+        sys.stdout.flush()
+
+
+# ---- Hugging Face transformers ---------------------------------------------------
+
+
+def import_hf() -> Tuple[Any, Any]:
+    """Imports torch and transformers, or raises a clear error saying how to get them."""
+    try:
+        import torch  # type: ignore[import-not-found]
+        import transformers  # type: ignore[import-not-found]
+    except ImportError as e:
+        raise RuntimeError(
+            f"--engine hf needs PyTorch and Hugging Face transformers, which are not importable ({e}): "
+            "install them (uv run --extra hf python benchmarks/bench_generation.py ..., or "
+            "pip install torch transformers), or use --engine genbench") from None
+    return torch, transformers
+
+
+def _hf_device(torch: Any, device: str) -> Any:
+    if device == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"--device {device}: torch sees no CUDA device (torch.cuda.is_available() is False)")
+    return torch.device(device)
+
+
+def _device_info(torch: Any, dev: Any, host: Dict[str, Any]) -> Dict[str, Any]:
+    """The report's device entry for the torch device."""
+    if dev.type == "cuda":
+        index = dev.index if dev.index is not None else torch.cuda.current_device()
+        props = torch.cuda.get_device_properties(index)
+        return {
+            "kind": "cuda",
+            "index": index,
+            "name": props.name,
+            "compute_capability": f"{props.major}.{props.minor}",
+            "memory_bytes": int(props.total_memory),
+            "cuda_version": str(torch.version.cuda or ""),
+        }
+    return {
+        "kind": "cpu",
+        "index": 0,
+        "name": host.get("cpu_model") or platform.processor() or platform.machine(),
+        "memory_bytes": int(host.get("memory_bytes") or 0),
+        "cores": os.cpu_count() or 0,
+        "threads": int(torch.get_num_threads()),
+    }
+
+
+class HFRunner:
+    """Runs one generation with transformers for the genbench runner."""
+
+    def __init__(self, torch: Any, model: Any, dev: Any) -> None:
+        self.torch = torch
+        self.model = model
+        self.dev = dev
+        self.shape: Optional[Tuple[int, int]] = None
+
+    def _sync(self) -> None:
+        if self.dev.type == "cuda":
+            self.torch.cuda.synchronize(self.dev)
+
+    def __call__(self, prompt: List[int], params: Dict[str, Any]) -> Tuple[List[int], float, float, int]:
+        torch = self.torch
+        n = int(params["max_new_tokens"])
+        shape = (len(prompt), n)
+        if shape != self.shape:  # a new config: release the previous one's cached blocks
+            self.shape = shape
+            if self.dev.type == "cuda":
+                torch.cuda.empty_cache()
+        do_sample = float(params["temperature"]) > 0
+        kwargs: Dict[str, Any] = {
+            "max_new_tokens": n,
+            "do_sample": do_sample,
+            "eos_token_id": None,  # exactly n tokens: end-of-sequence does not stop a benchmark run
+            "pad_token_id": 0,
+            "use_cache": True,
+        }
+        if do_sample:
+            kwargs.update(temperature=float(params["temperature"]),
+                          top_k=int(params["top_k"]) if params["top_k"] > 0 else None,
+                          top_p=float(params["top_p"]) if 0 < params["top_p"] < 1 else None)
+        else:
+            kwargs.update(temperature=None, top_k=None, top_p=None)
+        rep = float(params["repetition_penalty"])
+        if rep not in (0.0, 1.0):
+            kwargs["repetition_penalty"] = rep
+        ids = torch.tensor([prompt], dtype=torch.long, device=self.dev)
+        mask = torch.ones_like(ids)
+        first: List[float] = []
+
+        class FirstToken:
+            """A streamer that notes when the first generated id is on the host."""
+
+            calls = 0
+
+            def put(self, value: Any) -> None:
+                self.calls += 1
+                if self.calls == 2:  # call 1 is the prompt
+                    value.cpu()  # waits for the token to reach the host
+                    first.append(time.perf_counter())
+
+            def end(self) -> None:
+                pass
+
+        torch.manual_seed(int(params["seed"]))
+        if self.dev.type == "cuda":
+            torch.cuda.reset_peak_memory_stats(self.dev)
+        self._sync()
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            out = self.model.generate(input_ids=ids, attention_mask=mask, streamer=FirstToken(), **kwargs)
+        toks = out[0, len(prompt):].tolist()
+        self._sync()
+        t1 = time.perf_counter()
+        if len(toks) != n:
+            raise RuntimeError(f"transformers generated {len(toks)} tokens, expected exactly {n}")
+        peak = int(torch.cuda.max_memory_allocated(self.dev)) if self.dev.type == "cuda" else 0
+        ttft = (first[0] - t0) * 1000 if first else (t1 - t0) * 1000
+        return toks, ttft, (t1 - t0) * 1000, peak
+
+
+def run_hf(config: Dict[str, Any], args: argparse.Namespace) -> genbench.BenchRun:
+    """Runs the configs with transformers through the genbench runner."""
+    torch, transformers = import_hf()
+    dev = _hf_device(torch, args.device)
+    progress = _progress_printer(args)
+    # Our engine supplies the prompt ids (its tokenizer) and the model
+    # description; it stays on the CPU.
+    tiny = args.model == "" or (args.model.startswith("tiny-") and not Path(args.model).is_dir())
+    synthetic = args.random_weights or tiny
+    with genbench.Engine(model=args.model, device="cpu", dtype=args.dtype, random_weights=args.random_weights,
+                         threads=args.threads) as eng:
+        info = eng.info
+        with tempfile.TemporaryDirectory(prefix="genbench-hf-") as tmp:
+            source = args.model
+            if synthetic:
+                source = os.path.join(tmp, "model")
+                genbench.write_hf(info["model"]["id"], source, weight_seed=0)
+            if progress:
+                progress(f"loading {source} with transformers {transformers.__version__} on {dev} ...")
+            model = transformers.AutoModelForCausalLM.from_pretrained(source, dtype=torch.bfloat16)
+            model.to(dev)
+            model.eval()
+            overrides = {
+                "engine_version": transformers.__version__,
+                "device": _device_info(torch, dev, info.get("environment", {})),
+                "python_version": platform.python_version(),
+                "torch_version": str(torch.__version__),
+                "transformers_version": transformers.__version__,
+            }
+            return eng.bench_external(config, HFRunner(torch, model, dev), overrides, progress)
+
+
+# ---- main ------------------------------------------------------------------------
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Runs the benchmark; returns the exit status."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        config, args = parse_config(argv)
+    except UsageError as e:
+        print(f"bench_generation.py: {e}", file=sys.stderr)
+        return 2
+    try:
+        if args.engine == "hf":
+            run = run_hf(config, args)
+        else:
+            run = genbench.run_bench(config, _progress_printer(args))
+    except genbench.GenbenchError as e:
+        partial = getattr(e, "partial", None)
+        if partial is not None:
+            emit(partial, args)
+        print(f"bench_generation.py: {e}", file=sys.stderr)
+        return 2 if e.status in USAGE_STATUSES else 1
+    except (RuntimeError, OSError, ValueError) as e:
+        print(f"bench_generation.py: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("bench_generation.py: interrupted", file=sys.stderr)
+        return 130
+    emit(run, args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

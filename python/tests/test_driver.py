@@ -1,0 +1,263 @@
+"""benchmarks/bench_generation.py against the genbench command."""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import importlib.util
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Dict, List, Optional
+
+import genbench
+from genbench import _native
+
+REPO = Path(__file__).resolve().parents[2]
+DRIVER = REPO / "benchmarks" / "bench_generation.py"
+
+# Per-config figures: the only values that may differ between two runs of
+# the same command (with the report's time stamp and the driver name).
+FIGURES = ("e2e_tok_s", "ttft_ms", "prefill_tok_s", "decode_tok_s", "peak_mem_bytes")
+
+
+def load_driver() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_generation", DRIVER)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+_binary: Optional[Path] = None
+_tmp = tempfile.TemporaryDirectory(prefix="genbench-test-")
+
+
+def genbench_binary() -> Path:
+    """The genbench command: GENBENCH_BIN, build/genbench, or built here with go build."""
+    global _binary
+    if _binary is not None:
+        return _binary
+    env = os.environ.get("GENBENCH_BIN")
+    if env:
+        _binary = Path(env)
+        return _binary
+    built = REPO / "build" / "genbench"
+    if built.is_file():
+        _binary = built
+        return _binary
+    go = shutil.which("go")
+    if go is None:
+        raise AssertionError("no genbench binary (set GENBENCH_BIN or run make genbench) and no Go toolchain to build it")
+    out = Path(_tmp.name) / "genbench"
+    print(f"building {out} with go build ...", file=sys.stderr, flush=True)
+    subprocess.run([go, "build", "-trimpath", "-o", str(out), "./benchmarks/genbench"], cwd=REPO, check=True,
+                   env=dict(os.environ, CGO_ENABLED="0"))
+    _binary = out
+    return _binary
+
+
+def run_driver(args: List[str], env: Optional[Dict[str, str]] = None, cwd: Optional[Path] = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(DRIVER)] + args, cwd=cwd or REPO, env=env or dict(os.environ),
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
+
+
+def strip_timings(report: Dict[str, Any]) -> Dict[str, Any]:
+    """The report without what legitimately differs between two runs of
+    the same configuration: figures, time stamp and driver name."""
+    r = copy.deepcopy(report)
+    r.pop("created_at")
+    r.pop("driver")
+    r["flags"].pop("driver")
+    for c in r["configs"]:
+        for f in FIGURES:
+            c.pop(f)
+    return r
+
+
+class FlagParityTest(unittest.TestCase):
+    """Both drivers take the same flags with the same types and defaults."""
+
+    def test_argparse_matches_flag_specs(self) -> None:
+        parser = load_driver().build_parser()
+        specs = {s["name"]: s for s in genbench.flag_specs()}
+        seen = set()
+        for action in parser._actions:
+            if isinstance(action, argparse._HelpAction):
+                continue
+            longs = [o for o in action.option_strings if o.startswith("--")]
+            self.assertEqual(len(longs), 1, action.option_strings)
+            name = longs[0][2:]
+            seen.add(name)
+            with self.subTest(flag=name):
+                self.assertIn(name, specs, f"--{name} is not a genbench flag")
+                spec = specs[name]
+                self.assertEqual(action.dest, spec["field"])
+                if isinstance(action, argparse._StoreTrueAction):
+                    kind = "bool"
+                elif isinstance(action, argparse._ExtendAction):
+                    kind = "strings"
+                else:
+                    kind = {int: "int", float: "float", str: "string"}.get(action.type, repr(action.type))  # type: ignore[arg-type]
+                self.assertEqual(kind, spec["type"])
+                self.assertEqual(action.default, spec["default"])
+                self.assertIs(type(action.default), {"bool": bool, "int": int, "float": float, "string": str,
+                                                     "strings": list}[spec["type"]])
+                self.assertTrue(action.help)
+        self.assertEqual(seen, set(specs), "flags only one driver has")
+
+    def test_parsed_defaults_are_the_engine_defaults(self) -> None:
+        """With no flags, the driver's namespace equals the flag table's defaults."""
+        args = vars(load_driver().build_parser().parse_args([]))
+        self.assertEqual(args, {s["field"]: s["default"] for s in genbench.flag_specs()})
+
+    def test_genbench_binary_has_the_same_flags(self) -> None:
+        out = subprocess.run([str(genbench_binary()), "bench", "--help"], stdout=subprocess.PIPE, text=True,
+                             timeout=60, check=True).stdout
+        binary_flags = set(re.findall(r"^\s+(?:-\w, )?--([a-z][a-z0-9-]*)", out, re.MULTILINE))
+        binary_flags.discard("help")
+        driver_flags = {o[2:] for a in load_driver().build_parser()._actions for o in a.option_strings
+                        if o.startswith("--") and o != "--help"}
+        self.assertEqual(driver_flags, binary_flags)
+
+    def test_lists_and_config(self) -> None:
+        drv = load_driver()
+        cfg, _ = drv.parse_config(["--configs", "short,medium", "--configs", "decode", "--seed", "3", "--no-save"])
+        self.assertEqual(cfg, {"configs": ["short", "medium", "decode"], "seed": 3, "no_save": True,
+                               "driver": "bench_generation.py"})
+
+
+class SameCommandTest(unittest.TestCase):
+    """The same command through both drivers gives the same report."""
+
+    def test_reports_match(self) -> None:
+        args = ["--configs", "short,sampled", "--model", "tiny-qwen3", "--device", "cpu", "--warmup", "0",
+                "--trials", "2", "--seed", "7", "--no-save", "--json", "--quiet"]
+        go = subprocess.run([str(genbench_binary()), "bench"] + args, cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, timeout=120)
+        self.assertEqual(go.returncode, 0, go.stderr)
+        py = run_driver(args)
+        self.assertEqual(py.returncode, 0, py.stderr)
+        self.assertEqual(py.stderr, "")
+        a, b = json.loads(go.stdout), json.loads(py.stdout)
+        self.assertEqual(a["driver"], "genbench")
+        self.assertEqual(b["driver"], "bench_generation.py")
+        genbench.validate_report(b)
+        self.assertEqual(set(a), set(b))
+        self.assertEqual(strip_timings(a), strip_timings(b))
+        for ra, rb in zip(a["configs"], b["configs"]):
+            for f in FIGURES:
+                self.assertEqual(set(ra[f]), set(rb[f]), f)
+                self.assertEqual(len(rb[f]["trials"]), 2)
+
+    def test_adhoc_run_and_usage_errors_match(self) -> None:
+        for args in (["--suite", "quick", "--temperature", "0.5"], ["--trials", "0"], ["--device", "tpu"],
+                     ["--bogus-flag"], ["--trials", "three"]):
+            with self.subTest(args=args):
+                go = subprocess.run([str(genbench_binary()), "bench"] + args, cwd=REPO, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, text=True, timeout=60)
+                py = run_driver(args)
+                self.assertEqual(go.returncode, 2, go.stderr)
+                self.assertEqual(py.returncode, 2, py.stderr)
+                self.assertTrue(py.stderr.strip(), "no error message")
+                self.assertEqual(py.stdout, "")
+
+
+class DriverTest(unittest.TestCase):
+    def test_quick_suite_prints_summary_and_saves(self) -> None:
+        with tempfile.TemporaryDirectory() as out:
+            p = run_driver(["--suite", "quick", "--warmup", "0", "--trials", "1", "--output-dir", out])
+            self.assertEqual(p.returncode, 0, p.stderr)
+            saved = list(Path(out).glob("*.json"))
+            self.assertEqual(len(saved), 1)
+            self.assertIn(f"Report saved to {saved[0]}", p.stdout)
+            report = json.loads(saved[0].read_text())
+            genbench.validate_report(report)
+            self.assertEqual(report["driver"], "bench_generation.py")
+            self.assertEqual(report["suite"], "quick")
+            self.assertEqual([c["key"] for c in report["configs"]], ["short", "medium"])
+            # The summary on stdout is the engine's rendering of that report.
+            self.assertTrue(p.stdout.startswith(genbench.render_summary(report)))
+            self.assertIn("short", p.stdout)
+            self.assertIn("medium", p.stdout)
+
+    def test_default_report_dir(self) -> None:
+        """Without --output-dir the report lands in benchmarks/reports of the checkout."""
+        with tempfile.TemporaryDirectory() as tmp:
+            # A checkout of the module: go.mod naming it, the report folder made on demand.
+            (Path(tmp) / "go.mod").write_text("module github.com/genbench/genbench\n\ngo 1.26\n")
+            sub = Path(tmp) / "some" / "dir"
+            sub.mkdir(parents=True)
+            p = run_driver(["--configs", "short", "--warmup", "0", "--trials", "1"], cwd=sub)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            saved = list((Path(tmp) / "benchmarks" / "reports").glob("*.json"))
+            self.assertEqual(len(saved), 1, p.stdout)
+            self.assertIn("tiny-llama_custom", saved[0].name)
+
+    def test_json_output(self) -> None:
+        p = run_driver(["--configs", "short", "--warmup", "0", "--trials", "1", "--no-save", "--json"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        report = json.loads(p.stdout)
+        self.assertEqual(report["configs"][0]["key"], "short")
+        self.assertIn("short", p.stderr)  # the summary goes to stderr
+
+    def test_engine_hf_without_torch(self) -> None:
+        """--engine hf is a clear error when torch/transformers cannot be imported."""
+        with tempfile.TemporaryDirectory() as stub:
+            # A torch that fails to import, whatever is installed.
+            Path(stub, "torch.py").write_text("raise ImportError('No module named torch (stubbed by the test)')\n")
+            env = dict(os.environ, PYTHONPATH=stub + os.pathsep + os.environ.get("PYTHONPATH", ""))
+            for args in (["--engine", "hf"], ["--engine", "hf", "--suite", "quick", "--model", "tiny-llama"]):
+                with self.subTest(args=args):
+                    p = run_driver(args, env=env)
+                    self.assertNotEqual(p.returncode, 0)
+                    self.assertEqual(p.stdout, "")
+                    self.assertIn("--engine hf needs PyTorch and Hugging Face transformers", p.stderr)
+                    self.assertIn("stubbed by the test", p.stderr)
+                    self.assertIn("--extra hf", p.stderr)
+                    self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+
+    def test_engine_hf_bad_flags_are_usage_errors(self) -> None:
+        p = run_driver(["--engine", "hf", "--suite", "quick", "--top-k", "5"])
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("--top-k", p.stderr)
+        p = run_driver(["--engine", "tensorrt"])
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("tensorrt", p.stderr)
+        self.assertIn("hf", p.stderr)
+
+    def test_help(self) -> None:
+        p = run_driver(["--help"])
+        self.assertEqual(p.returncode, 0)
+        for s in genbench.flag_specs():
+            self.assertIn("--" + s["name"], p.stdout)
+
+
+class LibraryDiscoveryTest(unittest.TestCase):
+    def test_missing_genbench_lib_is_a_clear_error(self) -> None:
+        code = "import genbench\ntry:\n    genbench.version()\nexcept genbench.GenbenchError as e:\n    print(e)\n"
+        env = dict(os.environ, GENBENCH_LIB="/nonexistent/libgen.so", PYTHONPATH=str(REPO / "python"))
+        p = subprocess.run([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True, timeout=60)
+        self.assertIn("GENBENCH_LIB=/nonexistent/libgen.so does not exist", p.stdout)
+        self.assertIn("make libgen", p.stdout)
+
+    def test_search_order(self) -> None:
+        old = os.environ.pop("GENBENCH_LIB", None)
+        try:
+            paths = _native.candidate_paths()
+        finally:
+            if old is not None:
+                os.environ["GENBENCH_LIB"] = old
+        self.assertEqual(paths[0].parent, Path(_native.__file__).resolve().parent)
+        self.assertEqual(paths[-1], REPO / "build" / "libgen.so")
+
+
+if __name__ == "__main__":
+    unittest.main()
