@@ -44,8 +44,8 @@ go-test:
 c-test: libgen
 	$(MAKE) -C capi test BUILD=$(abspath $(BUILD))
 
-py-test: libgen
-	GENBENCH_LIB=$(abspath $(BUILD))/libgen.so $(PYTHON) -m unittest discover -s python/tests -t python -v
+py-test: libgen genbench
+	GENBENCH_LIB=$(abspath $(BUILD))/libgen.so GENBENCH_BIN=$(abspath $(BUILD))/genbench $(PYTHON) -m unittest discover -s python/tests -t python -v
 
 test: testdata lint go-test c-test py-test
 

@@ -126,16 +126,21 @@ def parse_config(argv: Sequence[str]) -> Tuple[Dict[str, Any], argparse.Namespac
     return config, args
 
 
-def _progress_printer(args: argparse.Namespace) -> Optional[genbench.engine.ProgressFn]:
-    """Progress lines go to stderr when it is a terminal and --quiet is not given."""
-    if args.quiet or not sys.stderr.isatty():
-        return None
+def _progress_printer(args: argparse.Namespace) -> genbench.engine.ProgressFn:
+    """Progress lines go to stderr when it is a terminal and --quiet is not given.
 
-    def show(line: str) -> bool:
-        print(line, file=sys.stderr, flush=True)
+    The callback is installed either way: it gives Python control between
+    steps, so Ctrl-C stops the run (KeyboardInterrupt raised in it cancels
+    the run and is re-raised with the partial report attached).
+    """
+    show = not args.quiet and sys.stderr.isatty()
+
+    def progress(line: str) -> bool:
+        if show:
+            print(line, file=sys.stderr, flush=True)
         return False
 
-    return show
+    return progress
 
 
 def emit(run: genbench.BenchRun, args: argparse.Namespace) -> None:
@@ -168,6 +173,17 @@ def import_hf() -> Tuple[Any, Any]:
             "install them (uv run --extra hf python benchmarks/bench_generation.py ..., or "
             "pip install torch transformers), or use --engine genbench") from None
     return torch, transformers
+
+
+def _version_tuple(version: str) -> Tuple[int, ...]:
+    """(4, 56, 1) for "4.56.1" (non-numeric suffixes dropped)."""
+    parts = []
+    for p in version.split(".")[:3]:
+        digits = "".join(ch for ch in p if ch.isdigit())
+        if not digits:
+            break
+        parts.append(int(digits))
+    return tuple(parts)
 
 
 def _hf_device(torch: Any, device: str) -> Any:
@@ -236,9 +252,9 @@ class HFRunner:
                           top_p=float(params["top_p"]) if 0 < params["top_p"] < 1 else None)
         else:
             kwargs.update(temperature=None, top_k=None, top_p=None)
+        # Always set, so a repetition penalty in the model's generation_config.json does not apply.
         rep = float(params["repetition_penalty"])
-        if rep not in (0.0, 1.0):
-            kwargs["repetition_penalty"] = rep
+        kwargs["repetition_penalty"] = rep if rep not in (0.0, 1.0) else 1.0
         ids = torch.tensor([prompt], dtype=torch.long, device=self.dev)
         mask = torch.ones_like(ids)
         first: List[float] = []
@@ -278,6 +294,8 @@ def run_hf(config: Dict[str, Any], args: argparse.Namespace) -> genbench.BenchRu
     """Runs the configs with transformers through the genbench runner."""
     torch, transformers = import_hf()
     dev = _hf_device(torch, args.device)
+    if args.threads > 0:
+        torch.set_num_threads(args.threads)
     progress = _progress_printer(args)
     # Our engine supplies the prompt ids (its tokenizer) and the model
     # description; it stays on the CPU.
@@ -291,9 +309,10 @@ def run_hf(config: Dict[str, Any], args: argparse.Namespace) -> genbench.BenchRu
             if synthetic:
                 source = os.path.join(tmp, "model")
                 genbench.write_hf(info["model"]["id"], source, weight_seed=0)
-            if progress:
-                progress(f"loading {source} with transformers {transformers.__version__} on {dev} ...")
-            model = transformers.AutoModelForCausalLM.from_pretrained(source, dtype=torch.bfloat16)
+            progress(f"loading {source} with transformers {transformers.__version__} on {dev} ...")
+            # transformers 4.56 renamed torch_dtype to dtype.
+            key = "dtype" if _version_tuple(transformers.__version__) >= (4, 56) else "torch_dtype"
+            model = transformers.AutoModelForCausalLM.from_pretrained(source, **{key: torch.bfloat16})
             model.to(dev)
             model.eval()
             overrides = {
@@ -331,7 +350,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except (RuntimeError, OSError, ValueError) as e:
         print(f"bench_generation.py: {e}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        partial = getattr(e, "partial", None)
+        if partial is not None:
+            emit(partial, args)
         print("bench_generation.py: interrupted", file=sys.stderr)
         return 130
     emit(run, args)

@@ -17,9 +17,10 @@
  *           expected; read it with genbench_last_error.
  *
  * Errors.   Failures of a call on a valid engine handle (GENBENCH_ERR_BUSY
- *           included) are recorded on that handle. Failures before a handle exists (genbench_open), on a
- *           NULL, unknown or closed handle, and of the functions that take no
- *           handle are recorded in a global last error. Both are protected by
+ *           included) are recorded on that handle. Failures before a handle
+ *           exists (genbench_open), on a NULL, unknown or closed handle, and
+ *           of the functions that take no handle are recorded in a global
+ *           last error. Both are protected by
  *           locks and may be read from any thread; the global one is shared
  *           by all threads, so read it right after the failing call.
  *
@@ -44,9 +45,11 @@
  *           serves one call at a time: a call on a handle that is already
  *           running another call fails at once with GENBENCH_ERR_BUSY (it
  *           does not block). Different handles may be used concurrently.
- *           Callbacks run on the thread that made the call, before the call
- *           returns; a callback must not call back into the same handle
- *           (that call fails with GENBENCH_ERR_BUSY).
+ *           Callbacks are called one at a time and only while the call that
+ *           was given them runs; they normally run on the calling thread,
+ *           but may run on another thread of the library, so they must not
+ *           rely on thread-local state. A callback must not call into the
+ *           handle it serves (that call fails with GENBENCH_ERR_BUSY).
  *
  * Safety.   NULL pointers where a value is required and invalid handles are
  *           reported as errors. An internal error in the library is caught at
@@ -61,6 +64,32 @@
  *           configuration, reports) cross the interface as JSON documents.
  *           Unknown keys in an input document are errors. The report format
  *           is versioned by its "schema_version" field.
+ *
+ * Example
+ * -------
+ *   static int print_piece(void* user, int32_t id, const char* piece, size_t len) {
+ *       (void)user; (void)id;
+ *       fwrite(piece, 1, len, stdout);
+ *       return 0;
+ *   }
+ *
+ *   genbench_engine* eng = NULL;
+ *   if (genbench_open(NULL, "auto", NULL, NULL, &eng) != GENBENCH_OK) {
+ *       char msg[1024];
+ *       genbench_last_error(NULL, msg, sizeof msg);
+ *       fprintf(stderr, "genbench: %s\n", msg);
+ *       return 1;
+ *   }
+ *   genbench_generate_params params;
+ *   genbench_generate_params_init(&params);
+ *   params.max_new_tokens = 32;
+ *   int rc = genbench_generate_text(eng, "Hello", &params, print_piece, NULL, NULL, 0, NULL, NULL);
+ *   if (rc != GENBENCH_OK) {
+ *       char msg[1024];
+ *       genbench_last_error(eng, msg, sizeof msg);
+ *       fprintf(stderr, "genbench: %s (%s)\n", msg, genbench_status_string(rc));
+ *   }
+ *   genbench_close(eng);
  */
 #ifndef GENBENCH_H
 #define GENBENCH_H
@@ -306,11 +335,15 @@ void genbench_generate_params_init(genbench_generate_params* params);
  *                genbench_token_callback); non-zero from it stops generation
  *                after that token, which is not an error
  *   out_ids      NULL, or caller-owned room for capacity ids, capacity >=
- *                params->max_new_tokens (checked before generating)
+ *                params->max_new_tokens (checked before generating:
+ *                GENBENCH_ERR_BUFFER_TOO_SMALL otherwise)
  *   out_n        NULL, or set to the number of tokens generated
  *   out_timings  NULL, or filled with the timings
- * Prompt ids must be in [0, vocabulary size) and the prompt plus the new
- * tokens must fit the model's context.
+ * Prompt ids must be in [0, vocabulary size) and the prompt plus
+ * max_new_tokens must fit the model's context (max_position_embeddings);
+ * otherwise, and for sampling values out of range (temperature < 0, top_k < 0,
+ * top_p outside (0, 1], repetition_penalty <= 0), the call fails with
+ * GENBENCH_ERR_INVALID_ARGUMENT before generating.
  */
 int genbench_generate(genbench_engine* engine, const int32_t* prompt, size_t n_prompt,
                       const genbench_generate_params* params,
@@ -355,9 +388,11 @@ int genbench_flag_specs(char** out_json);
  *                 "genbench" (see genbench_bench_external).
  *   progress      NULL, or receives progress lines; non-zero stops the run
  *   out_report_json  required; library-allocated JSON report. When the run
- *                 fails after some configs finished, the partial report
- *                 (its "complete" false, "error" set) is still returned here
- *                 together with the error status.
+ *                 fails after it started (a config failed, the progress
+ *                 callback stopped it), the partial report (its "complete"
+ *                 false, "error" set) is still returned here, with the
+ *                 summary and path, together with the error status: free
+ *                 them as on success.
  *   out_summary   NULL, or the rendered summary table (library-allocated)
  *   out_report_path  NULL, or the path the report was saved to
  *                 (library-allocated; "" when "no_save" is set). The report
@@ -413,7 +448,8 @@ int genbench_validate_report(const char* report_json);
 int genbench_render_summary(const char* report_json, char** out_summary);
 
 /*
- * Writes the built-in spec named model with synthetic weights (the weights
+ * Writes the built-in spec named model ("" for the embedded default,
+ * tiny-llama) with synthetic weights (the weights
  * genbench_open gives with {"random_weights": true, "weight_seed": seed}) as
  * a Hugging Face checkpoint directory: config.json, generation_config.json,
  * model.safetensors, and for the tiny models their tokenizer files. The

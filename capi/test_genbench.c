@@ -101,6 +101,7 @@ typedef struct stream {
     int stop_after;          /* stop once n reaches it (0 = never) */
     genbench_engine* engine; /* when set, call tokenize from the callback */
     int nested_status;
+    int nested_close_status;
 } stream;
 
 static int on_token(void* user, int32_t id, const char* piece, size_t len) {
@@ -120,6 +121,7 @@ static int on_token(void* user, int32_t id, const char* piece, size_t len) {
     if (s->engine != NULL) {
         size_t n = 0;
         s->nested_status = p_genbench_tokenize(s->engine, "x", 0, NULL, 0, &n);
+        s->nested_close_status = p_genbench_close(s->engine);
         s->engine = NULL;
     }
     return s->stop_after > 0 && (int)s->n >= s->stop_after;
@@ -314,7 +316,9 @@ static void test_generate(genbench_engine* e) {
     s.engine = e;
     s.stop_after = 1;
     rc = p_genbench_generate(e, prompt, np, &params, on_token, &s, out, 64, &n, NULL);
-    CHECK(rc == GENBENCH_OK && s.nested_status == GENBENCH_ERR_BUSY, "nested call: rc %d nested %d", rc, s.nested_status);
+    CHECK(rc == GENBENCH_OK && s.nested_status == GENBENCH_ERR_BUSY && s.nested_close_status == GENBENCH_ERR_BUSY,
+          "nested call: rc %d nested %d close %d", rc, s.nested_status, s.nested_close_status);
+    CHECK(strstr(last_error(e), "one call at a time") != NULL, "busy message on the handle: %s", last_error(e));
 
     /* Bad generation input. */
     params.max_new_tokens = 0;
@@ -477,7 +481,11 @@ static void test_bench(genbench_engine* e) {
     check_error(p_genbench_bench(NULL, "{\"suite\": \"quick\", \"bogus\": 1}", NULL, NULL, &report, NULL, NULL), GENBENCH_ERR_BAD_JSON,
                 NULL, "unknown config key", "bogus", NULL);
     check_error(p_genbench_bench(NULL, "{\"trials\": \"three\"}", NULL, NULL, &report, NULL, NULL), GENBENCH_ERR_BAD_JSON, NULL,
-                "wrong type", "trials", NULL);
+                "wrong type", "\"trials\"", "got a JSON string, expected integer", NULL);
+    check_error(p_genbench_bench(NULL, "[1, 2]", NULL, NULL, &report, NULL, NULL), GENBENCH_ERR_BAD_JSON, NULL,
+                "not an object", "not a JSON object", NULL);
+    check_error(p_genbench_bench(NULL, "{\"seed\": 1} {}", NULL, NULL, &report, NULL, NULL), GENBENCH_ERR_BAD_JSON, NULL,
+                "trailing data", "after the JSON object", NULL);
     check_error(p_genbench_bench(NULL, "{\"suite\": \"huge\"}", NULL, NULL, &report, NULL, NULL), GENBENCH_ERR_INVALID_ARGUMENT,
                 NULL, "unknown suite", "huge", "quick", NULL);
     check_error(p_genbench_bench(NULL, "{\"trials\": 0, \"device\": \"tpu\"}", NULL, NULL, &report, NULL, NULL),
@@ -596,6 +604,13 @@ static void test_bad_handles(void) {
     char small[8];
     size_t got = p_genbench_last_error(NULL, small, sizeof small);
     CHECK(full > 8 && got == full && strlen(small) == 7, "last_error truncation: full %zu got %zu", full, got);
+    char big[4096];
+    memset(big, 'x', sizeof big);
+    got = p_genbench_last_error(NULL, big, (size_t)-1); /* a size larger than the buffer is never used beyond the message */
+    CHECK(got == full && strlen(big) == full, "last_error with a huge size: %zu", got);
+    int32_t one = 1;
+    check_error(p_genbench_detokenize(NULL, &one, 1, 1, big, sizeof big, &n), GENBENCH_ERR_INVALID_HANDLE, NULL,
+                "detokenize NULL handle", "NULL", NULL);
 
     /* A closed handle stays invalid. */
     int rc = p_genbench_open("tiny-gemma3", "cpu", NULL, "{\"threads\": 1}", &e);

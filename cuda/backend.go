@@ -38,6 +38,9 @@ type Options struct {
 	KernelCacheDir string
 	// Progress, when non-nil, receives human-readable progress lines.
 	Progress func(string)
+	// NoFusion launches every op on its own (the decode GEMV then absorbs
+	// no RMSNorm, residual add or GLU); results are identical either way.
+	NoFusion bool
 }
 
 func (o Options) libOptions() dl.Options {
@@ -81,6 +84,8 @@ type Backend struct {
 	errWord cu.DevPtr // device error flag written by kernels
 	errHost []byte    // page-locked 4 bytes to read it
 	capture bool      // a graph capture is in progress
+	pend    pending   // a deferred decode op (see fuse.go)
+	noFuse  bool
 
 	info   backend.Info
 	target kernels.Target
@@ -106,7 +111,7 @@ func Open(ctx context.Context, device int, opts Options) (*Backend, error) {
 		return nil, fmt.Errorf("cuda: %w", err)
 	}
 	defer nv.Close()
-	b := &Backend{ordinal: device}
+	b := &Backend{ordinal: device, noFuse: opts.NoFusion}
 	var cc int
 	w, err := startWorker(func() error {
 		drv, err := cu.Load(libOpts)
@@ -307,8 +312,23 @@ func (b *Backend) Info() backend.Info { return b.info }
 // Target is the kernel compilation target (e.g. sm_90, or compute_90 PTX).
 func (b *Backend) Target() string { return b.target.String() }
 
-// do runs f on the CUDA thread.
+// do runs f on the CUDA thread after launching any deferred op (see
+// fuse.go), so effects keep their order.
 func (b *Backend) do(f func() error) error {
+	if b == nil || b.w == nil {
+		return errClosed
+	}
+	return b.w.do(func() error {
+		if err := b.flush(); err != nil {
+			return err
+		}
+		return f()
+	})
+}
+
+// doFusable runs f on the CUDA thread without flushing: f decides whether
+// to fuse with the deferred op or flush it.
+func (b *Backend) doFusable(f func() error) error {
 	if b == nil || b.w == nil {
 		return errClosed
 	}

@@ -171,3 +171,58 @@ func TestMatmulPlan(t *testing.T) {
 		}
 	}
 }
+
+func TestFusionRules(t *testing.T) {
+	w1 := &weight{ptr: 1, rows: 64, cols: 32, parts: []int{64}}
+	w2 := &weight{ptr: 2, rows: 2 * 80, cols: 32, parts: []int{80, 80}}
+	const (
+		x, xn, o, g, u, att cu.DevPtr = 100, 200, 300, 400, 500, 600
+	)
+	if !canDeferNorm(1, normPlan{out: xn, x: x, dim: 2048}) {
+		t.Error("a one-row norm should be deferred")
+	}
+	for _, c := range []struct {
+		rows int
+		n    normPlan
+	}{{2, normPlan{out: xn, x: x, dim: 64}}, {1, normPlan{out: x, x: x, dim: 64}}, {1, normPlan{out: xn, x: x, dim: maxFusedNormCols + 1}}} {
+		if canDeferNorm(c.rows, c.n) {
+			t.Errorf("deferred: rows %d, %+v", c.rows, c.n)
+		}
+	}
+	norm := pending{kind: pendNorm, normOut: xn, normX: x, normW: 7, dim: 32}
+	if !norm.absorbNorm(xn, 32) || norm.absorbNorm(x, 32) || norm.absorbNorm(xn, 33) {
+		t.Error("absorbNorm: wrong decision")
+	}
+	plain := pending{kind: pendGemv, w: w1, x: att, outs: [3]cu.DevPtr{o}}
+	if !plain.fusesAdd(x, x, o, 64) {
+		t.Error("o-proj + residual add should fuse")
+	}
+	for _, c := range []struct {
+		out, a, c cu.DevPtr
+		n         int
+	}{{x, x, o, 63}, {x, x, g, 64}, {o, x, o, 64}, {att, x, o, 64}, {x, o, o, 64}} {
+		if plain.fusesAdd(c.out, c.a, c.c, c.n) {
+			t.Errorf("fusesAdd(%+v) should be false", c)
+		}
+	}
+	// With a norm prologue the epilogue must not write the norm's input.
+	pro := pending{kind: pendGemv, w: w1, x: xn, outs: [3]cu.DevPtr{o}, normW: 7, normX: x, normOut: xn}
+	if pro.fusesAdd(x, x, o, 64) {
+		t.Error("an add writing the prologue's input must not fuse")
+	}
+	gu := pending{kind: pendGemv, w: w2, x: xn, outs: [3]cu.DevPtr{g, u}, normW: 7, normX: x, normOut: xn}
+	if !gu.fusesGLU(g, g, u, 1, 80) {
+		t.Error("gate/up + GLU should fuse")
+	}
+	for _, c := range []struct {
+		out, gate, up cu.DevPtr
+		n, width      int
+	}{{g, g, u, 2, 80}, {g, g, u, 1, 79}, {u, g, u, 1, 80}, {x, g, u, 1, 80}, {g, u, g, 1, 80}} {
+		if gu.fusesGLU(c.out, c.gate, c.up, c.n, c.width) {
+			t.Errorf("fusesGLU(%+v) should be false", c)
+		}
+	}
+	if (&pending{}).fusesAdd(x, x, o, 64) || (&pending{}).fusesGLU(g, g, u, 1, 80) {
+		t.Error("nothing pending: nothing fuses")
+	}
+}

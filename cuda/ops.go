@@ -244,7 +244,13 @@ func (b *Backend) NewKVCache(layers, capacity, kvHeads, headDim int) (backend.KV
 			b.free(c.k, bytes)
 			return err
 		}
-		return errors.Join(b.drv.MemsetD8Async(c.k, 0, bytes, b.stream), b.drv.MemsetD8Async(c.v, 0, bytes, b.stream))
+		if err := errors.Join(b.drv.MemsetD8Async(c.k, 0, bytes, b.stream), b.drv.MemsetD8Async(c.v, 0, bytes, b.stream)); err != nil {
+			b.free(c.k, bytes)
+			b.free(c.v, bytes)
+			c.k, c.v = 0, 0
+			return err
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -266,8 +272,12 @@ func (b *Backend) NewBuffer(dt backend.DType, n int) (backend.Buffer, error) {
 		if err != nil {
 			return err
 		}
+		if err := b.drv.MemsetD8Async(p, 0, x.bytes(), b.stream); err != nil {
+			b.free(p, x.bytes())
+			return err
+		}
 		x.ptr = p
-		return b.drv.MemsetD8Async(p, 0, x.bytes(), b.stream)
+		return nil
 	})
 	if err != nil {
 		return nil, err
@@ -447,10 +457,16 @@ func (b *Backend) RMSNorm(out, x backend.Buffer, n, dim int, w backend.Weight, e
 	if style == backend.GemmaNorm {
 		gemma = 1
 	}
-	return b.do(func() error {
-		var p cu.Params
-		p.Ptr(o.ptr).Ptr(xi.ptr).I32(n).I32(dim).Ptr(wv.ptr).F32(eps).I32(gemma)
-		return b.launch("rmsnorm", b.k.rmsnorm, cu.Dim3{X: uint32(n), Y: 1, Z: 1}, cu.Dim3{X: normBlock(dim), Y: 1, Z: 1}, 0, &p)
+	return b.doFusable(func() error {
+		if err := b.flush(); err != nil {
+			return err
+		}
+		np := normPlan{out: o.ptr, x: xi.ptr, w: wv.ptr, dim: dim, eps: eps, gemma: gemma}
+		if !b.noFuse && canDeferNorm(n, np) {
+			b.pend = pending{kind: pendNorm, normOut: np.out, normX: np.x, normW: np.w, dim: dim, eps: eps, gemma: gemma}
+			return nil
+		}
+		return b.launchNorm(o.ptr, xi.ptr, n, dim, wv.ptr, eps, gemma)
 	})
 }
 
@@ -491,7 +507,8 @@ func matmulPlan(outs []backend.Buffer, x backend.Buffer, n int, w *weight) (xo *
 }
 
 // Matmul computes y = x·Wᵀ for n tokens: a bandwidth-bound GEMV for one
-// token, tensor-core GEMM otherwise.
+// token (deferred, so that it can absorb a preceding one-row RMSNorm and a
+// following residual Add or GLU, see fuse.go), tensor-core GEMM otherwise.
 func (b *Backend) Matmul(outs []backend.Buffer, x backend.Buffer, n int, w backend.Weight) error {
 	wt, err := asWeight(w, "Matmul weight")
 	if err != nil {
@@ -501,12 +518,25 @@ func (b *Backend) Matmul(outs []backend.Buffer, x backend.Buffer, n int, w backe
 	if err != nil {
 		return err
 	}
-	return b.do(func() error {
+	return b.doFusable(func() error {
+		if n == 1 && !b.noFuse {
+			p := pending{kind: pendGemv, w: wt, x: xo.ptr, outs: out, b1: b1, b2: b2}
+			if b.pend.absorbNorm(xo.ptr, wt.cols) {
+				p.normOut, p.normX, p.normW = b.pend.normOut, b.pend.normX, b.pend.normW
+				p.dim, p.eps, p.gemma = b.pend.dim, b.pend.eps, b.pend.gemma
+			} else if err := b.flush(); err != nil {
+				return err
+			}
+			b.pend = p
+			return nil
+		}
+		if err := b.flush(); err != nil {
+			return err
+		}
 		var p cu.Params
 		if n == 1 {
-			g, bl := gemvGrid(wt.rows)
-			p.Ptr(wt.ptr).Ptr(xo.ptr).I32(wt.rows).I32(wt.cols).Ptr(out[0]).Ptr(out[1]).Ptr(out[2]).I32(b1).I32(b2)
-			return b.launch("gemv", b.k.gemv, g, bl, 0, &p)
+			pl := pending{w: wt, x: xo.ptr, outs: out, b1: b1, b2: b2}
+			return b.launchGemv(&pl, 0, 0, -1, 0)
 		}
 		g, bl := gemmGrid(n, wt.rows)
 		p.Ptr(xo.ptr).Ptr(wt.ptr).I32(n).I32(wt.rows).I32(wt.cols).Ptr(out[0]).Ptr(out[1]).Ptr(out[2]).I32(b1).I32(b2)
@@ -651,7 +681,15 @@ func (b *Backend) GLU(out, gate, up backend.Buffer, n, width int, act backend.Ac
 	default:
 		return fmt.Errorf("cuda: unknown activation %d", act)
 	}
-	return b.do(func() error {
+	return b.doFusable(func() error {
+		if b.pend.fusesGLU(ob.ptr, gb.ptr, ub.ptr, n, width) {
+			p := b.pend
+			b.pend = pending{}
+			return b.launchGemv(&p, 0, 0, a, ob.ptr)
+		}
+		if err := b.flush(); err != nil {
+			return err
+		}
 		g, bl := elemGrid(total)
 		var p cu.Params
 		p.Ptr(ob.ptr).Ptr(gb.ptr).Ptr(ub.ptr).U64(uint64(total)).I32(a)
@@ -676,7 +714,20 @@ func (b *Backend) Add(out, a, c backend.Buffer, n int) error {
 	if err != nil {
 		return err
 	}
-	return b.do(func() error {
+	return b.doFusable(func() error {
+		if b.pend.fusesAdd(ob.ptr, ab.ptr, cb.ptr, n) {
+			p := b.pend
+			b.pend = pending{}
+			return b.launchGemv(&p, ab.ptr, ob.ptr, -1, 0)
+		}
+		if b.pend.fusesAdd(ob.ptr, cb.ptr, ab.ptr, n) { // the add commutes
+			p := b.pend
+			b.pend = pending{}
+			return b.launchGemv(&p, cb.ptr, ob.ptr, -1, 0)
+		}
+		if err := b.flush(); err != nil {
+			return err
+		}
 		g, bl := elemGrid(n)
 		var p cu.Params
 		p.Ptr(ob.ptr).Ptr(ab.ptr).Ptr(cb.ptr).U64(uint64(n))

@@ -14,7 +14,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"reflect"
 	"strings"
+	"sync"
 	"time"
 	"unsafe"
 
@@ -43,12 +45,18 @@ var statusStrings = func() []*C.char {
 
 var unknownStatus = C.CString("unknown status")
 
+// genbench_abi_version returns GENBENCH_ABI_VERSION of this build. See capi/genbench.h.
+//
 //export genbench_abi_version
 func genbench_abi_version() C.int { return abiVersion }
 
+// genbench_version returns the engine version as a static string. See capi/genbench.h.
+//
 //export genbench_version
 func genbench_version() *C.char { return versionString }
 
+// genbench_status_string describes a status code (a static string). See capi/genbench.h.
+//
 //export genbench_status_string
 func genbench_status_string(status C.int) *C.char {
 	if status < 0 || int(status) >= len(statusStrings) {
@@ -57,6 +65,8 @@ func genbench_status_string(status C.int) *C.char {
 	return statusStrings[status]
 }
 
+// genbench_last_error copies the handle's (or the global) last error message into buf, snprintf-style. See capi/genbench.h.
+//
 //export genbench_last_error
 func genbench_last_error(p *C.genbench_engine, buf *C.char, size C.size_t) (n C.size_t) {
 	defer func() {
@@ -71,13 +81,19 @@ func genbench_last_error(p *C.genbench_engine, buf *C.char, size C.size_t) (n C.
 		}
 	}
 	if buf != nil && size > 0 {
-		out := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(size))
-		k := copy(out[:len(out)-1], msg)
-		out[k] = 0
+		room := uint64(size) - 1
+		if room > uint64(len(msg)) {
+			room = uint64(len(msg))
+		}
+		out := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(room)+1)
+		copy(out, msg[:room])
+		out[room] = 0
 	}
 	return C.size_t(len(msg))
 }
 
+// genbench_free releases a string allocated by the library. See capi/genbench.h.
+//
 //export genbench_free
 func genbench_free(p unsafe.Pointer) {
 	if p != nil {
@@ -102,9 +118,16 @@ func clearString(out **C.char) {
 // decodeJSON decodes a JSON object into v, refusing unknown keys and
 // trailing data. what names the argument in errors.
 func decodeJSON(data []byte, v any, what, expected string) error {
+	if t := bytes.TrimSpace(data); len(t) == 0 || t[0] != '{' {
+		return errorf(statusBadJSON, "%s: not a JSON object: expected %s", what, expected)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return errorf(statusBadJSON, "%s: key %q: got a JSON %s, expected %s", what, te.Field, te.Value, jsonKind(te.Type))
+		}
 		return errorf(statusBadJSON, "%s: %v: expected %s", what, err, expected)
 	}
 	if dec.More() {
@@ -116,6 +139,28 @@ func decodeJSON(data []byte, v any, what, expected string) error {
 	return nil
 }
 
+// jsonKind names the JSON value a Go type takes.
+func jsonKind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "string"
+	case reflect.Bool:
+		return "boolean (true or false)"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.Slice, reflect.Array:
+		return "array of " + jsonKind(t.Elem()) + " values"
+	}
+	return "object"
+}
+
+// maxCount bounds element counts passed in from C (prompt and id lengths).
+const maxCount = 1 << 30
+
 // ---- Engines ----
 
 // openExtra are genbench_open's options_json keys.
@@ -125,6 +170,8 @@ type openExtra struct {
 	Threads       int    `json:"threads"`
 }
 
+// genbench_open loads a model onto a device and registers a new handle. See capi/genbench.h.
+//
 //export genbench_open
 func genbench_open(modelRef, device, dtype, optionsJSON *C.char, out **C.genbench_engine) C.int {
 	return withoutHandle(func() error {
@@ -176,6 +223,8 @@ func engineOptions(o openOptions) engine.Options {
 	return opts
 }
 
+// genbench_close releases an engine and retires its handle. See capi/genbench.h.
+//
 //export genbench_close
 func genbench_close(p *C.genbench_engine) C.int {
 	if p == nil {
@@ -190,6 +239,8 @@ func genbench_close(p *C.genbench_engine) C.int {
 	})
 }
 
+// genbench_engine_info describes the engine's model, device, host and options as JSON. See capi/genbench.h.
+//
 //export genbench_engine_info
 func genbench_engine_info(p *C.genbench_engine, out **C.char) C.int {
 	clearString(out)
@@ -231,6 +282,8 @@ func int32s(p *C.int32_t, n int) []int32 {
 	return unsafe.Slice((*int32)(unsafe.Pointer(p)), n)
 }
 
+// genbench_tokenize encodes text into a caller-owned id buffer. See capi/genbench.h.
+//
 //export genbench_tokenize
 func genbench_tokenize(p *C.genbench_engine, text *C.char, addSpecial C.int, outIDs *C.int32_t, capacity C.size_t, outN *C.size_t) C.int {
 	return withHandle(p, func(h *handle) error {
@@ -249,7 +302,7 @@ func genbench_tokenize(p *C.genbench_engine, text *C.char, addSpecial C.int, out
 		}
 		ids := tok.Encode(C.GoString(text), addSpecial != 0)
 		*outN = C.size_t(len(ids))
-		if len(ids) > int(capacity) {
+		if uint64(len(ids)) > uint64(capacity) {
 			return errorf(statusBufferTooSmall, "genbench_tokenize: the text encodes to %d ids but out_ids has room for %d: call again with a larger buffer", len(ids), capacity)
 		}
 		copy(int32s(outIDs, len(ids)), ids)
@@ -257,11 +310,16 @@ func genbench_tokenize(p *C.genbench_engine, text *C.char, addSpecial C.int, out
 	})
 }
 
+// genbench_detokenize decodes ids into a caller-owned text buffer. See capi/genbench.h.
+//
 //export genbench_detokenize
 func genbench_detokenize(p *C.genbench_engine, ids *C.int32_t, nIDs C.size_t, skipSpecial C.int, buf *C.char, size C.size_t, outLen *C.size_t) C.int {
 	return withHandle(p, func(h *handle) error {
 		if ids == nil && nIDs > 0 {
 			return errorf(statusInvalidArgument, "genbench_detokenize: ids is NULL with n_ids %d: expected an array of n_ids token ids", nIDs)
+		}
+		if nIDs > maxCount {
+			return errorf(statusInvalidArgument, "genbench_detokenize: n_ids %d is too large: expected at most %d", nIDs, maxCount)
 		}
 		if outLen == nil {
 			return errorf(statusInvalidArgument, "genbench_detokenize: out_len is NULL: expected a pointer to receive the text length")
@@ -279,10 +337,10 @@ func genbench_detokenize(p *C.genbench_engine, ids *C.int32_t, nIDs C.size_t, sk
 		}
 		text := tok.Decode(in, skipSpecial != 0)
 		*outLen = C.size_t(len(text))
-		if len(text) >= int(size) {
+		if uint64(len(text)) >= uint64(size) {
 			return errorf(statusBufferTooSmall, "genbench_detokenize: the text is %d bytes but buf has room for %d (with the NUL): call again with a larger buffer", len(text), size)
 		}
-		out := unsafe.Slice((*byte)(unsafe.Pointer(buf)), int(size))
+		out := unsafe.Slice((*byte)(unsafe.Pointer(buf)), len(text)+1)
 		copy(out, text)
 		out[len(text)] = 0
 		return nil
@@ -322,6 +380,8 @@ func defaultParams() C.genbench_generate_params {
 	}
 }
 
+// genbench_generate_params_init fills params with the defaults. See capi/genbench.h.
+//
 //export genbench_generate_params_init
 func genbench_generate_params_init(p *C.genbench_generate_params) {
 	if p != nil {
@@ -343,7 +403,7 @@ func generate(h *handle, fn string, prompt []int32, params *C.genbench_generate_
 	if pr.max_new_tokens < 1 {
 		return errorf(statusInvalidArgument, "%s: max_new_tokens %d: expected at least 1", fn, pr.max_new_tokens)
 	}
-	if outIDs != nil && int(capacity) < int(pr.max_new_tokens) {
+	if outIDs != nil && uint64(capacity) < uint64(pr.max_new_tokens) {
 		return errorf(statusBufferTooSmall, "%s: out_ids has room for %d ids but max_new_tokens is %d: expected capacity >= max_new_tokens", fn, capacity, pr.max_new_tokens)
 	}
 	// The sampling values have the benchmark's ranges.
@@ -361,6 +421,10 @@ func generate(h *handle, fn string, prompt []int32, params *C.genbench_generate_
 	vocab := h.eng.ModelInfo().VocabSize
 	if err := checkIDs(prompt, vocab, 0, fn+": prompt"); err != nil {
 		return err
+	}
+	if mp := h.eng.Spec().MaxPositionEmbeddings; mp > 0 && len(prompt)+int(pr.max_new_tokens) > mp {
+		return errorf(statusInvalidArgument, "%s: prompt (%d tokens) + max_new_tokens (%d) = %d exceeds the model's context of %d positions",
+			fn, len(prompt), pr.max_new_tokens, len(prompt)+int(pr.max_new_tokens), mp)
 	}
 	var sd *tokenizer.StreamDecoder
 	if tok := h.eng.Tokenizer(); tok != nil {
@@ -433,6 +497,8 @@ func generate(h *handle, fn string, prompt []int32, params *C.genbench_generate_
 	return nil
 }
 
+// genbench_generate generates from prompt ids, streaming tokens to the callback. See capi/genbench.h.
+//
 //export genbench_generate
 func genbench_generate(p *C.genbench_engine, prompt *C.int32_t, nPrompt C.size_t, params *C.genbench_generate_params,
 	cb C.genbench_token_callback, user unsafe.Pointer, outIDs *C.int32_t, capacity C.size_t, outN *C.size_t, outT *C.genbench_timings) C.int {
@@ -440,11 +506,16 @@ func genbench_generate(p *C.genbench_engine, prompt *C.int32_t, nPrompt C.size_t
 		if prompt == nil && nPrompt > 0 {
 			return errorf(statusInvalidArgument, "genbench_generate: prompt is NULL with n_prompt %d: expected an array of n_prompt token ids", nPrompt)
 		}
+		if nPrompt > maxCount {
+			return errorf(statusInvalidArgument, "genbench_generate: n_prompt %d is too large: expected at most %d", nPrompt, maxCount)
+		}
 		ids := append([]int32(nil), int32s(prompt, int(nPrompt))...)
 		return generate(h, "genbench_generate", ids, params, cb, user, outIDs, capacity, outN, outT)
 	})
 }
 
+// genbench_generate_text generates from a text prompt, streaming tokens to the callback. See capi/genbench.h.
+//
 //export genbench_generate_text
 func genbench_generate_text(p *C.genbench_engine, prompt *C.char, params *C.genbench_generate_params,
 	cb C.genbench_token_callback, user unsafe.Pointer, outIDs *C.int32_t, capacity C.size_t, outN *C.size_t, outT *C.genbench_timings) C.int {
@@ -470,6 +541,8 @@ func genbench_generate_text(p *C.genbench_engine, prompt *C.char, params *C.genb
 
 // ---- Benchmark ----
 
+// genbench_flag_specs returns the benchmark flag table as JSON. See capi/genbench.h.
+//
 //export genbench_flag_specs
 func genbench_flag_specs(out **C.char) C.int {
 	clearString(out)
@@ -511,7 +584,10 @@ func progressFunc(cb C.genbench_progress_callback, user unsafe.Pointer, cancel c
 	if cb == nil {
 		return func(string) {}, nil
 	}
+	var mu sync.Mutex // one call at a time, whichever goroutine reports
 	line := func(s string) {
+		mu.Lock()
+		defer mu.Unlock()
 		cs := C.CString(s)
 		defer C.free(unsafe.Pointer(cs))
 		if C.gb_call_progress(cb, user, cs) != 0 {
@@ -582,6 +658,8 @@ func finishRun(rep *bench.Report, cfg bench.RunConfig, runErr error, fn string, 
 	return nil
 }
 
+// genbench_bench runs a benchmark as the genbench command does. See capi/genbench.h.
+//
 //export genbench_bench
 func genbench_bench(p *C.genbench_engine, configJSON *C.char, progress C.genbench_progress_callback, progressUser unsafe.Pointer,
 	outReport, outSummary, outPath **C.char) C.int {
@@ -718,6 +796,8 @@ func (g *externalGen) Tokenizer() *tokenizer.Tokenizer { return g.eng.Tokenizer(
 // Spec is the model's spec, for its end-of-sequence ids.
 func (g *externalGen) Spec() *model.Spec { return g.eng.Spec() }
 
+// genbench_bench_external runs a benchmark whose generations are done by a C callback. See capi/genbench.h.
+//
 //export genbench_bench_external
 func genbench_bench_external(p *C.genbench_engine, configJSON, overridesJSON *C.char, gen C.genbench_generate_fn, genUser unsafe.Pointer,
 	progress C.genbench_progress_callback, progressUser unsafe.Pointer, outReport, outSummary, outPath **C.char) C.int {
@@ -766,6 +846,8 @@ func genbench_bench_external(p *C.genbench_engine, configJSON, overridesJSON *C.
 	})
 }
 
+// genbench_prompt_ids writes the deterministic benchmark prompt for the engine's model. See capi/genbench.h.
+//
 //export genbench_prompt_ids
 func genbench_prompt_ids(p *C.genbench_engine, n C.size_t, seed C.uint64_t, outIDs *C.int32_t, capacity C.size_t, outN *C.size_t) C.int {
 	return withHandle(p, func(h *handle) error {
@@ -785,6 +867,8 @@ func genbench_prompt_ids(p *C.genbench_engine, n C.size_t, seed C.uint64_t, outI
 	})
 }
 
+// genbench_validate_report checks a report against the report schema. See capi/genbench.h.
+//
 //export genbench_validate_report
 func genbench_validate_report(reportJSON *C.char) C.int {
 	return withoutHandle(func() error {
@@ -798,6 +882,8 @@ func genbench_validate_report(reportJSON *C.char) C.int {
 	})
 }
 
+// genbench_render_summary renders a report's summary table. See capi/genbench.h.
+//
 //export genbench_render_summary
 func genbench_render_summary(reportJSON *C.char, out **C.char) C.int {
 	clearString(out)
@@ -818,6 +904,8 @@ func genbench_render_summary(reportJSON *C.char, out **C.char) C.int {
 	})
 }
 
+// genbench_write_hf writes a built-in spec with synthetic weights as a Hugging Face directory. See capi/genbench.h.
+//
 //export genbench_write_hf
 func genbench_write_hf(modelName *C.char, weightSeed C.uint64_t, dir *C.char) C.int {
 	return withoutHandle(func() error {

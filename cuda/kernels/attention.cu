@@ -86,25 +86,42 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attention(
   float acc[ATT_MAXD / 32];
 #pragma unroll
   for (int i = 0; i < ATT_MAXD / 32; i++) acc[i] = 0.0f;
-  for (int j = warp; j < L; j += nw) {
-    float e;
-    if (stored) {
-      e = sc[j];
-    } else {
-      // Recompute the score with the whole warp.
-      const bf16_t* krow = kbase + (i64)(lo + j) * kstride;
-      float s = 0.0f;
-      for (int d = lane; d < D; d += 32) s = fmaf(qs[d], bf2f(krow[d]), s);
-      s = warp_sum(s) * scale;
-      e = expf(s - mx);
-    }
-    float pr = rnd(e / sum);
-    const bf16_t* vrow = vbase + (i64)(lo + j) * kstride;
+  // Four keys per warp per iteration: their value rows are loaded before
+  // any is used, so four loads per lane are in flight.
+  for (int j0 = warp; j0 < L; j0 += 4 * nw) {
+    float pr[4];
+    float vv[4][ATT_MAXD / 32];
 #pragma unroll
-    for (int i = 0; i < ATT_MAXD / 32; i++) {
-      int d = lane + 32 * i;
-      if (d < D) acc[i] = fmaf(pr, bf2f(vrow[d]), acc[i]);
+    for (int u = 0; u < 4; u++) {
+      const int j = j0 + u * nw;  // warp-uniform
+      pr[u] = 0.0f;
+#pragma unroll
+      for (int i = 0; i < ATT_MAXD / 32; i++) vv[u][i] = 0.0f;
+      if (j < L) {
+        float e;
+        if (stored) {
+          e = sc[j];
+        } else {
+          // Recompute the score with the whole warp.
+          const bf16_t* krow = kbase + (i64)(lo + j) * kstride;
+          float s = 0.0f;
+          for (int d = lane; d < D; d += 32) s = fmaf(qs[d], bf2f(krow[d]), s);
+          s = warp_sum(s) * scale;
+          e = expf(s - mx);
+        }
+        pr[u] = rnd(e / sum);
+        const bf16_t* vrow = vbase + (i64)(lo + j) * kstride;
+#pragma unroll
+        for (int i = 0; i < ATT_MAXD / 32; i++) {
+          int d = lane + 32 * i;
+          if (d < D) vv[u][i] = bf2f(vrow[d]);
+        }
+      }
     }
+#pragma unroll
+    for (int u = 0; u < 4; u++)
+#pragma unroll
+      for (int i = 0; i < ATT_MAXD / 32; i++) acc[i] = fmaf(pr[u], vv[u][i], acc[i]);
   }
 #pragma unroll
   for (int i = 0; i < ATT_MAXD / 32; i++) {

@@ -51,6 +51,14 @@ __device__ __forceinline__ float dot8(uint4 a, uint4 b, float acc) {
   return acc;
 }
 
+// GLU activations in float32 (MODELS.md 2.4): SiLU and GELU (tanh form).
+__device__ __forceinline__ float act_silu(float z) { return z / (1.0f + expf(-z)); }
+
+__device__ __forceinline__ float act_gelu_tanh(float z) {
+  const float beta = 0.7978845608028654f;  // sqrt(2/pi)
+  return 0.5f * z * (1.0f + tanhf(beta * (z + 0.044715f * z * z * z)));
+}
+
 __device__ __forceinline__ float warp_sum(float v) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(0xffffffffu, v, o);

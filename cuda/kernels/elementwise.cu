@@ -27,13 +27,6 @@ extern "C" __global__ void embed(bf16_t* __restrict__ out, const i32* __restrict
   }
 }
 
-__device__ __forceinline__ float act_silu(float z) { return z / (1.0f + expf(-z)); }
-
-__device__ __forceinline__ float act_gelu_tanh(float z) {
-  const float beta = 0.7978845608028654f;  // sqrt(2/pi)
-  return 0.5f * z * (1.0f + tanhf(beta * (z + 0.044715f * z * z * z)));
-}
-
 // out[i] = rnd(rnd(act(gate[i])) * up[i]); act 0 = SiLU, 1 = GELU (tanh).
 // out may alias gate.
 extern "C" __global__ void glu(bf16_t* out, const bf16_t* gate, const bf16_t* __restrict__ up,

@@ -7,7 +7,8 @@
 //
 // gemv (decode, one token): bytes = rows*cols*2 (every weight read once,
 // the whole cost) + cols*2 + rows*2; flops = 2*rows*cols. Built for
-// bandwidth: 16-byte loads, two rows per warp, four loads in flight.
+// bandwidth: 16-byte loads, two rows per warp, four loads in flight; it
+// can absorb the RMSNorm before it and the residual add or GLU after it.
 //
 // gemm (prefill, n tokens): tensor cores through mma.sync m16n8k16 bf16
 // with float32 accumulators; flops = 2*n*rows*cols; ideal bytes =
@@ -29,34 +30,75 @@ __device__ __forceinline__ void store_out(float v, int r, i64 t, int rows, bf16_
 #define GEMV_WARPS 8
 #define GEMV_ROWS 2
 
-// One warp computes GEMV_ROWS output rows; a block has GEMV_WARPS warps.
-// Grid: ceil(rows / (GEMV_WARPS*GEMV_ROWS)) blocks of 256 threads.
-extern "C" __global__ void __launch_bounds__(256) gemv(const bf16_t* __restrict__ W,
-                                                       const bf16_t* __restrict__ x, int rows,
-                                                       int cols, bf16_t* out0, bf16_t* out1,
-                                                       bf16_t* out2, int b1, int b2) {
+// Decode GEMV with optional fusions (all off when the pointers are null
+// and gluAct < 0), each reproducing the separate ops' roundings exactly:
+//  - prologue (normW != null): RMSNorm of x over cols, as rmsnorm does;
+//    every block normalises x into shared memory (dynamic, cols*2 bytes),
+//    block 0 also writes the normalised row to normOut;
+//  - residual epilogue (resid != null, one part): y goes to out0 and
+//    residOut[r] = rnd(resid[r] + y[r]);
+//  - GLU epilogue (gluAct >= 0, two parts of b1 rows each): a warp computes
+//    gate row r and up row b1 + r; out0[r] = gate, out1[r] = up and
+//    gluOut[r] = rnd(rnd(act(gate)) * up) (gluOut may alias out0).
+// One warp computes two output rows; a block has GEMV_WARPS warps. Grid:
+// ceil(rows / 16) blocks of 256 threads (ceil(b1 / 8) with the GLU).
+extern "C" __global__ void __launch_bounds__(256) gemv(
+    const bf16_t* __restrict__ W, const bf16_t* x, int rows, int cols, bf16_t* out0, bf16_t* out1,
+    bf16_t* out2, int b1, int b2, const bf16_t* normW, float eps, int gemma, bf16_t* normOut,
+    const bf16_t* resid, bf16_t* residOut, int gluAct, bf16_t* gluOut) {
+  GB_DYNAMIC_SHARED(uint4, xsv);
+  const bf16_t* xv = x;
+  if (normW) {
+    __shared__ float nred[32];
+    bf16_t* xs = (bf16_t*)xsv;
+    float ss = 0.0f;
+    for (int i = threadIdx.x; i < cols; i += blockDim.x) {
+      float v = bf2f(x[i]);
+      ss = fmaf(v, v, ss);
+    }
+    ss = block_sum(ss, nred);
+    float inv = 1.0f / sqrtf(ss / (float)cols + eps);
+    for (int i = threadIdx.x; i < cols; i += blockDim.x) {
+      float nv = bf2f(x[i]) * inv;
+      float wv = bf2f(normW[i]);
+      bf16_t h = gemma ? f2bf(nv * (1.0f + wv)) : f2bf(wv * rnd(nv));
+      xs[i] = h;
+      if (blockIdx.x == 0) normOut[i] = h;
+    }
+    __syncthreads();
+    xv = xs;
+  }
   int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  int r0 = (blockIdx.x * GEMV_WARPS + warp) * GEMV_ROWS;
-  if (r0 >= rows) return;
-  bool two = r0 + 1 < rows;
-  int r1 = two ? r0 + 1 : r0;
+  int r0, r1;
+  bool two;
+  if (gluAct >= 0) {
+    r0 = blockIdx.x * GEMV_WARPS + warp;
+    if (r0 >= b1) return;
+    r1 = b1 + r0;
+    two = true;
+  } else {
+    r0 = (blockIdx.x * GEMV_WARPS + warp) * GEMV_ROWS;
+    if (r0 >= rows) return;
+    two = r0 + 1 < rows;
+    r1 = two ? r0 + 1 : r0;
+  }
   float acc0 = 0.0f, acc1 = 0.0f;
   if ((cols & 7) == 0) {
     const uint4* w0 = (const uint4*)(W + (i64)r0 * cols);
     const uint4* w1 = (const uint4*)(W + (i64)r1 * cols);
-    const uint4* xv = (const uint4*)x;
+    const uint4* xq = (const uint4*)xv;  // global or shared: plain loads
     int nv = cols >> 3;
     int i = lane;
     // Four 16-byte loads per row in flight per lane.
     for (; i + 96 < nv; i += 128) {
       uint4 a0 = __ldg(w0 + i), a1 = __ldg(w0 + i + 32), a2 = __ldg(w0 + i + 64), a3 = __ldg(w0 + i + 96);
       uint4 c0 = __ldg(w1 + i), c1 = __ldg(w1 + i + 32), c2 = __ldg(w1 + i + 64), c3 = __ldg(w1 + i + 96);
-      uint4 x0 = __ldg(xv + i), x1 = __ldg(xv + i + 32), x2 = __ldg(xv + i + 64), x3 = __ldg(xv + i + 96);
+      uint4 x0 = xq[i], x1 = xq[i + 32], x2 = xq[i + 64], x3 = xq[i + 96];
       acc0 = dot8(a0, x0, acc0); acc0 = dot8(a1, x1, acc0); acc0 = dot8(a2, x2, acc0); acc0 = dot8(a3, x3, acc0);
       acc1 = dot8(c0, x0, acc1); acc1 = dot8(c1, x1, acc1); acc1 = dot8(c2, x2, acc1); acc1 = dot8(c3, x3, acc1);
     }
     for (; i < nv; i += 32) {
-      uint4 xx = __ldg(xv + i);
+      uint4 xx = xq[i];
       acc0 = dot8(__ldg(w0 + i), xx, acc0);
       acc1 = dot8(__ldg(w1 + i), xx, acc1);
     }
@@ -64,16 +106,27 @@ extern "C" __global__ void __launch_bounds__(256) gemv(const bf16_t* __restrict_
     const bf16_t* w0 = W + (i64)r0 * cols;
     const bf16_t* w1 = W + (i64)r1 * cols;
     for (int c = lane; c < cols; c += 32) {
-      float xx = bf2f(x[c]);
+      float xx = bf2f(xv[c]);
       acc0 = fmaf(bf2f(w0[c]), xx, acc0);
       acc1 = fmaf(bf2f(w1[c]), xx, acc1);
     }
   }
   acc0 = warp_sum(acc0);
   acc1 = warp_sum(acc1);
-  if (lane == 0) {
-    store_out(acc0, r0, 0, rows, out0, out1, out2, b1, b2);
-    if (two) store_out(acc1, r1, 0, rows, out0, out1, out2, b1, b2);
+  if (lane != 0) return;
+  if (gluAct >= 0) {
+    float g = rnd(acc0), u = rnd(acc1);
+    out0[r0] = f2bf(g);
+    out1[r0] = f2bf(u);
+    float a = gluAct == 1 ? act_gelu_tanh(g) : act_silu(g);
+    gluOut[r0] = f2bf(rnd(a) * u);
+    return;
+  }
+  store_out(acc0, r0, 0, rows, out0, out1, out2, b1, b2);
+  if (two) store_out(acc1, r1, 0, rows, out0, out1, out2, b1, b2);
+  if (resid) {
+    residOut[r0] = f2bf(bf2f(resid[r0]) + rnd(acc0));
+    if (two) residOut[r1] = f2bf(bf2f(resid[r1]) + rnd(acc1));
   }
 }
 

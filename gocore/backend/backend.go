@@ -62,8 +62,9 @@ type Buffer interface {
 
 // Matrix is host-side bf16 data for one weight matrix [Rows, Cols]
 // (row-major, row = output feature). Data must hold Rows*Cols values; it may
-// point into a memory-mapped file and must stay valid until the Weight made
-// from it is freed (backends that copy may drop it after upload).
+// point into a memory-mapped file. A host backend may keep referencing it
+// until the Weight is freed; a device backend must have copied it when
+// UploadWeight returns (the engine then releases the host copy).
 type Matrix struct {
 	Name       string
 	Rows, Cols int

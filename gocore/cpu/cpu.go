@@ -31,10 +31,10 @@ type Backend struct {
 var _ backend.Backend = (*Backend)(nil)
 
 // New returns a CPU backend with the given number of worker threads
-// (0 = all logical cores).
+// (0 = GOMAXPROCS, normally all usable cores).
 func New(threads int) *Backend {
 	if threads <= 0 {
-		threads = runtime.NumCPU()
+		threads = runtime.GOMAXPROCS(0)
 	}
 	return &Backend{threads: threads, pool: newPool(threads)}
 }
@@ -62,7 +62,10 @@ func cpuModel() string {
 	return runtime.GOARCH
 }
 
-func memTotal() int64 {
+func memTotal() int64 { return meminfo("MemTotal") }
+
+// meminfo reads a /proc/meminfo field in bytes (0 when unknown).
+func meminfo(field string) int64 {
 	f, err := os.Open("/proc/meminfo")
 	if err != nil {
 		return 0
@@ -71,11 +74,20 @@ func memTotal() int64 {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		var kb int64
-		if n, _ := fmt.Sscanf(sc.Text(), "MemTotal: %d kB", &kb); n == 1 {
+		if n, _ := fmt.Sscanf(sc.Text(), field+": %d kB", &kb); n == 1 {
 			return kb * 1024
 		}
 	}
 	return 0
+}
+
+// checkAlloc refuses an allocation larger than the memory available, with
+// a clear error instead of the runtime's fatal out-of-memory.
+func checkAlloc(what string, bytes int64) error {
+	if avail := meminfo("MemAvailable"); avail > 0 && bytes > avail {
+		return fmt.Errorf("cpu: %s needs %.2f GiB but only %.2f GiB of memory is available", what, float64(bytes)/(1<<30), float64(avail)/(1<<30))
+	}
+	return nil
 }
 
 // Buf is a host buffer; exactly one of its slices is non-nil.
@@ -175,6 +187,9 @@ func (b *Backend) NewKVCache(layers, capacity, kvHeads, headDim int) (backend.KV
 		return nil, fmt.Errorf("cpu: NewKVCache: bad geometry (%d layers, %d positions, %d heads, dim %d)", layers, capacity, kvHeads, headDim)
 	}
 	c := &kvCache{layers: layers, capacity: capacity, kvHeads: kvHeads, headDim: headDim, ldv: (capacity + 31) &^ 31}
+	if err := checkAlloc(fmt.Sprintf("a KV cache of %d positions", capacity), int64(layers)*int64(capacity+c.ldv)*int64(kvHeads*headDim)*2); err != nil {
+		return nil, err
+	}
 	for l := 0; l < layers; l++ {
 		c.k = append(c.k, make([]uint16, capacity*kvHeads*headDim))
 		c.v = append(c.v, make([]uint16, c.ldv*kvHeads*headDim))
@@ -186,6 +201,9 @@ func (b *Backend) NewKVCache(layers, capacity, kvHeads, headDim int) (backend.KV
 func (b *Backend) NewBuffer(dt backend.DType, n int) (backend.Buffer, error) {
 	if n < 0 {
 		return nil, fmt.Errorf("cpu: NewBuffer: negative size %d", n)
+	}
+	if err := checkAlloc(fmt.Sprintf("a buffer of %d elements", n), int64(n)*4); err != nil {
+		return nil, err
 	}
 	switch dt {
 	case backend.BF16:

@@ -82,7 +82,7 @@ func testMatmul(t *testing.T) {
 		defer b.Close()
 		// odd sizes exercise the row, token and column tails of the kernels.
 		for _, sz := range []struct{ n, rows, cols int }{
-			{1, 1, 1}, {1, 7, 33}, {1, 12, 64}, {3, 9, 95}, {6, 8, 32}, {7, 13, 129}, {13, 40, 256}, {1, 64, 2048}, {25, 21, 160}, {2, 5, 31},
+			{1, 1, 1}, {1, 7, 33}, {1, 12, 64}, {3, 9, 95}, {6, 8, 32}, {7, 13, 129}, {13, 40, 256}, {1, 64, 2048}, {25, 21, 160}, {2, 5, 31}, {13, 36, 4136}, {6, 8, 6144},
 		} {
 			x := randBF16(r, sz.n*sz.cols, 1)
 			w1 := randBF16(r, sz.rows*sz.cols, 0.5)
@@ -119,6 +119,50 @@ func testMatmul(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestMatmulBatchInvariant: a token's outputs have the same bits whether it
+// is multiplied alone (decode) or with others (prefill tiles, K panels).
+func TestMatmulBatchInvariant(t *testing.T) { withKernels(t, testMatmulBatchInvariant) }
+
+func testMatmulBatchInvariant(t *testing.T) {
+	r := rand.New(rand.NewPCG(21, 22))
+	b := New(2)
+	defer b.Close()
+	for _, sz := range [][3]int{{13, 40, 4136}, {8, 12, 2048}, {7, 9, 8192}, {12, 36, 100}} {
+		n, rows, cols := sz[0], sz[1], sz[2]
+		x := randBF16(r, n*cols, 1)
+		w := mustW(t, b, backend.Matrix{Name: "w", Rows: rows, Cols: cols, Data: randBF16(r, rows*cols, 0.1)})
+		all, _ := b.NewBuffer(backend.BF16, n*rows)
+		if err := b.Matmul([]backend.Buffer{all}, bufOf(x), n, w); err != nil {
+			t.Fatal(err)
+		}
+		for tk := 0; tk < n; tk++ {
+			one, _ := b.NewBuffer(backend.BF16, rows)
+			if err := b.Matmul([]backend.Buffer{one}, bufOf(x[tk*cols:(tk+1)*cols]), 1, w); err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i < rows; i++ {
+				if one.(*Buf).U16[i] != all.(*Buf).U16[tk*rows+i] {
+					t.Fatalf("%v: token %d row %d: alone %v, in a batch %v", sz, tk, i, one.(*Buf).U16[i], all.(*Buf).U16[tk*rows+i])
+				}
+			}
+		}
+	}
+}
+
+func TestOutOfMemoryIsAnError(t *testing.T) {
+	if meminfo("MemAvailable") == 0 {
+		t.Skip("no /proc/meminfo: the memory check is Linux-only")
+	}
+	b := New(1)
+	defer b.Close()
+	if _, err := b.NewKVCache(64, 1<<24, 64, 256); err == nil {
+		t.Fatal("a KV cache of terabytes was allocated")
+	}
+	if _, err := b.NewBuffer(backend.BF16, 1<<45); err == nil {
+		t.Fatal("a buffer of 2^45 elements was allocated")
 	}
 }
 

@@ -115,6 +115,51 @@ def main() -> None:
         out += hsum(i, "%d(DI)" % (4 * i))
     out += ["\tVZEROUPPER", "\tRET", ""]
 
+    # tile4x6accAVX512(w *uint16, ldw uintptr, x *uint16, ldx uintptr, n uintptr, acc *[384]float32)
+    # is tile4x6 on a K panel: the 24 lane accumulators are loaded from acc
+    # and stored back unreduced, so a long K can be split into panels with
+    # exactly the per-lane additions of one pass; hsum24 reduces them.
+    out += [
+        "// func tile4x6accAVX512(w *uint16, ldw uintptr, x *uint16, ldx uintptr, n uintptr, acc *[384]float32)",
+        "TEXT ·tile4x6accAVX512(SB), NOSPLIT, $0-48",
+        "\tMOVQ w+0(FP), R8",
+        "\tMOVQ ldw+8(FP), DX",
+        "\tMOVQ x+16(FP), SI",
+        "\tMOVQ ldx+24(FP), BX",
+        "\tMOVQ n+32(FP), CX",
+        "\tMOVQ acc+40(FP), DI",
+        "\tLEAQ (R8)(DX*1), R9",
+        "\tLEAQ (R8)(DX*2), R10",
+        "\tLEAQ (R9)(DX*2), R11",
+        "\tLEAQ (BX)(BX*2), R13",
+        "\tLEAQ (SI)(R13*1), R12",
+    ]
+    out += ["\tVMOVUPS %d(DI), Z%d" % (64 * i, i) for i in range(24)]
+    out += ["tileaccloop:"]
+    for r in range(4):
+        out.append("\tVMOVDQU32 (%s), Z%d" % (rows[r], 24 + r))
+    for t in range(6):
+        xr = 28 + (t % 2)
+        out.append("\tVMOVDQU32 %s, Z%d" % (xaddr[t], xr))
+        for r in range(4):
+            out.append(dpbf16(t * 4 + r, 24 + r, xr))
+    out += ["\tADDQ $64, SI", "\tADDQ $64, R12"] + ["\tADDQ $64, %s" % reg for reg in rows]
+    out += ["\tDECQ CX", "\tJNZ tileaccloop"]
+    out += ["\tVMOVUPS Z%d, %d(DI)" % (i, 64 * i) for i in range(24)]
+    out += ["\tVZEROUPPER", "\tRET", ""]
+
+    # hsum24AVX512(acc *[384]float32, out *[24]float32): out[i] = Σ lanes of acc[i].
+    out += [
+        "// func hsum24AVX512(acc *[384]float32, out *[24]float32)",
+        "TEXT ·hsum24AVX512(SB), NOSPLIT, $0-16",
+        "\tMOVQ acc+0(FP), SI",
+        "\tMOVQ out+8(FP), DI",
+    ]
+    for i in range(24):
+        out.append("\tVMOVUPS %d(SI), Z0" % (64 * i))
+        out += hsum(0, "%d(DI)" % (4 * i))
+    out += ["\tVZEROUPPER", "\tRET", ""]
+
     # dot1AVX512(a, b *uint16, n uintptr) float32: a·b over n chunks of 32.
     out += [
         "// func dot1AVX512(a, b *uint16, n uintptr) float32",

@@ -1,6 +1,10 @@
 package cpu
 
-import "golang.org/x/sys/cpu"
+import (
+	"golang.org/x/sys/cpu"
+
+	"github.com/genbench/genbench/gocore/bf16"
+)
 
 // hasBF16 reports AVX-512 with the BF16 extension (VDPBF16PS); it is set
 // once at start-up and only read afterwards.
@@ -17,6 +21,12 @@ func dot4AVX512(w *uint16, ldw uintptr, x *uint16, n uintptr, out *[4]float32)
 
 //go:noescape
 func tile4x6AVX512(w *uint16, ldw uintptr, x *uint16, ldx uintptr, n uintptr, out *[24]float32)
+
+//go:noescape
+func tile4x6accAVX512(w *uint16, ldw uintptr, x *uint16, ldx uintptr, n uintptr, acc *[384]float32)
+
+//go:noescape
+func hsum24AVX512(acc *[384]float32, out *[24]float32)
 
 //go:noescape
 func dot1AVX512(a, b *uint16, n uintptr) float32
@@ -91,4 +101,71 @@ func expF32(dst, src []float32) {
 			dst[i] = expGo(src[i])
 		}
 	}
+}
+
+// kPanel is the K length above which matBlock splits the reduction into
+// panels (so that a group of tileT token rows stays in L1).
+const kPanel = 2048
+
+// maxPanelTiles bounds the row tiles of one block on the panel path.
+const maxPanelTiles = maxPanelTilesAll
+
+// matBlockPanels is matBlock for k > kPanel on AVX-512 BF16: per group of
+// tileT tokens, the lane accumulators of every row tile of the block are
+// carried across K panels unreduced, so each dot product gets exactly the
+// bits of the one-pass kernels (tile, dot4).
+func matBlockPanels(out []uint16, ldo int, w []uint16, r0, r1, k int, x []uint16, n int) bool {
+	nrt := (r1 - r0) / tileR
+	if !hasBF16 || k <= kPanel || n < tileT || nrt > maxPanelTiles {
+		return false
+	}
+	var acc [maxPanelTiles][384]float32
+	var sums [tileR * tileT]float32
+	k32 := k &^ 31
+	w = w[:r1*k]
+	x = x[:n*k]
+	t := 0
+	for ; t+tileT <= n; t += tileT {
+		for rt := 0; rt < nrt; rt++ {
+			clear(acc[rt][:])
+		}
+		for p0 := 0; p0 < k32; p0 += kPanel {
+			pl := min(kPanel, k32-p0)
+			for rt := 0; rt < nrt; rt++ {
+				r := r0 + rt*tileR
+				tile4x6accAVX512(&w[r*k+p0], uintptr(2*k), &x[t*k+p0], uintptr(2*k), uintptr(pl/32), &acc[rt])
+			}
+		}
+		for rt := 0; rt < nrt; rt++ {
+			r := r0 + rt*tileR
+			hsum24AVX512(&acc[rt], &sums)
+			for tt := 0; tt < tileT; tt++ {
+				for rr := 0; rr < tileR; rr++ {
+					s := sums[tt*tileR+rr]
+					if k32 < k {
+						s += dotBF16Go(w[(r+rr)*k+k32:(r+rr+1)*k], x[(t+tt)*k+k32:(t+tt+1)*k])
+					}
+					out[(t+tt)*ldo+r+rr] = bf16.FromFloat32(s)
+				}
+			}
+		}
+	}
+	rt := r0 + nrt*tileR
+	for ; t < n; t++ {
+		xt := x[t*k : (t+1)*k]
+		for r := r0; r < rt; r += tileR {
+			var s4 [tileR]float32
+			dot4(w[r*k:(r+tileR)*k], k, k, xt, &s4)
+			for rr := 0; rr < tileR; rr++ {
+				out[t*ldo+r+rr] = bf16.FromFloat32(s4[rr])
+			}
+		}
+	}
+	for r := rt; r < r1; r++ {
+		wr := w[r*k : (r+1)*k]
+		for t := 0; t < n; t++ {
+			out[t*ldo+r] = bf16.FromFloat32(dotBF16(wr, x[t*k:(t+1)*k]))
+		}
+	}
+	return true
 }

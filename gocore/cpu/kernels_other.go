@@ -23,3 +23,10 @@ func expF32(dst, src []float32) {
 		dst[i] = expGo(x)
 	}
 }
+
+// kPanel is the K length above which blocks get more rows (see amd64).
+const kPanel = 2048
+
+func matBlockPanels(out []uint16, ldo int, w []uint16, r0, r1, k int, x []uint16, n int) bool {
+	return false
+}

@@ -15,10 +15,14 @@ type block struct {
 	part, r0, r1 int
 }
 
-// blocks splits the weight's rows into blocks of about 128 KiB of weights,
-// a multiple of 4 rows.
+// blocks splits the weight's rows into blocks of about 128 KiB of weights
+// (512 KiB, at most 32 rows, when K is split into panels), a multiple of 4
+// rows.
 func (w *weight) blockList() []block {
 	per := (128 << 10) / (2 * w.cols)
+	if w.cols > kPanel {
+		per = min(tileR*maxPanelTilesAll, (512<<10)/(2*w.cols))
+	}
 	per = max(4, per&^3)
 	var bl []block
 	for pi, p := range w.parts {
@@ -76,6 +80,9 @@ func (b *Backend) Matmul(outs []backend.Buffer, x backend.Buffer, n int, w backe
 // every row tile of the block, so the group's inputs stay in L1 and the
 // block's weights in L2.
 func matBlock(out []uint16, ldo int, w []uint16, r0, r1, k int, x []uint16, n int) {
+	if matBlockPanels(out, ldo, w, r0, r1, k, x, n) {
+		return
+	}
 	var sums [tileR * tileT]float32
 	rt := r0 + (r1-r0)/tileR*tileR // end of the whole row tiles
 	t := 0
@@ -139,6 +146,9 @@ func gemmF32(out []float32, ldo int, w []uint16, ldw, nr int, x []uint16, ldx, n
 		}
 	}
 }
+
+// maxPanelTilesAll is the most row tiles per block on the panel path.
+const maxPanelTilesAll = 8
 
 // tileR × tileT is the register tile of the GEMM kernel: tileR weight rows
 // against tileT tokens.

@@ -1,19 +1,24 @@
 package engine
 
 import (
-	"errors"
+	"context"
+	"fmt"
 
+	"github.com/genbench/genbench/cuda"
 	"github.com/genbench/genbench/gocore/backend"
 )
 
-// errNoCUDA explains that this build has no GPU backend yet.
-var errNoCUDA = errors.New("engine: device cuda: no CUDA backend in this build (use --device cpu or auto)")
+// cudaAvailable reports whether "auto" should pick the GPU: the CUDA driver
+// and NVRTC load and a GPU of compute capability 8.0 or newer is present.
+func cudaAvailable() bool {
+	return cuda.Probe(cuda.Options{}).Usable()
+}
 
-// cudaAvailable reports whether "auto" should pick the GPU.
-func cudaAvailable() bool { return false }
-
-// openCUDA opens the CUDA backend on device index.
-func openCUDA(index int) (backend.Backend, error) {
-	_ = index
-	return nil, errNoCUDA
+// openCUDA opens the CUDA backend on GPU index.
+func openCUDA(ctx context.Context, index int, progress func(string)) (backend.Backend, error) {
+	be, err := cuda.Open(ctx, index, cuda.Options{Progress: progress})
+	if err != nil {
+		return nil, fmt.Errorf("engine: device cuda:%d: %w", index, err)
+	}
+	return be, nil
 }

@@ -77,8 +77,8 @@ func (e *Engine) lock() error {
 // tokenizer.Tiny(), the dev models' ids synthetic when RandomWeights is
 // set; a directory with config.json and safetensors (and tokenizer.json
 // when present); otherwise a Hugging Face id resolved through the local
-// cache or a download (hub.Resolve). Device is "auto" (CPU until a GPU
-// backend is built in), "cpu", "cuda" or "cuda:N".
+// cache or a download (hub.Resolve). Device is "auto" (the GPU when one is
+// usable, else the CPU), "cpu", "cuda" or "cuda:N".
 func Load(ctx context.Context, opts Options) (*Engine, error) {
 	if ctx == nil {
 		ctx = context.Background()
@@ -112,13 +112,18 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("engine: load: %w", err)
 	}
-	switch kind {
-	case "cuda":
-		be, err := openCUDA(index)
-		if err != nil {
+	switch {
+	case kind == "cuda":
+		be, err := openCUDA(ctx, index, progress)
+		if err != nil && !autoDevice(opts.Device) {
 			return nil, err
 		}
-		e.be = be
+		if err != nil {
+			progress(fmt.Sprintf("GPU unusable (%v); using the CPU", err))
+			e.be = cpu.New(opts.Threads)
+		} else {
+			e.be = be
+		}
 	default:
 		e.be = cpu.New(opts.Threads)
 	}
@@ -129,8 +134,21 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	if e.dec, err = decoder.New(e.be, e.weights); err != nil {
 		return nil, fmt.Errorf("engine: %s: %w", e.info.ID, err)
 	}
+	if _, onHost := e.be.(*cpu.Backend); !onHost {
+		// the device holds its own copy: drop the host weights (unmap files)
+		werr := e.weights.Close()
+		e.weights = nil
+		if werr != nil {
+			return nil, fmt.Errorf("engine: %s: releasing host weights: %w", e.info.ID, werr)
+		}
+	}
 	ok = true
 	return e, nil
+}
+
+func autoDevice(dev string) bool {
+	d := strings.ToLower(strings.TrimSpace(dev))
+	return d == "" || d == "auto"
 }
 
 // parseDevice splits "auto", "cpu", "cuda", "cuda:N".
@@ -257,20 +275,25 @@ func (e *Engine) ModelInfo() ModelInfo { return e.info }
 func (e *Engine) DeviceInfo() DeviceInfo { return e.dev }
 
 func (e *Engine) validate(req *Request) error {
-	if len(req.Prompt) == 0 {
-		return errors.New("engine: empty prompt (need at least one token id)")
-	}
 	if req.MaxNewTokens <= 0 {
 		return fmt.Errorf("engine: max new tokens %d must be > 0", req.MaxNewTokens)
 	}
+	return e.validateIDs(req.Prompt, req.MaxNewTokens)
+}
+
+// validateIDs checks a prompt that will be followed by extra positions.
+func (e *Engine) validateIDs(ids []int32, extra int) error {
+	if len(ids) == 0 {
+		return errors.New("engine: empty prompt (need at least one token id)")
+	}
 	v := e.spec.VocabSize
-	for i, id := range req.Prompt {
+	for i, id := range ids {
 		if id < 0 || int(id) >= v {
 			return fmt.Errorf("engine: prompt token %d at index %d out of the vocabulary [0, %d)", id, i, v)
 		}
 	}
-	if mp := e.spec.MaxPositionEmbeddings; mp > 0 && len(req.Prompt)+req.MaxNewTokens > mp {
-		return fmt.Errorf("engine: prompt (%d) + new tokens (%d) = %d exceeds the model's %d positions", len(req.Prompt), req.MaxNewTokens, len(req.Prompt)+req.MaxNewTokens, mp)
+	if mp := e.spec.MaxPositionEmbeddings; mp > 0 && len(ids)+extra > mp {
+		return fmt.Errorf("engine: prompt (%d) + new tokens (%d) = %d exceeds the model's %d positions", len(ids), extra, len(ids)+extra, mp)
 	}
 	return nil
 }
@@ -482,7 +505,7 @@ func (e *Engine) Forward(ctx context.Context, ids []int32) ([][]float32, error) 
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	if err := e.validate(&Request{Prompt: ids, MaxNewTokens: 1}); err != nil {
+	if err := e.validateIDs(ids, 0); err != nil {
 		return nil, err
 	}
 	st, err := e.dec.NewState(len(ids), min(forwardChunk, len(ids)), true)

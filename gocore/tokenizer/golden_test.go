@@ -134,8 +134,8 @@ func variantNames(tb testing.TB) []string {
 	for _, e := range ents {
 		names = append(names, "variant_"+e.Name())
 	}
-	if len(names) < 10 {
-		tb.Fatalf("found %d variants in testdata/variants, want 10", len(names))
+	if len(names) < 12 {
+		tb.Fatalf("found %d variants in testdata/variants, want 12", len(names))
 	}
 	return names
 }

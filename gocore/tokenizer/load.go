@@ -19,7 +19,7 @@ type fileJSON struct {
 	PreTokenizer  json.RawMessage  `json:"pre_tokenizer"`
 	PostProcessor json.RawMessage  `json:"post_processor"`
 	Decoder       json.RawMessage  `json:"decoder"`
-	Model         json.RawMessage  `json:"model"`
+	Model         *bpeJSON         `json:"model"`
 }
 
 type addedTokenJSON struct {
@@ -32,45 +32,140 @@ type addedTokenJSON struct {
 	Special    bool   `json:"special"`
 }
 
+// bpeJSON is the model section. Its fields fit any model type, so that an
+// unsupported type is reported as such; vocab and merges are parsed once the
+// type is known to be BPE.
 type bpeJSON struct {
-	Type                    string           `json:"type"`
-	Dropout                 *float64         `json:"dropout"`
-	UnkToken                *string          `json:"unk_token"`
-	ContinuingSubwordPrefix *string          `json:"continuing_subword_prefix"`
-	EndOfWordSuffix         *string          `json:"end_of_word_suffix"`
-	FuseUnk                 bool             `json:"fuse_unk"`
-	ByteFallback            bool             `json:"byte_fallback"`
-	IgnoreMerges            bool             `json:"ignore_merges"`
-	Vocab                   map[string]int32 `json:"vocab"`
-	Merges                  []mergeJSON      `json:"merges"`
+	Type                    *string         `json:"type"`
+	Dropout                 *float64        `json:"dropout"`
+	UnkToken                *string         `json:"unk_token"`
+	ContinuingSubwordPrefix *string         `json:"continuing_subword_prefix"`
+	EndOfWordSuffix         *string         `json:"end_of_word_suffix"`
+	FuseUnk                 bool            `json:"fuse_unk"`
+	ByteFallback            bool            `json:"byte_fallback"`
+	IgnoreMerges            bool            `json:"ignore_merges"`
+	Vocab                   json.RawMessage `json:"vocab"`
+	Merges                  json.RawMessage `json:"merges"`
 }
 
 // mergeJSON is one merge, written either "a b" or ["a", "b"].
 type mergeJSON struct{ a, b string }
 
-func (m *mergeJSON) UnmarshalJSON(data []byte) error {
-	data = bytes.TrimSpace(data)
-	if len(data) > 0 && data[0] == '"' {
-		var s string
-		if err := json.Unmarshal(data, &s); err != nil {
-			return err
-		}
-		parts := strings.Split(s, " ")
-		if len(parts) != 2 {
-			return fmt.Errorf("merge %q is not two tokens separated by one space", s)
-		}
-		m.a, m.b = parts[0], parts[1]
-		return nil
+// jsonParser reads the merges array of an already validated JSON document
+// without the cost of encoding/json per element.
+type jsonParser struct {
+	b []byte
+	p int
+}
+
+func (q *jsonParser) ws() {
+	for q.p < len(q.b) && (q.b[q.p] == ' ' || q.b[q.p] == '\t' || q.b[q.p] == '\n' || q.b[q.p] == '\r') {
+		q.p++
 	}
-	var pair []string
-	if err := json.Unmarshal(data, &pair); err != nil {
-		return fmt.Errorf("merge %s is neither a string nor a pair of strings", data)
+}
+
+func (q *jsonParser) expect(c byte) error {
+	q.ws()
+	if q.p >= len(q.b) || q.b[q.p] != c {
+		return fmt.Errorf("expected %q at byte %d", c, q.p)
 	}
-	if len(pair) != 2 {
-		return fmt.Errorf("merge %s has %d parts, expected 2", data, len(pair))
-	}
-	m.a, m.b = pair[0], pair[1]
+	q.p++
 	return nil
+}
+
+func (q *jsonParser) peek() byte {
+	q.ws()
+	if q.p >= len(q.b) {
+		return 0
+	}
+	return q.b[q.p]
+}
+
+// str reads a JSON string; strings with escapes go through encoding/json.
+func (q *jsonParser) str() (string, error) {
+	if err := q.expect('"'); err != nil {
+		return "", err
+	}
+	start := q.p
+	escaped := false
+	for q.p < len(q.b) {
+		switch q.b[q.p] {
+		case '\\':
+			escaped = true
+			q.p += 2
+			continue
+		case '"':
+			q.p++
+			if !escaped {
+				return string(q.b[start : q.p-1]), nil
+			}
+			var s string
+			if err := json.Unmarshal(q.b[start-1:q.p], &s); err != nil {
+				return "", err
+			}
+			return s, nil
+		}
+		q.p++
+	}
+	return "", errors.New("unterminated string")
+}
+
+// parseMerges reads the merges array: strings "a b" or pairs ["a", "b"].
+func parseMerges(raw json.RawMessage) ([]mergeJSON, error) {
+	if isNull(raw) {
+		return nil, nil
+	}
+	q := &jsonParser{b: raw}
+	if err := q.expect('['); err != nil {
+		return nil, err
+	}
+	var out []mergeJSON
+	if q.peek() == ']' {
+		return out, nil
+	}
+	for i := 0; ; i++ {
+		var m mergeJSON
+		switch q.peek() {
+		case '"':
+			s, err := q.str()
+			if err != nil {
+				return nil, fmt.Errorf("merge %d: %w", i, err)
+			}
+			a, b, ok := strings.Cut(s, " ")
+			if !ok || strings.Contains(b, " ") {
+				return nil, fmt.Errorf("merge %d: %q is not two tokens separated by one space", i, s)
+			}
+			m = mergeJSON{a, b}
+		case '[':
+			q.p++
+			a, err := q.str()
+			if err == nil {
+				err = q.expect(',')
+			}
+			var b string
+			if err == nil {
+				b, err = q.str()
+			}
+			if err == nil {
+				err = q.expect(']')
+			}
+			if err != nil {
+				return nil, fmt.Errorf("merge %d: expected a pair of strings: %w", i, err)
+			}
+			m = mergeJSON{a, b}
+		default:
+			return nil, fmt.Errorf("merge %d: expected a string \"a b\" or a pair [\"a\", \"b\"]", i)
+		}
+		out = append(out, m)
+		switch q.peek() {
+		case ',':
+			q.p++
+		case ']':
+			return out, nil
+		default:
+			return nil, fmt.Errorf("merges: expected ',' or ']' after merge %d", i)
+		}
+	}
 }
 
 // typed reads the "type" field of a component.
@@ -118,7 +213,7 @@ func loadTokenizerJSON(data []byte) (*Tokenizer, error) {
 	if err := json.Unmarshal(data, &f); err != nil {
 		return nil, fmt.Errorf("not valid JSON: %w", err)
 	}
-	if isNull(f.Model) {
+	if f.Model == nil {
 		return nil, errors.New(`missing "model"`)
 	}
 	if !isNull(f.Truncation) {
@@ -162,17 +257,27 @@ func loadTokenizerJSON(data []byte) (*Tokenizer, error) {
 	return t, nil
 }
 
-func (t *Tokenizer) loadModel(raw json.RawMessage, added []addedTokenJSON) error {
-	typ, err := typed(raw)
-	if err != nil {
-		return err
+func (t *Tokenizer) loadModel(mj *bpeJSON, added []addedTokenJSON) error {
+	if mj.Type == nil {
+		return errors.New(`missing "type"`)
 	}
-	if typ != "BPE" {
-		return fmt.Errorf("type %q is not supported (supported: BPE)", typ)
+	if *mj.Type != "BPE" {
+		return fmt.Errorf("type %q is not supported (supported: BPE)", *mj.Type)
 	}
-	var m bpeJSON
-	if err := json.Unmarshal(raw, &m); err != nil {
-		return fmt.Errorf("BPE: %w", err)
+	m := struct {
+		*bpeJSON
+		Vocab  map[string]int32
+		Merges []mergeJSON
+	}{bpeJSON: mj}
+	if isNull(mj.Vocab) {
+		return errors.New(`BPE has no "vocab"`)
+	}
+	if err := json.Unmarshal(mj.Vocab, &m.Vocab); err != nil {
+		return fmt.Errorf("BPE vocab: %w", err)
+	}
+	var err error
+	if m.Merges, err = parseMerges(mj.Merges); err != nil {
+		return fmt.Errorf("BPE merges: %w", err)
 	}
 	if m.Dropout != nil && *m.Dropout != 0 {
 		return fmt.Errorf("BPE dropout %v is not supported (expected null)", *m.Dropout)
@@ -182,9 +287,6 @@ func (t *Tokenizer) loadModel(raw json.RawMessage, added []addedTokenJSON) error
 	}
 	if m.EndOfWordSuffix != nil && *m.EndOfWordSuffix != "" {
 		return fmt.Errorf("BPE end_of_word_suffix %q is not supported (expected null or \"\")", *m.EndOfWordSuffix)
-	}
-	if m.Vocab == nil {
-		return errors.New(`BPE has no "vocab"`)
 	}
 	t.ignoreMerges, t.byteFallback, t.fuseUnk = m.IgnoreMerges, m.ByteFallback, m.FuseUnk
 
@@ -199,8 +301,10 @@ func (t *Tokenizer) loadModel(raw json.RawMessage, added []addedTokenJSON) error
 	for id := range av.byID {
 		maxID = max(maxID, id)
 	}
-	if maxID >= 1<<28 {
-		return fmt.Errorf("id %d is too large (expected ids below %d)", maxID, 1<<28)
+	// Ids index dense tables: allow holes, but not ids far beyond the number
+	// of tokens (a corrupt file must not allocate gigabytes).
+	if limit := 2*(len(m.Vocab)+len(av.byID)) + 1024; int(maxID) >= limit {
+		return fmt.Errorf("id %d is too large for %d tokens (expected ids below %d)", maxID, len(m.Vocab)+len(av.byID), limit)
 	}
 	n := int(maxID) + 1
 	t.tokens = make([]string, n)

@@ -206,6 +206,82 @@ func (sc llamaScanner) matches(s string, emit func(start, end int)) {
 	}
 }
 
+// gpt2Scanner matches GPT-2's pattern, which the ByteLevel pre-tokenizer
+// splits with when use_regex is true:
+// 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+// It too matches every character.
+type gpt2Scanner struct{}
+
+func (gpt2Scanner) matchAt(s string, i int) int {
+	r, _, _ := next(s, i)
+	if r == '\'' && i+1 < len(s) {
+		switch s[i+1] {
+		case 's', 't', 'm', 'd':
+			return i + 2
+		case 'r', 'v':
+			if i+2 < len(s) && s[i+2] == 'e' {
+				return i + 3
+			}
+		case 'l':
+			if i+2 < len(s) && s[i+2] == 'l' {
+				return i + 3
+			}
+		}
+	}
+	// ` ?\p{L}+`, ` ?\p{N}+`, ` ?[^\s\p{L}\p{N}]+`
+	j := i
+	if r == ' ' {
+		j = i + 1
+	}
+	if j < len(s) {
+		if _, n, c := next(s, j); c != clSpace {
+			j += n
+			for j < len(s) {
+				_, n2, c2 := next(s, j)
+				if c2 != c {
+					break
+				}
+				j += n2
+			}
+			return j
+		}
+	}
+	// Whitespace: \s+(?!\S) leaves the run's last character to the next
+	// match when a non-space follows; else \s+.
+	j = i
+	lastStart := i
+	for j < len(s) {
+		_, n, c := next(s, j)
+		if c != clSpace {
+			break
+		}
+		lastStart = j
+		j += n
+	}
+	if j == len(s) || lastStart == i {
+		return j
+	}
+	return lastStart
+}
+
+// byteLevelRegex is the ByteLevel pre-tokenizer with use_regex: an optional
+// prefix space, then GPT-2's split.
+type byteLevelRegex struct{ prefixSpace bool }
+
+func (b byteLevelRegex) split(s string, emit func(string)) {
+	if len(s) == 0 {
+		return
+	}
+	if b.prefixSpace && s[0] != ' ' {
+		s = " " + s
+	}
+	for i := 0; i < len(s); {
+		e := gpt2Scanner{}.matchAt(s, i)
+		emit(s[i:e])
+		i = e
+	}
+}
+
 // stringPattern matches the non-overlapping occurrences of a literal.
 type stringPattern string
 
@@ -421,13 +497,15 @@ func (t *Tokenizer) parsePreTokenizer(raw json.RawMessage, last bool) (preTokeni
 		if err := json.Unmarshal(raw, &bl); err != nil {
 			return nil, fmt.Errorf("ByteLevel: %w", err)
 		}
-		if bl.UseRegex == nil || *bl.UseRegex {
-			return nil, fmt.Errorf("ByteLevel with use_regex=true is not supported (expected use_regex=false after a Split)")
-		}
 		if !last {
 			return nil, fmt.Errorf("ByteLevel is supported only as the last pre-tokenizer")
 		}
-		t.byteLevel, t.prefixSpace = true, bl.AddPrefixSpace
+		t.byteLevel = true
+		if bl.UseRegex == nil || *bl.UseRegex {
+			// The default is use_regex=true.
+			return byteLevelRegex{prefixSpace: bl.AddPrefixSpace}, nil
+		}
+		t.prefixSpace = bl.AddPrefixSpace
 		return nil, nil
 	}
 	return nil, fmt.Errorf("type %q is not supported (supported: Sequence, Split, ByteLevel)", typ)

@@ -11,6 +11,18 @@
 // Fuse, Strip). Components that the package does not implement are load
 // errors naming the component, never silent approximations.
 //
+// Supported components: normalizers NFC, NFD, NFKC, NFKD, Replace (string
+// pattern), Prepend, Strip, Sequence; pre-tokenizers Split (string
+// patterns with every behaviour and invert; regex patterns: exactly the
+// Llama 3 and Qwen2 patterns, by a hand-written scanner with Oniguruma's
+// character classes and lookahead), ByteLevel (last; with or without
+// GPT-2's split), Sequence; model BPE (merges as strings or pairs,
+// ignore_merges, byte_fallback, unk_token, fuse_unk); post-processors
+// TemplateProcessing, ByteLevel, Sequence; decoders ByteLevel, Replace
+// (string pattern), ByteFallback, Fuse, Strip, Sequence. Added tokens honour
+// special, normalized, lstrip, rstrip and single_word, and take their ids as
+// the reference assigns them.
+//
 // A Tokenizer is immutable after loading and safe for concurrent use.
 package tokenizer
 

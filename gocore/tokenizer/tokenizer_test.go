@@ -139,9 +139,11 @@ func TestLoadErrors(t *testing.T) {
 		{"bad behavior", edit(t, func(m map[string]any) {
 			m["pre_tokenizer"] = map[string]any{"type": "Split", "pattern": map[string]any{"String": " "}, "behavior": "Sideways"}
 		}), nil, []string{"pre_tokenizer", `Split behavior "Sideways"`}},
-		{"bytelevel regex", edit(t, func(m map[string]any) {
-			m["pre_tokenizer"] = map[string]any{"type": "ByteLevel", "add_prefix_space": false, "use_regex": true}
-		}), nil, []string{"pre_tokenizer", "use_regex=true is not supported"}},
+		{"bytelevel not last", edit(t, func(m map[string]any) {
+			m["pre_tokenizer"] = map[string]any{"type": "Sequence", "pretokenizers": []any{
+				map[string]any{"type": "ByteLevel", "add_prefix_space": false, "use_regex": false},
+				map[string]any{"type": "Split", "pattern": map[string]any{"String": " "}, "behavior": "Isolated"}}}
+		}), nil, []string{"pre_tokenizer: Sequence[0]: ByteLevel is supported only as the last pre-tokenizer"}},
 		{"lowercase", edit(t, func(m map[string]any) { m["normalizer"] = map[string]any{"type": "Lowercase"} }), nil,
 			[]string{"normalizer", `type "Lowercase" is not supported`}},
 		{"regex replace", edit(t, func(m map[string]any) {
@@ -165,6 +167,8 @@ func TestLoadErrors(t *testing.T) {
 			[]string{"model", "not two tokens"}},
 		{"unk missing", edit(t, func(m map[string]any) { model(m)["unk_token"] = "<unk>" }), nil,
 			[]string{"model", `unk_token "<unk>" is not in the vocab`}},
+		{"sparse ids", edit(t, func(m map[string]any) { model(m)["vocab"].(map[string]any)["Ġzzz"] = 100000000 }), nil,
+			[]string{"model", "id 100000000 is too large"}},
 		{"dropout", edit(t, func(m map[string]any) { model(m)["dropout"] = 0.1 }), nil, []string{"model", "dropout"}},
 		{"truncation", edit(t, func(m map[string]any) { m["truncation"] = map[string]any{"max_length": 8} }), nil,
 			[]string{"truncation is not supported"}},

@@ -148,11 +148,11 @@ def candidate_paths() -> list[Path]:
     return paths
 
 
-def _build(target: Path) -> None:
+def _build(target: Path, reason: str) -> None:
     """Builds libgen.so from the checkout with the Go toolchain."""
     go = shutil.which("go")
     assert go is not None
-    print(f"genbench: {_LIB_NAME} not found; building it with "
+    print(f"genbench: {reason}; building it with "
           f"'go build -buildmode=c-shared -o {target} ./libgen' in {REPO_ROOT} "
           "(needs a C compiler; this takes a few minutes the first time)...", file=sys.stderr, flush=True)
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -171,6 +171,23 @@ def _build(target: Path) -> None:
     print(f"genbench: built {target}", file=sys.stderr, flush=True)
 
 
+def _stale(lib_path: Path) -> bool:
+    """Whether a source file of the checkout's engine is newer than lib_path."""
+    built = lib_path.stat().st_mtime
+    roots = [REPO_ROOT / d for d in ("gocore", "cuda", "libgen", "capi")]
+    files = [REPO_ROOT / "go.mod", REPO_ROOT / "go.sum"]
+    for root in roots:
+        if root.is_dir():
+            files += [f for f in root.rglob("*") if f.suffix in (".go", ".cu", ".cuh", ".h", ".c", ".s", ".json")]
+    for f in files:
+        try:
+            if f.stat().st_mtime > built:
+                return True
+        except OSError:
+            continue
+    return False
+
+
 def find_library() -> Path:
     """Returns the path of libgen.so, building it when it is nowhere and Go is available.
 
@@ -183,12 +200,18 @@ def find_library() -> Path:
             raise GenbenchError(f"GENBENCH_LIB={env} does not exist: expected the path of libgen.so "
                                 "(build it with 'make libgen', which writes build/libgen.so)")
         return p
+    target = REPO_ROOT / "build" / _LIB_NAME
+    can_build = shutil.which("go") is not None and (REPO_ROOT / "go.mod").is_file() and (REPO_ROOT / "libgen").is_dir()
     for p in candidate_paths():
         if p.is_file():
+            if p == target and can_build and _stale(p):
+                try:
+                    _build(target, f"{p} is older than the engine sources")
+                except GenbenchError as e:
+                    print(f"genbench: {e}; using the existing {p}", file=sys.stderr, flush=True)
             return p
-    target = REPO_ROOT / "build" / _LIB_NAME
-    if shutil.which("go") is not None and (REPO_ROOT / "go.mod").is_file() and (REPO_ROOT / "libgen").is_dir():
-        _build(target)
+    if can_build:
+        _build(target, f"{_LIB_NAME} not found")
         return target
     searched = ", ".join(str(p) for p in candidate_paths())
     raise GenbenchError(

@@ -89,11 +89,16 @@ def _bench_result(status: int, handle: Optional[int], report: ctypes.c_void_p, s
     report_json = N.take_string(report)
     summary_text = N.take_string(summary) or ""
     saved = N.take_string(path) or ""
-    if errors:
-        raise errors[0]
     run = None
     if report_json is not None:
         run = BenchRun(report=json.loads(report_json), summary=summary_text, report_path=saved, report_json=report_json)
+    if errors:  # raised by a callback (KeyboardInterrupt included): it stopped the run
+        err = errors[0]
+        try:
+            err.partial = run  # type: ignore[attr-defined]
+        except AttributeError:
+            pass
+        raise err
     try:
         N.check(status, handle)
     except GenbenchError as e:

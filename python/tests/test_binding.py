@@ -193,6 +193,7 @@ class EngineTest(unittest.TestCase):
             (lambda: self.eng.generate("a", max_new_tokens=2, top_p=2.0), _native.ERR_INVALID_ARGUMENT, "top_p"),
             (lambda: self.eng.generate("a", max_new_tokens=2, temperature=-1), _native.ERR_INVALID_ARGUMENT, "temperature"),
             (lambda: self.eng.generate("a", max_new_tokens=0), None, "max_new_tokens"),
+            (lambda: self.eng.generate("a", max_new_tokens=1_000_000), _native.ERR_INVALID_ARGUMENT, "positions"),
             (lambda: self.eng.detokenize([1, -4]), _native.ERR_INVALID_ARGUMENT, "-4"),
             (lambda: self.eng.detokenize(["x"]), None, "integer token id"),  # type: ignore[list-item]
             (lambda: self.eng.bench({"suite": "quick", "nope": 1}), _native.ERR_BAD_JSON, "nope"),

@@ -64,6 +64,11 @@ def genbench_binary() -> Path:
     return _binary
 
 
+def library_under_test() -> str:
+    """The libgen.so these tests load."""
+    return genbench.library_path()
+
+
 def run_driver(args: List[str], env: Optional[Dict[str, str]] = None, cwd: Optional[Path] = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(DRIVER)] + args, cwd=cwd or REPO, env=env or dict(os.environ),
                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120)
@@ -224,6 +229,70 @@ class DriverTest(unittest.TestCase):
                     self.assertIn("--extra hf", p.stderr)
                     self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
 
+    def test_unknown_model(self) -> None:
+        env = dict(os.environ, HF_HUB_OFFLINE="1")
+        p = run_driver(["--model", "no-such-org/no-such-model", "--no-save"], env=env)
+        self.assertEqual(p.returncode, 1)
+        self.assertEqual(p.stdout, "")
+        self.assertIn("no-such-org/no-such-model", p.stderr)
+        self.assertEqual(len(p.stderr.strip().splitlines()), 1, p.stderr)
+
+    def test_interrupt_keeps_the_partial_report(self) -> None:
+        """A KeyboardInterrupt in a progress callback stops the run; the finished configs are saved."""
+        with tempfile.TemporaryDirectory() as out:
+            calls = []
+
+            def progress(line: str) -> bool:
+                calls.append(line)
+                if line.startswith("[2/2]"):
+                    raise KeyboardInterrupt
+                return False
+
+            with self.assertRaises(KeyboardInterrupt) as cm:
+                genbench.run_bench({"suite": "quick", "warmup": 0, "trials": 1, "device": "cpu", "output_dir": out},
+                                   progress)
+            partial = cm.exception.partial  # type: ignore[attr-defined]
+            self.assertFalse(partial.report["complete"])
+            self.assertEqual([c["key"] for c in partial.report["configs"]], ["short"])
+            self.assertIn("cancel", partial.report["error"])
+            self.assertEqual([str(p) for p in Path(out).glob("*.json")], [partial.report_path])
+
+    def test_engine_hf_with_stub_torch(self) -> None:
+        """The hf path's wiring, with stand-ins for torch and transformers (tests/stub_hf)."""
+        with tempfile.TemporaryDirectory() as tmp:
+            log = Path(tmp) / "hf.log"
+            env = dict(os.environ, PYTHONPATH=str(Path(__file__).parent / "stub_hf"), STUB_HF_LOG=str(log))
+            p = run_driver(["--engine", "hf", "--configs", "short,sampled", "--warmup", "1", "--trials", "2",
+                            "--device", "cpu", "--seed", "11", "--json", "--no-save"], env=env)
+            self.assertEqual(p.returncode, 0, p.stderr)
+            report = json.loads(p.stdout)
+            genbench.validate_report(report)
+            self.assertEqual((report["engine"], report["engine_version"], report["driver"]),
+                             ("hf", "4.57.0-stub", "bench_generation.py"))
+            self.assertEqual(report["environment"]["torch_version"], "0.0-stub")
+            self.assertEqual(report["environment"]["transformers_version"], "4.57.0-stub")
+            self.assertEqual(report["environment"]["device"]["kind"], "cpu")
+            self.assertEqual([c["key"] for c in report["configs"]], ["short", "sampled"])
+            self.assertTrue(all(c["identical_tokens"] for c in report["configs"]))
+            calls = [json.loads(line) for line in log.read_text().splitlines()]
+            self.assertEqual(len(calls), 6)  # (1 warm-up + 2 trials) x 2 configs
+            with genbench.Engine(device="cpu") as eng:
+                self.assertEqual(calls[0]["prompt"], eng.prompt_ids(64, 11))
+                self.assertEqual(calls[3]["prompt"], eng.prompt_ids(256, 11))
+            for call in calls:
+                kw = call["kwargs"]
+                self.assertIn("eos_token_id", kw)
+                self.assertIsNone(kw["eos_token_id"])
+                self.assertEqual(call["seed"], 11)
+                self.assertEqual(call["load"], ["dtype"])
+                self.assertTrue(Path(call["source"]).name == "model")  # the synthetic checkpoint
+            short, sampled = calls[0]["kwargs"], calls[3]["kwargs"]
+            self.assertEqual((short["max_new_tokens"], short["do_sample"], short["temperature"]), (64, False, None))
+            self.assertEqual((sampled["max_new_tokens"], sampled["do_sample"], sampled["top_k"]), (256, True, 50))
+            self.assertAlmostEqual(sampled["temperature"], 0.8, places=6)
+            self.assertAlmostEqual(sampled["top_p"], 0.9, places=6)
+            self.assertEqual(sampled["repetition_penalty"], 1.0)
+
     def test_engine_hf_bad_flags_are_usage_errors(self) -> None:
         p = run_driver(["--engine", "hf", "--suite", "quick", "--top-k", "5"])
         self.assertEqual(p.returncode, 2)
@@ -241,6 +310,62 @@ class DriverTest(unittest.TestCase):
 
 
 class LibraryDiscoveryTest(unittest.TestCase):
+    def _fake_checkout(self, tmp: Path, with_go: bool) -> Dict[str, str]:
+        """A checkout holding the package, and a PATH whose go "builds" by copying the real library."""
+        shutil.copytree(REPO / "python" / "genbench", tmp / "repo" / "python" / "genbench",
+                        ignore=shutil.ignore_patterns("__pycache__", "*.so", "_lib"))
+        (tmp / "repo" / "go.mod").write_text("module github.com/genbench/genbench\n")
+        (tmp / "repo" / "libgen").mkdir()
+        bin_dir = tmp / "bin"
+        bin_dir.mkdir()
+        if with_go:
+            go = bin_dir / "go"
+            cp = shutil.which("cp") or "/bin/cp"
+            go.write_text('#!/bin/sh\necho "$PWD $@" >> "$FAKE_GO_LOG"\n'
+                          f'while [ $# -gt 0 ]; do if [ "$1" = "-o" ]; then shift; {cp} "$REAL_LIB" "$1"; fi; shift; done\n')
+            go.chmod(0o755)
+        env = {k: v for k, v in os.environ.items() if k != "GENBENCH_LIB"}
+        # Only the fake go (or none) is on PATH.
+        env.update(PATH=str(bin_dir), PYTHONPATH=str(tmp / "repo" / "python"),
+                   FAKE_GO_LOG=str(tmp / "go.log"), REAL_LIB=library_under_test())
+        return env
+
+    def _version(self, env: Dict[str, str]) -> subprocess.CompletedProcess:
+        cwd = Path(env["PYTHONPATH"]).parent
+        code = "import genbench\ntry:\n    print(genbench.version())\nexcept genbench.GenbenchError as e:\n    print('ERROR', e)\n"
+        return subprocess.run([sys.executable, "-c", code], env=env, cwd=cwd, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True, timeout=60)
+
+    def test_builds_when_missing_and_when_stale(self) -> None:
+        with tempfile.TemporaryDirectory() as t:
+            tmp = Path(t)
+            env = self._fake_checkout(tmp, with_go=True)
+            p = self._version(env)
+            self.assertRegex(p.stdout, r"^\d+\.\d+\.\d+")
+            self.assertIn("libgen.so not found; building it with 'go build -buildmode=c-shared", p.stderr)
+            log = (tmp / "go.log").read_text()
+            self.assertIn(f"{tmp / 'repo'} build -trimpath -buildmode=c-shared -o {tmp / 'repo' / 'build' / 'libgen.so'} ./libgen",
+                          log)
+            # Up to date: loaded without building.
+            p = self._version(env)
+            self.assertEqual(p.stderr, "")
+            # A newer engine source: rebuilt.
+            src = tmp / "repo" / "libgen" / "main.go"
+            src.write_text("package main\n")
+            future = (tmp / "repo" / "build" / "libgen.so").stat().st_mtime + 10
+            os.utime(src, (future, future))
+            p = self._version(env)
+            self.assertIn("is older than the engine sources; building it", p.stderr)
+            self.assertEqual(len((tmp / "go.log").read_text().splitlines()), 2)
+
+    def test_no_library_and_no_go(self) -> None:
+        with tempfile.TemporaryDirectory() as t:
+            env = self._fake_checkout(Path(t), with_go=False)
+            p = self._version(env)
+            self.assertIn("ERROR libgen.so not found", p.stdout)
+            self.assertIn("no Go toolchain on PATH", p.stdout)
+            self.assertIn("make libgen", p.stdout)
+
     def test_missing_genbench_lib_is_a_clear_error(self) -> None:
         code = "import genbench\ntry:\n    genbench.version()\nexcept genbench.GenbenchError as e:\n    print(e)\n"
         env = dict(os.environ, GENBENCH_LIB="/nonexistent/libgen.so", PYTHONPATH=str(REPO / "python"))

@@ -89,6 +89,14 @@ function variants(root) {
     if (i === 4) d.normalizer = { type: 'Sequence', normalizers: [{ type: 'Strip', strip_left: true, strip_right: true }, { type: 'Replace', pattern: { String: ' ' }, content: '\u2581' }] };
     out['split_' + b] = d;
   });
+  // ByteLevel with GPT-2's split (use_regex), alone and after a Split.
+  let d = tinyDoc(root);
+  d.pre_tokenizer = { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true };
+  out.bytelevel_regex = d;
+  d = tinyDoc(root);
+  d.pre_tokenizer = { type: 'Sequence', pretokenizers: [{ type: 'Split', pattern: { String: '\n' }, behavior: 'Isolated', invert: false },
+    { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true }] };
+  out.bytelevel_regex_seq = d;
   for (const form of ['NFD', 'NFKC', 'NFKD']) {
     const d = charDoc();
     d.normalizer = { type: 'Sequence', normalizers: [{ type: form }, { type: 'Replace', pattern: { String: ' ' }, content: '\u2581' }] };
