@@ -74,6 +74,8 @@ def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
     p.add_argument("--model", type=str, default=d(""), metavar="ID_OR_PATH",
                    help="a local directory, a Hugging Face id or a built-in spec name; empty = the embedded "
                         "tiny-llama with synthetic weights")
+    p.add_argument("--revision", type=str, default=d(""), metavar="REV",
+                   help="Hugging Face revision (branch, tag or commit hash) of a model given by id; empty = main")
     p.add_argument("--random-weights", action="store_true", default=d(False),
                    help="seeded synthetic weights of the model's architecture (--model names a built-in spec)")
     p.add_argument("--device", type=str, default=d("auto"), help="auto, cpu, cuda or cuda:N")

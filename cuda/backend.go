@@ -110,7 +110,6 @@ func Open(ctx context.Context, device int, opts Options) (*Backend, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cuda: %w", err)
 	}
-	defer nv.Close()
 	b := &Backend{ordinal: device, noFuse: opts.NoFusion}
 	var cc int
 	w, err := startWorker(func() error {

@@ -88,7 +88,6 @@ func Probe(opts Options) *ProbeResult {
 		res.NVRTCLibrary = nv.Path()
 		res.NVRTCVersion = nv.VersionString()
 		res.NVRTCArchs = nv.SupportedArchs()
-		nv.Close()
 	}
 	drv, err := cu.Load(lo)
 	if err != nil {

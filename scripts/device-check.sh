@@ -80,7 +80,7 @@ step() {
     return 0
   fi
   local t0=$(date +%s)
-  timeout -k 5 "$t" bash -c "$cmd"
+  timeout -k 5 "$t" bash -o pipefail -c "$cmd"
   local rc=$?
   local status="ok"
   (( rc == 124 || rc == 137 )) && status="TIMEOUT"
@@ -114,7 +114,7 @@ step "cuda selftest" 150 "'$CARRY/cudacheck' --seed 42 2>&1 | tee '$OUT/selftest
 
 # 4. Golden logits and our comparison against them.
 if [[ -n "$GOLDEN_SCRIPT" ]]; then
-  step "golden logits ($GOLDEN_SCRIPT)" 120 "mkdir -p '$GOLDEN_DIR' && $PY '$GOLDEN_SCRIPT' --out '$GOLDEN_DIR'"
+  step "golden logits ($GOLDEN_SCRIPT)" 120 "$PY '$GOLDEN_SCRIPT' --out '$GOLDEN_DIR'"
   if [[ -e "$CARRY/golden.test" ]]; then
     step "golden comparison" 60 "cd '$GOLDEN_PKG_DIR' && GENBENCH_GOLDEN_DEVICE='$GOLDEN_DEVICE' '$PWD/$CARRY/golden.test' -test.run '$GOLDEN_RUN' -test.v -test.count=1 2>&1 | tee '$OUT/golden-test.txt'"
   else

@@ -4,7 +4,8 @@
 // (compute_XY), which the driver JIT-compiles for newer GPUs.
 //
 // An NVRTC value may be used from any goroutine, one call at a time per
-// value (calls are serialised by a mutex).
+// value (calls are serialised by a mutex). The library stays loaded for the
+// life of the process: unloading NVRTC (or the driver) is not safe.
 package nvrtc
 
 import (
@@ -73,16 +74,6 @@ func Load(opts dl.Options) (*NVRTC, error) {
 		return nil, err
 	}
 	return n, nil
-}
-
-// Close unloads the library. The NVRTC must not be used afterwards.
-func (n *NVRTC) Close() error {
-	if n == nil {
-		return nil
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.lib.Close()
 }
 
 // Path is the loaded library's path or soname.

@@ -31,6 +31,7 @@ var flagTable = []struct{ name, typ, help string }{
 	{"suite", FlagString, "suite tier to run: quick (short, medium), standard (quick + prefill, decode, sampled) or full (all seven configs); without it, one ad-hoc run from --prompt-tokens, --max-new-tokens and the sampling flags"},
 	{"configs", FlagStrings, "run only these configs (comma-separated keys: short, medium, prefill, decode, long, sampled, full-pipe), from the suite if one is given"},
 	{"model", FlagString, "model: a local directory, a Hugging Face id (e.g. meta-llama/Llama-3.2-1B-Instruct) or a built-in spec name; empty = the embedded tiny-llama with synthetic weights"},
+	{"revision", FlagString, "Hugging Face revision (branch, tag or commit hash) of a model given by id; empty = main"},
 	{"random-weights", FlagBool, "use seeded synthetic weights of the model's architecture instead of reading a checkpoint (--model then names a built-in spec, e.g. meta-llama/Llama-3.2-1B-Instruct or tiny-qwen3)"},
 	{"device", FlagString, "device: auto (the first GPU if one is usable, else the CPU), cpu, cuda or cuda:N"},
 	{"dtype", FlagString, "compute dtype (bfloat16 is the only one supported)"},

@@ -48,6 +48,9 @@ type RunConfig struct {
 	// Model is a local directory, a Hugging Face id, a built-in spec name,
 	// or "" for DefaultModel.
 	Model string `json:"model"`
+	// Revision is the Hugging Face revision (branch, tag or commit hash)
+	// of a model given by id; "" = main.
+	Revision string `json:"revision"`
 	// RandomWeights instantiates the model's spec with synthetic weights.
 	RandomWeights bool   `json:"random_weights"`
 	Device        string `json:"device"`
@@ -265,6 +268,7 @@ func (c *RunConfig) ModelName() string {
 func (c *RunConfig) EngineOptions() engine.Options {
 	return engine.Options{
 		Model:         c.ModelName(),
+		Revision:      c.Revision,
 		Device:        c.Device,
 		DType:         c.DType,
 		RandomWeights: c.RandomWeights || c.Model == "",

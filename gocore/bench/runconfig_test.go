@@ -34,6 +34,7 @@ func TestFlagSpecs(t *testing.T) {
 		"suite":              {FlagString, ""},
 		"configs":            {FlagStrings, []string{}},
 		"model":              {FlagString, ""},
+		"revision":           {FlagString, ""},
 		"random-weights":     {FlagBool, false},
 		"device":             {FlagString, "auto"},
 		"dtype":              {FlagString, "bfloat16"},

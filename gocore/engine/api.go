@@ -15,6 +15,9 @@ type Options struct {
 	// default tiny model. A built-in spec name (see model.Builtin) with
 	// RandomWeights instantiates synthetic weights.
 	Model string
+	// Revision is the Hugging Face revision (branch, tag or commit) used
+	// when Model is a Hugging Face id; "" = "main".
+	Revision string
 	// Device is "auto", "cpu", "cuda" or "cuda:N".
 	Device string
 	// DType is the compute dtype; "bfloat16" is the only supported value.
