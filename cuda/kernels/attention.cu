@@ -135,3 +135,129 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attention(
     o[d] = f2bf(s);
   }
 }
+
+// Split-key decode attention (one query): the visible keys are cut into
+// chunks of `chunk` positions, one block per (head, chunk), so that a
+// decode step with few heads still fills the GPU. Same numerics as
+// attention() up to float32 summation order: scores in float32, the global
+// maximum M and sum of exponentials L combined from the chunks' partial
+// maxima and sums, p = rnd(exp(s - M) / L), float32 P.V partial sums per
+// chunk, added and rounded once by attn_split_combine.
+// Workspace: scores [H][capacity], part [H][S][2], opart [H][S][D] floats.
+
+// attn_split_scores: grid (H, S), 256 threads.
+extern "C" __global__ void __launch_bounds__(ATT_THREADS) attn_split_scores(
+    const bf16_t* __restrict__ q, const i32* __restrict__ pos, const bf16_t* __restrict__ kc,
+    int capacity, int H, int KV, int D, int window, float scale, int chunk, float* scores,
+    float* part, int* err) {
+  __shared__ float qs[ATT_MAXD];
+  __shared__ float red[32];
+  const int h = blockIdx.x, s = blockIdx.y, S = gridDim.y;
+  const int p = pos[0];
+  if (p < 0 || p >= capacity || D > ATT_MAXD) {
+    if (threadIdx.x == 0 && s == 0) set_error(err, GB_ERR_POS_RANGE);
+    return;
+  }
+  int lo = 0;
+  if (window > 0 && p - window + 1 > 0) lo = p - window + 1;
+  const int L = p + 1 - lo;
+  const int j0 = s * chunk, j1 = min(L, j0 + chunk);
+  const int g = h / (H / KV);
+  const bf16_t* qv = q + (i64)h * D;
+  for (int d = threadIdx.x; d < D; d += blockDim.x) qs[d] = bf2f(qv[d]);
+  __syncthreads();
+  const i64 kstride = (i64)KV * D;
+  const bf16_t* kbase = kc + (i64)g * D;
+  float* sc = scores + (i64)h * capacity;
+  float mx = GB_NEG_INF;
+  for (int j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
+    float v = att_score(qs, kbase + (i64)(lo + j) * kstride, D, scale);
+    sc[j] = v;
+    mx = fmaxf(mx, v);
+  }
+  mx = block_max(mx, red);
+  float sum = 0.0f;
+  for (int j = j0 + threadIdx.x; j < j1; j += blockDim.x) sum += expf(sc[j] - mx);
+  sum = block_sum(sum, red);
+  if (threadIdx.x == 0) {
+    part[((i64)h * S + s) * 2] = mx;
+    part[((i64)h * S + s) * 2 + 1] = sum;
+  }
+}
+
+// attn_split_pv: grid (H, S), 256 threads.
+extern "C" __global__ void __launch_bounds__(ATT_THREADS) attn_split_pv(
+    const i32* __restrict__ pos, const bf16_t* __restrict__ vc, int capacity, int H, int KV, int D,
+    int window, int chunk, const float* __restrict__ scores, const float* __restrict__ part,
+    float* opart) {
+  __shared__ float accs[ATT_THREADS / 32][ATT_MAXD];
+  const int h = blockIdx.x, s = blockIdx.y, S = gridDim.y;
+  const int p = pos[0];
+  if (p < 0 || p >= capacity || D > ATT_MAXD) return;
+  int lo = 0;
+  if (window > 0 && p - window + 1 > 0) lo = p - window + 1;
+  const int L = p + 1 - lo;
+  const int j0 = s * chunk, j1 = min(L, j0 + chunk);
+  const int g = h / (H / KV);
+  // The global maximum and sum, combined in chunk order.
+  float M = GB_NEG_INF;
+  for (int i = 0; i < S; i++) M = fmaxf(M, part[((i64)h * S + i) * 2]);
+  float sum = 0.0f;
+  for (int i = 0; i < S; i++) {
+    float m = part[((i64)h * S + i) * 2];
+    if (m > GB_NEG_INF) sum += part[((i64)h * S + i) * 2 + 1] * expf(m - M);
+  }
+  const i64 kstride = (i64)KV * D;
+  const bf16_t* vbase = vc + (i64)g * D;
+  const float* sc = scores + (i64)h * capacity;
+  int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
+  float acc[ATT_MAXD / 32];
+#pragma unroll
+  for (int i = 0; i < ATT_MAXD / 32; i++) acc[i] = 0.0f;
+  for (int jb = j0 + warp; jb < j1; jb += 4 * nw) {
+    float pr[4];
+    float vv[4][ATT_MAXD / 32];
+#pragma unroll
+    for (int u = 0; u < 4; u++) {
+      const int j = jb + u * nw;
+      pr[u] = 0.0f;
+#pragma unroll
+      for (int i = 0; i < ATT_MAXD / 32; i++) vv[u][i] = 0.0f;
+      if (j < j1) {
+        pr[u] = rnd(expf(sc[j] - M) / sum);
+        const bf16_t* vrow = vbase + (i64)(lo + j) * kstride;
+#pragma unroll
+        for (int i = 0; i < ATT_MAXD / 32; i++) {
+          int d = lane + 32 * i;
+          if (d < D) vv[u][i] = bf2f(vrow[d]);
+        }
+      }
+    }
+#pragma unroll
+    for (int u = 0; u < 4; u++)
+#pragma unroll
+      for (int i = 0; i < ATT_MAXD / 32; i++) acc[i] = fmaf(pr[u], vv[u][i], acc[i]);
+  }
+#pragma unroll
+  for (int i = 0; i < ATT_MAXD / 32; i++) {
+    int d = lane + 32 * i;
+    if (d < D) accs[warp][d] = acc[i];
+  }
+  __syncthreads();
+  for (int d = threadIdx.x; d < D; d += blockDim.x) {
+    float v = 0.0f;
+    for (int w = 0; w < nw; w++) v += accs[w][d];
+    opart[((i64)h * S + s) * D + d] = v;
+  }
+}
+
+// attn_split_combine: grid (H), 256 threads: out = rnd(sum of the chunks).
+extern "C" __global__ void attn_split_combine(bf16_t* out, const float* __restrict__ opart, int D,
+                                              int S) {
+  const int h = blockIdx.x;
+  for (int d = threadIdx.x; d < D; d += blockDim.x) {
+    float v = 0.0f;
+    for (int i = 0; i < S; i++) v += opart[((i64)h * S + i) * D + d];
+    out[(i64)h * D + d] = f2bf(v);
+  }
+}

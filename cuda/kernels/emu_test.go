@@ -433,6 +433,34 @@ func TestEmuAttention(t *testing.T) {
 	}
 }
 
+// TestEmuAttentionSplit checks the split-key decode attention (three
+// kernels) against the reference, including chunks past the visible keys.
+func TestEmuAttentionSplit(t *testing.T) {
+	rng := rand.New(rand.NewPCG(17, 18))
+	for _, c := range []struct{ H, KV, D, window, capacity, last, chunk int }{
+		{4, 1, 256, 0, 700, 650, 128},  // Gemma global layer
+		{4, 1, 256, 16, 700, 650, 128}, // Gemma sliding layer: one or two chunks used
+		{8, 2, 64, 0, 300, 0, 64},      // the first position
+		{6, 3, 20, 0, 100, 99, 32},     // odd head_dim, every chunk full
+	} {
+		r := newRun(t)
+		scale := float32(1 / math.Sqrt(float64(c.D)))
+		q := randBF16(rng, c.H*c.D, 1)
+		kc := randBF16(rng, c.capacity*c.KV*c.D, 1)
+		vc := randBF16(rng, c.capacity*c.KV*c.D, 1)
+		pos := []int32{int32(c.last)}
+		r.put("q", q)
+		r.put("pos", pos)
+		r.put("kc", kc)
+		r.put("vc", vc)
+		r.run("attnsplit", c.H, c.KV, c.D, c.window, scale, c.capacity, c.chunk)
+		shape := backend.AttnShape{Heads: c.H, KVHeads: c.KV, HeadDim: c.D, Window: c.window, Scale: scale}
+		want := make([]uint16, c.H*c.D)
+		cpu.RefAttention(want, q, 1, pos, kc, vc, shape)
+		checkL2(t, fmt.Sprintf("split attention %+v", c), r.u16("out"), want, 4e-3)
+	}
+}
+
 func TestEmuElementwise(t *testing.T) {
 	rng := rand.New(rand.NewPCG(11, 12))
 	const n = 3001

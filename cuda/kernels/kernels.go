@@ -41,7 +41,7 @@ func Modules() []Module {
 		{"norm.cu", []string{"rmsnorm"}},
 		{"matmul.cu", []string{"gemv", "gemm"}},
 		{"rope.cu", []string{"rope_kv"}},
-		{"attention.cu", []string{"attention"}},
+		{"attention.cu", []string{"attention", "attn_split_scores", "attn_split_pv", "attn_split_combine"}},
 		{"sample.cu", []string{"sample", "mark_presence"}},
 	}
 }

@@ -180,6 +180,99 @@ def main() -> None:
     out += hsum(0, "ret+24(FP)")
     out += ["\tVZEROUPPER", "\tRET", ""]
 
+    # AVX2 + FMA kernels for CPUs without AVX-512 BF16: bf16 is widened
+    # to float32 (VPMOVZXWD, shift left 16) and multiplied-added with FMA
+    # into 8 lanes; a chunk of 32 values is four steps of 8. Every AVX2
+    # kernel adds in the same per-lane order and reduces with hsum8, so a
+    # dot product gets the same bits from any of them.
+    def hsum8(y: int, dst: str) -> List[str]:
+        return [
+            "\tVEXTRACTF128 $1, Y%d, X15" % y,
+            "\tVADDPS X15, X%d, X15" % y,
+            "\tVPERMILPS $0x4E, X15, X14",
+            "\tVADDPS X14, X15, X15",
+            "\tVPERMILPS $0xB1, X15, X14",
+            "\tVADDSS X14, X15, X15",
+            "\tVMOVSS X15, %s" % dst,
+        ]
+
+    def widen(src: str, y: int) -> List[str]:
+        return ["\tVPMOVZXWD %s, Y%d" % (src, y), "\tVPSLLD $16, Y%d, Y%d" % (y, y)]
+
+    def off(addr: str, o: int) -> str:
+        return "%d%s" % (o, addr) if o else addr
+
+    out += [
+        "// func dot4AVX2(w *uint16, ldw uintptr, x *uint16, n uintptr, out *[4]float32)",
+        "TEXT ·dot4AVX2(SB), NOSPLIT, $0-40",
+        "\tMOVQ w+0(FP), R8",
+        "\tMOVQ ldw+8(FP), DX",
+        "\tMOVQ x+16(FP), SI",
+        "\tMOVQ n+24(FP), CX",
+        "\tMOVQ out+32(FP), DI",
+        "\tLEAQ (R8)(DX*1), R9",
+        "\tLEAQ (R8)(DX*2), R10",
+        "\tLEAQ (R9)(DX*2), R11",
+    ]
+    out += ["\tVXORPS Y%d, Y%d, Y%d" % (i, i, i) for i in range(4)]
+    out += ["dot4avx2loop:"]
+    for st in range(4):
+        out += widen(off("(SI)", 16 * st), 4)
+        for r in range(4):
+            out += widen(off("(%s)" % rows[r], 16 * st), 5)
+            out.append("\tVFMADD231PS Y5, Y4, Y%d" % r)
+    out += ["\tADDQ $64, SI"] + ["\tADDQ $64, %s" % reg for reg in rows]
+    out += ["\tDECQ CX", "\tJNZ dot4avx2loop"]
+    for r in range(4):
+        out += hsum8(r, "%d(DI)" % (4 * r))
+    out += ["\tVZEROUPPER", "\tRET", ""]
+
+    out += [
+        "// func tile4x2AVX2(w *uint16, ldw uintptr, x *uint16, ldx uintptr, n uintptr, out *[8]float32)",
+        "TEXT ·tile4x2AVX2(SB), NOSPLIT, $0-48",
+        "\tMOVQ w+0(FP), R8",
+        "\tMOVQ ldw+8(FP), DX",
+        "\tMOVQ x+16(FP), SI",
+        "\tMOVQ ldx+24(FP), BX",
+        "\tMOVQ n+32(FP), CX",
+        "\tMOVQ out+40(FP), DI",
+        "\tLEAQ (R8)(DX*1), R9",
+        "\tLEAQ (R8)(DX*2), R10",
+        "\tLEAQ (R9)(DX*2), R11",
+        "\tLEAQ (SI)(BX*1), R12",
+    ]
+    out += ["\tVXORPS Y%d, Y%d, Y%d" % (i, i, i) for i in range(8)]
+    out += ["tile4x2avx2loop:"]
+    for st in range(4):
+        out += widen(off("(SI)", 16 * st), 8)
+        out += widen(off("(R12)", 16 * st), 9)
+        for r in range(4):
+            out += widen(off("(%s)" % rows[r], 16 * st), 10)
+            out.append("\tVFMADD231PS Y10, Y8, Y%d" % r)
+            out.append("\tVFMADD231PS Y10, Y9, Y%d" % (4 + r))
+    out += ["\tADDQ $64, SI", "\tADDQ $64, R12"] + ["\tADDQ $64, %s" % reg for reg in rows]
+    out += ["\tDECQ CX", "\tJNZ tile4x2avx2loop"]
+    for i in range(8):
+        out += hsum8(i, "%d(DI)" % (4 * i))
+    out += ["\tVZEROUPPER", "\tRET", ""]
+
+    out += [
+        "// func dot1AVX2(a, b *uint16, n uintptr) float32",
+        "TEXT ·dot1AVX2(SB), NOSPLIT, $0-28",
+        "\tMOVQ a+0(FP), SI",
+        "\tMOVQ b+8(FP), DI",
+        "\tMOVQ n+16(FP), CX",
+        "\tVXORPS Y0, Y0, Y0",
+        "dot1avx2loop:",
+    ]
+    for st in range(4):
+        out += widen(off("(SI)", 16 * st), 4)
+        out += widen(off("(DI)", 16 * st), 5)
+        out.append("\tVFMADD231PS Y5, Y4, Y0")
+    out += ["\tADDQ $64, SI", "\tADDQ $64, DI", "\tDECQ CX", "\tJNZ dot1avx2loop"]
+    out += hsum8(0, "ret+24(FP)")
+    out += ["\tVZEROUPPER", "\tRET", ""]
+
     # expAVX512(dst, src *float32, n uintptr): dst[i] = exp(src[i]) over n
     # chunks of 16, for src in [-87.3, 88.3] (clamped outside): n = round(x·log2e),
     # r = x - n·ln2 (two-part ln2), exp(r) by its degree-6 Taylor polynomial,

@@ -278,15 +278,19 @@ func (t *Tokenizer) Decode(ids []int32, skipSpecialTokens bool) string {
 		}
 		return lossyUTF8(buf)
 	}
+	src, dec := t.tokens, t.decoder
+	if t.decodeTokens != nil {
+		src, dec = t.decodeTokens, t.decodeRest
+	}
 	toks := make([]string, 0, len(ids))
 	for _, id := range ids {
 		if id < 0 || int(id) >= len(t.tokens) || !t.present[id] || (skipSpecialTokens && t.special[id]) {
 			continue
 		}
-		toks = append(toks, t.tokens[id])
+		toks = append(toks, src[id])
 	}
-	if t.decoder == nil {
+	if dec == nil {
 		return strings.Join(toks, " ")
 	}
-	return strings.Join(t.decoder.decodeChain(toks), "")
+	return strings.Join(dec.decodeChain(toks), "")
 }

@@ -534,9 +534,30 @@ func (t *Tokenizer) loadConfig(data []byte) error {
 	return nil
 }
 
-// prepareDecode precomputes the per-id raw bytes used when the decoder is a
-// single ByteLevel decoder.
+// prepareDecode precomputes per-id decoding work: the raw bytes when the
+// decoder is a single ByteLevel decoder; otherwise the tokens as rewritten
+// by the per-token Replace decoders that start the chain.
 func (t *Tokenizer) prepareDecode() {
+	if seq, ok := t.decoder.(seqDecoder); ok {
+		k := 0
+		for k < len(seq) {
+			if _, ok := seq[k].(replaceDecoder); !ok {
+				break
+			}
+			k++
+		}
+		if k == 0 {
+			return
+		}
+		t.decodeTokens = make([]string, len(t.tokens))
+		for id, s := range t.tokens {
+			if t.present[id] {
+				t.decodeTokens[id] = seq[:k].decodeChain([]string{s})[0]
+			}
+		}
+		t.decodeRest = seq[k:]
+		return
+	}
 	if _, ok := t.decoder.(byteLevelDecoder); !ok {
 		return
 	}

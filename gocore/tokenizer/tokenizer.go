@@ -58,8 +58,10 @@ type Tokenizer struct {
 	decoder    decoder       // nil: tokens joined with " "
 
 	// decoding
-	rawBytes []string // byte-level ByteLevel-only decoder: id -> raw bytes of the token
-	special  []bool   // id -> added token with special=true
+	rawBytes     []string   // byte-level ByteLevel-only decoder: id -> raw bytes of the token
+	decodeTokens []string   // id -> token after the chain's leading Replace decoders
+	decodeRest   seqDecoder // the decoders after those
+	special      []bool     // id -> added token with special=true
 
 	eos []int32
 

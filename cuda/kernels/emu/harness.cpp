@@ -147,6 +147,23 @@ int main(int argc, char** argv) {
     g.y = n;
     emu::launch(g, d1(256), stored * 4, [&] { attention(o.data(), q.data(), n, pos.data(), kc.data(), vc.data(), cap, H, KV, D, window, scale, stored, &err); });
     out("out", o);
+  } else if (op == "attnsplit") {  // H KV D window scale capacity chunk (one query)
+    int H = I(0), KV = I(1), D = I(2), window = I(3), cap = I(5), chunk = I(6);
+    float scale = F(4);
+    auto q = in<bf16_t>("q");
+    auto pos = in<i32>("pos");
+    auto kc = in<bf16_t>("kc");
+    auto vc = in<bf16_t>("vc");
+    int S = ceil_div(cap, chunk);
+    std::vector<float> scores((size_t)H * cap, NAN), part((size_t)H * S * 2, NAN), opart((size_t)H * S * D, NAN);
+    std::vector<bf16_t> o((size_t)H * D, 0xffff);
+    dim3 g;
+    g.x = H;
+    g.y = S;
+    emu::launch(g, d1(256), 0, [&] { attn_split_scores(q.data(), pos.data(), kc.data(), cap, H, KV, D, window, scale, chunk, scores.data(), part.data(), &err); });
+    emu::launch(g, d1(256), 0, [&] { attn_split_pv(pos.data(), vc.data(), cap, H, KV, D, window, chunk, scores.data(), part.data(), opart.data()); });
+    emu::launch(d1(H), d1(256), 0, [&] { attn_split_combine(o.data(), opart.data(), D, S); });
+    out("out", o);
   } else if (op == "glu") {  // total act
     long total = I(0);
     int act = I(1);
