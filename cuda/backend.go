@@ -61,8 +61,8 @@ const stagingBytes = 32 << 20
 
 // fns are the loaded kernels.
 type fns struct {
-	embed, glu, add, softcap, addI32, rmsnorm, gemv, gemm, ropeKV, attention,
-	sample, markPresence cu.Function
+	embed, glu, add, softcap, addI32, rmsnorm, rmsnormAdd, gemv, gemm, ropeKV, attention,
+	sample, markPresence, attnSplitScores, attnSplitPV, attnSplitCombine cu.Function
 }
 
 // Backend is the CUDA backend on one GPU. It implements backend.Backend,
@@ -85,6 +85,9 @@ type Backend struct {
 	errHost []byte    // page-locked 4 bytes to read it
 	capture bool      // a graph capture is in progress
 	pend    pending   // a deferred decode op (see fuse.go)
+	pend2   pending   // a second deferred norm (the k norm after the q norm)
+	attnWS  cu.DevPtr // split-key attention workspace
+	attnWSN int64     // its size in bytes
 	noFuse  bool
 
 	info   backend.Info
@@ -225,9 +228,10 @@ func (b *Backend) loadKernels(ctx context.Context, nv *nvrtc.NVRTC, cc int, opts
 	return b.w.do(func() error {
 		get := map[string]*cu.Function{
 			"embed": &b.k.embed, "glu": &b.k.glu, "add": &b.k.add, "softcap": &b.k.softcap,
-			"add_i32": &b.k.addI32, "rmsnorm": &b.k.rmsnorm, "gemv": &b.k.gemv, "gemm": &b.k.gemm,
+			"add_i32": &b.k.addI32, "rmsnorm": &b.k.rmsnorm, "rmsnorm_add": &b.k.rmsnormAdd, "gemv": &b.k.gemv, "gemm": &b.k.gemm,
 			"rope_kv": &b.k.ropeKV, "attention": &b.k.attention, "sample": &b.k.sample,
-			"mark_presence": &b.k.markPresence,
+			"mark_presence": &b.k.markPresence, "attn_split_scores": &b.k.attnSplitScores,
+			"attn_split_pv": &b.k.attnSplitPV, "attn_split_combine": &b.k.attnSplitCombine,
 		}
 		for _, m := range kernels.Modules() {
 			mod, err := b.drv.ModuleLoadData(images[m.Name])
@@ -273,6 +277,10 @@ func (b *Backend) release() error {
 	if b.errWord != 0 {
 		b.free(b.errWord, 256)
 		b.errWord = 0
+	}
+	if b.attnWS != 0 {
+		b.free(b.attnWS, b.attnWSN)
+		b.attnWS, b.attnWSN = 0, 0
 	}
 	if b.staging != nil {
 		errs = append(errs, d.MemFreeHost(b.staging))

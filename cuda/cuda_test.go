@@ -131,6 +131,18 @@ func TestGeometry(t *testing.T) {
 	if s := attnStored(1 << 20); s*4+attnStaticShared > sharedDefault || s < 8192 {
 		t.Fatalf("attention stores %d scores", s)
 	}
+	if _, _, ok := attnSplit(512); ok {
+		t.Error("a 512-position cache should not split")
+	}
+	if c, s, ok := attnSplit(1600); !ok || c != 256 || s != 7 {
+		t.Errorf("attnSplit(1600) = %d, %d, %v", c, s, ok)
+	}
+	if c, s, ok := attnSplit(131072); !ok || s != maxSplits || c*s < 131072 {
+		t.Errorf("attnSplit(131072) = %d, %d, %v", c, s, ok)
+	}
+	if got := attnWorkspaceBytes(4, 1000, 256, 4); got != 4*(4000+32+4096) {
+		t.Errorf("workspace %d bytes", got)
+	}
 	if attnStored(100) != 100 {
 		t.Fatal("attention should store all scores of a small cache")
 	}
@@ -181,17 +193,33 @@ func TestFusionRules(t *testing.T) {
 	if !canDeferNorm(1, normPlan{out: xn, x: x, dim: 2048}) {
 		t.Error("a one-row norm should be deferred")
 	}
-	for _, c := range []struct {
-		rows int
-		n    normPlan
-	}{{2, normPlan{out: xn, x: x, dim: 64}}, {1, normPlan{out: x, x: x, dim: 64}}, {1, normPlan{out: xn, x: x, dim: maxFusedNormCols + 1}}} {
-		if canDeferNorm(c.rows, c.n) {
-			t.Errorf("deferred: rows %d, %+v", c.rows, c.n)
-		}
+	if canDeferNorm(1, normPlan{out: xn, x: x, dim: maxFusedNormCols + 1}) {
+		t.Error("a norm too wide for the prologue was deferred")
 	}
-	norm := pending{kind: pendNorm, normOut: xn, normX: x, normW: 7, dim: 32}
+	norm := pending{kind: pendNorm, normOut: xn, normX: x, normW: 7, rows: 1, dim: 32}
 	if !norm.absorbNorm(xn, 32) || norm.absorbNorm(x, 32) || norm.absorbNorm(xn, 33) {
 		t.Error("absorbNorm: wrong decision")
+	}
+	inPlace := pending{kind: pendNorm, normOut: o, normX: o, normW: 7, rows: 1, dim: 64}
+	if inPlace.absorbNorm(o, 64) {
+		t.Error("an in-place norm must not become a GEMV prologue")
+	}
+	twoRows := pending{kind: pendNorm, normOut: xn, normX: x, normW: 7, rows: 2, dim: 32}
+	if twoRows.absorbNorm(xn, 32) {
+		t.Error("a two-row norm must not become a GEMV prologue")
+	}
+	// Gemma's post-norm: RMSNorm(o, o) then Add(x, x, o) or Add(x, o, x).
+	if r, ok := inPlace.fusesNormAdd(x, o, 64); !ok || r != x {
+		t.Errorf("norm+add: %v %v", r, ok)
+	}
+	if r, ok := inPlace.fusesNormAdd(o, x, 64); !ok || r != x {
+		t.Errorf("norm+add commuted: %v %v", r, ok)
+	}
+	if _, ok := inPlace.fusesNormAdd(o, o, 64); ok {
+		t.Error("o+o must not fuse (the residual would be read after the norm wrote it)")
+	}
+	if _, ok := inPlace.fusesNormAdd(x, o, 63); ok {
+		t.Error("a size mismatch fused")
 	}
 	plain := pending{kind: pendGemv, w: w1, x: att, outs: [3]cu.DevPtr{o}}
 	if !plain.fusesAdd(x, x, o, 64) {
@@ -221,6 +249,23 @@ func TestFusionRules(t *testing.T) {
 		if gu.fusesGLU(c.out, c.gate, c.up, c.n, c.width) {
 			t.Errorf("fusesGLU(%+v) should be false", c)
 		}
+	}
+	// Qwen3/Gemma 3: RMSNorm(q, q) and RMSNorm(k, k) pair up for RoPE.
+	const q, k cu.DevPtr = 700, 800
+	qn := pending{kind: pendNorm, normOut: q, normX: q, normW: 1, rows: 2 * 16, dim: 128, eps: 1e-6}
+	kp := normPlan{out: k, x: k, w: 2, dim: 128, eps: 1e-6}
+	if !qn.pairsQKNorm(kp, 2*8) {
+		t.Error("the k norm should pair with the q norm")
+	}
+	if qn.pairsQKNorm(normPlan{out: xn, x: x, dim: 128, eps: 1e-6}, 1) || qn.pairsQKNorm(normPlan{out: k, x: k, dim: 64, eps: 1e-6}, 16) {
+		t.Error("a norm that is not in place, or of another width, must not pair")
+	}
+	kn := pending{kind: pendNorm, normOut: k, normX: k, normW: 2, rows: 2 * 8, dim: 128, eps: 1e-6}
+	if !fusesQKNorm(&qn, &kn, q, k, 2, 16, 8, 128) {
+		t.Error("RoPE should absorb the q/k norms")
+	}
+	if fusesQKNorm(&qn, &kn, q, k, 1, 16, 8, 128) || fusesQKNorm(&kn, &qn, q, k, 2, 16, 8, 128) || fusesQKNorm(&qn, &pending{}, q, k, 2, 16, 8, 128) {
+		t.Error("RoPE absorbed norms that do not match")
 	}
 	if (&pending{}).fusesAdd(x, x, o, 64) || (&pending{}).fusesGLU(g, g, u, 1, 80) {
 		t.Error("nothing pending: nothing fuses")

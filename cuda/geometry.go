@@ -54,3 +54,30 @@ func normBlock(dim int) uint32 {
 func attnStored(capacity int) int {
 	return min(capacity, (sharedDefault-attnStaticShared)/4)
 }
+
+// Split-key decode attention (kernels/attention.cu, attn_split_*).
+const (
+	splitChunk = 256 // keys per block
+	maxSplits  = 64
+)
+
+// attnSplit returns the chunk size and chunk count of a one-query
+// attention over a cache of capacity positions; ok is false when one block
+// per head is enough.
+func attnSplit(capacity int) (chunk, splits int, ok bool) {
+	if capacity <= 2*splitChunk {
+		return 0, 0, false
+	}
+	chunk, splits = splitChunk, ceilDiv(capacity, splitChunk)
+	if splits > maxSplits {
+		splits = maxSplits
+		chunk = ceilDiv(capacity, splits)
+	}
+	return chunk, splits, true
+}
+
+// attnWorkspaceBytes is the split attention's scratch: scores [H][capacity],
+// partial maxima and sums [H][S][2], partial outputs [H][S][D], float32.
+func attnWorkspaceBytes(heads, capacity, headDim, splits int) int64 {
+	return 4 * (int64(heads)*int64(capacity) + int64(heads)*int64(splits)*2 + int64(heads)*int64(splits)*int64(headDim))
+}

@@ -458,12 +458,16 @@ func (b *Backend) RMSNorm(out, x backend.Buffer, n, dim int, w backend.Weight, e
 		gemma = 1
 	}
 	return b.doFusable(func() error {
+		np := normPlan{out: o.ptr, x: xi.ptr, w: wv.ptr, dim: dim, eps: eps, gemma: gemma}
+		if !b.noFuse && b.pend2.kind == pendNone && b.pend.pairsQKNorm(np, n) {
+			b.pend2 = pending{kind: pendNorm, normOut: np.out, normX: np.x, normW: np.w, rows: n, dim: dim, eps: eps, gemma: gemma}
+			return nil
+		}
 		if err := b.flush(); err != nil {
 			return err
 		}
-		np := normPlan{out: o.ptr, x: xi.ptr, w: wv.ptr, dim: dim, eps: eps, gemma: gemma}
 		if !b.noFuse && canDeferNorm(n, np) {
-			b.pend = pending{kind: pendNorm, normOut: np.out, normX: np.x, normW: np.w, dim: dim, eps: eps, gemma: gemma}
+			b.pend = pending{kind: pendNorm, normOut: np.out, normX: np.x, normW: np.w, rows: n, dim: dim, eps: eps, gemma: gemma}
 			return nil
 		}
 		return b.launchNorm(o.ptr, xi.ptr, n, dim, wv.ptr, eps, gemma)
@@ -521,7 +525,7 @@ func (b *Backend) Matmul(outs []backend.Buffer, x backend.Buffer, n int, w backe
 	return b.doFusable(func() error {
 		if n == 1 && !b.noFuse {
 			p := pending{kind: pendGemv, w: wt, x: xo.ptr, outs: out, b1: b1, b2: b2}
-			if b.pend.absorbNorm(xo.ptr, wt.cols) {
+			if b.pend2.kind == pendNone && b.pend.absorbNorm(xo.ptr, wt.cols) {
 				p.normOut, p.normX, p.normW = b.pend.normOut, b.pend.normX, b.pend.normW
 				p.dim, p.eps, p.gemma = b.pend.dim, b.pend.eps, b.pend.gemma
 			} else if err := b.flush(); err != nil {
@@ -607,11 +611,21 @@ func (b *Backend) RopeKV(q, k, v backend.Buffer, n int, pos backend.Buffer, rope
 	if err != nil {
 		return err
 	}
-	return b.do(func() error {
+	return b.doFusable(func() error {
+		// The per-head q and k norms just before (Qwen3, Gemma 3) run
+		// inside the RoPE kernel.
+		var qn, kn pending
+		if fusesQKNorm(&b.pend, &b.pend2, qb.ptr, kb.ptr, n, H, KV, D) {
+			qn, kn = b.pend, b.pend2
+			b.pend, b.pend2 = pending{}, pending{}
+		} else if err := b.flush(); err != nil {
+			return err
+		}
 		off := cu.DevPtr(int64(layer) * kc.layerBytes())
 		var p cu.Params
 		p.Ptr(qb.ptr).Ptr(kb.ptr).Ptr(vb.ptr).I32(n).Ptr(pb.ptr).Ptr(rt.cos).Ptr(rt.sin).I32(rt.positions).
-			Ptr(kc.k + off).Ptr(kc.v + off).I32(kc.capacity).I32(H).I32(KV).I32(D).Ptr(b.errWord)
+			Ptr(kc.k + off).Ptr(kc.v + off).I32(kc.capacity).I32(H).I32(KV).I32(D).Ptr(b.errWord).
+			Ptr(qn.normW).Ptr(kn.normW).F32(qn.eps).I32(qn.gemma)
 		return b.launch("rope_kv", b.k.ropeKV, cu.Dim3{X: uint32(n), Y: 1, Z: 1}, cu.Dim3{X: ropeThreads, Y: 1, Z: 1}, 0, &p)
 	})
 }
@@ -646,6 +660,15 @@ func (b *Backend) Attention(out, q backend.Buffer, n int, pos backend.Buffer, ca
 	}
 	return b.do(func() error {
 		off := cu.DevPtr(int64(layer) * kc.layerBytes())
+		if chunk, splits, ok := attnSplit(kc.capacity); ok {
+			need := attnWorkspaceBytes(H, kc.capacity, D, splits)
+			if need > b.attnWSN && !b.capture {
+				b.growAttnWorkspace(need)
+			}
+			if n == 1 && need <= b.attnWSN {
+				return b.launchSplitAttention(ob.ptr, qb.ptr, pb.ptr, kc, off, shape, chunk, splits)
+			}
+		}
 		stored := attnStored(kc.capacity)
 		var p cu.Params
 		p.Ptr(ob.ptr).Ptr(qb.ptr).I32(n).Ptr(pb.ptr).Ptr(kc.k + off).Ptr(kc.v + off).I32(kc.capacity).
@@ -653,6 +676,46 @@ func (b *Backend) Attention(out, q backend.Buffer, n int, pos backend.Buffer, ca
 		return b.launch("attention", b.k.attention, cu.Dim3{X: uint32(H), Y: uint32(n), Z: 1},
 			cu.Dim3{X: attnThreads, Y: 1, Z: 1}, uint32(stored*4), &p)
 	})
+}
+
+// growAttnWorkspace replaces the split attention's workspace by one of
+// need bytes (worker thread, outside captures). Without memory the split
+// path is simply not used.
+func (b *Backend) growAttnWorkspace(need int64) {
+	if err := b.drv.StreamSynchronize(b.stream); err != nil {
+		return
+	}
+	if b.attnWS != 0 {
+		b.free(b.attnWS, b.attnWSN)
+		b.attnWS, b.attnWSN = 0, 0
+	}
+	if p, err := b.alloc(need, "attention workspace"); err == nil {
+		b.attnWS, b.attnWSN = p, need
+	}
+}
+
+// launchSplitAttention runs one decode query as chunks of keys (three
+// kernels, see kernels/attention.cu).
+func (b *Backend) launchSplitAttention(out, q, pos cu.DevPtr, kc *kvCache, off cu.DevPtr, s backend.AttnShape, chunk, splits int) error {
+	H, D := s.Heads, s.HeadDim
+	scores := b.attnWS
+	part := scores + cu.DevPtr(4*int64(H)*int64(kc.capacity))
+	opart := part + cu.DevPtr(8*int64(H)*int64(splits))
+	grid := cu.Dim3{X: uint32(H), Y: uint32(splits), Z: 1}
+	block := cu.Dim3{X: attnThreads, Y: 1, Z: 1}
+	var p cu.Params
+	p.Ptr(q).Ptr(pos).Ptr(kc.k + off).I32(kc.capacity).I32(H).I32(s.KVHeads).I32(D).I32(s.Window).F32(s.Scale).
+		I32(chunk).Ptr(scores).Ptr(part).Ptr(b.errWord)
+	if err := b.launch("attn_split_scores", b.k.attnSplitScores, grid, block, 0, &p); err != nil {
+		return err
+	}
+	p.Reset().Ptr(pos).Ptr(kc.v + off).I32(kc.capacity).I32(H).I32(s.KVHeads).I32(D).I32(s.Window).I32(chunk).
+		Ptr(scores).Ptr(part).Ptr(opart)
+	if err := b.launch("attn_split_pv", b.k.attnSplitPV, grid, block, 0, &p); err != nil {
+		return err
+	}
+	p.Reset().Ptr(out).Ptr(opart).Ptr(part).I32(D).I32(splits)
+	return b.launch("attn_split_combine", b.k.attnSplitCombine, cu.Dim3{X: uint32(H), Y: 1, Z: 1}, block, 0, &p)
 }
 
 // GLU computes rnd(rnd(act(gate)) × up).
@@ -682,7 +745,7 @@ func (b *Backend) GLU(out, gate, up backend.Buffer, n, width int, act backend.Ac
 		return fmt.Errorf("cuda: unknown activation %d", act)
 	}
 	return b.doFusable(func() error {
-		if b.pend.fusesGLU(ob.ptr, gb.ptr, ub.ptr, n, width) {
+		if b.pend2.kind == pendNone && b.pend.fusesGLU(ob.ptr, gb.ptr, ub.ptr, n, width) {
 			p := b.pend
 			b.pend = pending{}
 			return b.launchGemv(&p, 0, 0, a, ob.ptr)
@@ -715,6 +778,16 @@ func (b *Backend) Add(out, a, c backend.Buffer, n int) error {
 		return err
 	}
 	return b.doFusable(func() error {
+		if b.pend2.kind != pendNone {
+			if err := b.flush(); err != nil {
+				return err
+			}
+		}
+		if resid, ok := b.pend.fusesNormAdd(ab.ptr, cb.ptr, n); ok {
+			p := b.pend
+			b.pend = pending{}
+			return b.launchNormAdd(&p, ob.ptr, resid)
+		}
 		if b.pend.fusesAdd(ob.ptr, ab.ptr, cb.ptr, n) {
 			p := b.pend
 			b.pend = pending{}
@@ -793,7 +866,8 @@ func (b *Backend) AddInt32(buf backend.Buffer, n int, delta int32) error {
 }
 
 var (
-	_ backend.Backend       = (*Backend)(nil)
-	_ backend.Capturer      = (*Backend)(nil)
-	_ backend.DeviceSampler = (*Backend)(nil)
+	_ backend.Backend        = (*Backend)(nil)
+	_ backend.Capturer       = (*Backend)(nil)
+	_ backend.DeviceSampler  = (*Backend)(nil)
+	_ backend.MemoryReporter = (*Backend)(nil)
 )

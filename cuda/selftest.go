@@ -104,6 +104,15 @@ func Selftest(ctx context.Context, w io.Writer, opts SelftestOptions) error {
 			return err
 		}
 		results = append(results, st.model(name, opts.Seed, opts.Threads))
+		if strings.HasPrefix(name, "tiny-") && !b.noFuse {
+			// The same with every op launched on its own, to tell a fusion
+			// problem from a kernel problem.
+			_ = b.do(func() error { b.noFuse = true; return nil })
+			r := st.model(name, opts.Seed, opts.Threads)
+			r.name += " (unfused)"
+			results = append(results, r)
+			_ = b.do(func() error { b.noFuse = false; return nil })
+		}
 	}
 	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "check\tshape\tresult\tcriterion\ttime\tstatus")
@@ -478,8 +487,8 @@ func (s *selftest) matmul() []checkResult {
 }
 
 // decodeChain runs one token through RMSNorm → fused gate/up Matmul → GLU
-// → down Matmul → residual Add, and RMSNorm → Matmul → Add, the sequences
-// the backend fuses into the decode GEMV, against the reference ops.
+// → down Matmul → post-norm → residual Add, and RMSNorm → Matmul → Add,
+// the sequences the backend fuses, against the reference ops.
 func (s *selftest) decodeChain() []checkResult {
 	var res []checkResult
 	for _, c := range []struct {
@@ -509,6 +518,7 @@ func (s *selftest) decodeChain() []checkResult {
 				s.b.Matmul([]backend.Buffer{gb, ub}, xn, 1, gateUp),
 				s.b.GLU(gb, gb, ub, 1, I, c.act),
 				s.b.Matmul([]backend.Buffer{ob}, gb, 1, down),
+				s.b.RMSNorm(ob, ob, 1, H, normW, 1e-6, c.style), // a sandwich post-norm
 				s.b.Add(xb, xb, ob, H),
 				s.b.RMSNorm(xn, xb, 1, H, normW, 1e-6, c.style),
 				s.b.Matmul([]backend.Buffer{ob}, xn, 1, oproj),
@@ -529,6 +539,7 @@ func (s *selftest) decodeChain() []checkResult {
 			cpu.RefGLU(g, g, u, c.act)
 			o := make([]uint16, H)
 			cpu.RefMatmul(o, g, 1, wd, H, I)
+			cpu.RefRMSNorm(o, o, 1, H, nw, 1e-6, c.style)
 			want := make([]uint16, H)
 			cpu.RefAdd(want, x, o)
 			cpu.RefRMSNorm(wxn, want, 1, H, nw, 1e-6, c.style)
@@ -555,8 +566,21 @@ func (s *selftest) ropeKV() []checkResult {
 	var res []checkResult
 	for _, c := range []struct {
 		n, H, KV, D, capacity, start int
-	}{{1, 4, 2, 24, 64, 17}, {9, 32, 8, 64, 128, 0}, {5, 4, 1, 256, 600, 511}, {3, 16, 8, 128, 40, 37}} {
+		qkNorm                       bool
+		style                        backend.NormStyle
+	}{
+		{1, 4, 2, 24, 64, 17, false, backend.LlamaNorm},
+		{9, 32, 8, 64, 128, 0, false, backend.LlamaNorm},
+		{5, 4, 1, 256, 600, 511, false, backend.LlamaNorm},
+		{3, 16, 8, 128, 40, 37, false, backend.LlamaNorm},
+		{1, 16, 8, 128, 40, 37, true, backend.LlamaNorm},  // Qwen3 q/k norms (fused)
+		{4, 4, 1, 256, 600, 300, true, backend.GemmaNorm}, // Gemma 3 q/k norms (fused)
+	} {
 		shape := fmt.Sprintf("n %d, H %d, KV %d, D %d, pos %d", c.n, c.H, c.KV, c.D, c.start)
+		name := "rope+kv"
+		if c.qkNorm {
+			name = "q/k norm+rope+kv"
+		}
 		res = append(res, timed(func() checkResult {
 			r := &run{s: s}
 			defer r.done()
@@ -574,11 +598,23 @@ func (s *selftest) ropeKV() []checkResult {
 			r.keep(cache, err)
 			qb, kb, vb, pb := r.buf(q), r.buf(k), r.buf(v), r.ints(pos)
 			if r.err != nil {
-				return failed("rope+kv", shape, r.err)
+				return failed(name, shape, r.err)
+			}
+			qn, kn := s.randBF16(c.D, 0.5), s.randBF16(c.D, 0.5)
+			qw := r.weight(backend.Matrix{Name: "q_norm", Rows: 1, Cols: c.D, Data: qn})
+			kw := r.weight(backend.Matrix{Name: "k_norm", Rows: 1, Cols: c.D, Data: kn})
+			if r.err != nil {
+				return failed(name, shape, r.err)
 			}
 			shp := backend.AttnShape{Heads: c.H, KVHeads: c.KV, HeadDim: c.D, Scale: 1}
+			if c.qkNorm {
+				if err := errors.Join(s.b.RMSNorm(qb, qb, c.n*c.H, c.D, qw, 1e-6, c.style),
+					s.b.RMSNorm(kb, kb, c.n*c.KV, c.D, kw, 1e-6, c.style)); err != nil {
+					return failed(name, shape, err)
+				}
+			}
 			if err := s.b.RopeKV(qb, kb, vb, c.n, pb, rope, cache, 1, shp); err != nil {
-				return failed("rope+kv", shape, err)
+				return failed(name, shape, err)
 			}
 			gq, err := s.read(qb, len(q))
 			if err != nil {
@@ -590,6 +626,10 @@ func (s *selftest) ropeKV() []checkResult {
 			}
 			wq := append([]uint16(nil), q...)
 			wk := append([]uint16(nil), k...)
+			if c.qkNorm {
+				cpu.RefRMSNorm(wq, wq, c.n*c.H, c.D, qn, 1e-6, c.style)
+				cpu.RefRMSNorm(wk, wk, c.n*c.KV, c.D, kn, 1e-6, c.style)
+			}
 			cpu.RefRope(wq, c.n, c.H, c.D, pos, cos, sin)
 			cpu.RefRope(wk, c.n, c.KV, c.D, pos, cos, sin)
 			stride := c.KV * c.D
@@ -602,10 +642,15 @@ func (s *selftest) ropeKV() []checkResult {
 			// Positions not written must still be zero.
 			for i, x := range kc {
 				if (i < c.start*stride || i >= (c.start+c.n)*stride) && x != 0 {
-					return checkResult{name: "rope+kv", shape: shape, metric: fmt.Sprintf("cache slot %d written", i/stride), tol: "only pos written"}
+					return checkResult{name: name, shape: shape, metric: fmt.Sprintf("cache slot %d written", i/stride), tol: "only pos written"}
 				}
 			}
-			return ulpCheck("rope+kv", shape, gotAll, wantAll, 0)
+			if c.qkNorm {
+				// A norm value one ulp off (float32 summation order) moves
+				// the rotated value slightly.
+				return l2Check(name, shape, gotAll, wantAll, 4e-3)
+			}
+			return ulpCheck(name, shape, gotAll, wantAll, 0)
 		}))
 	}
 	return res
@@ -645,8 +690,10 @@ func (s *selftest) attention() []checkResult {
 	}{
 		{1, 4, 2, 24, 0, 64, 37},        // decode, tiny head
 		{1, 32, 8, 64, 0, 2048, 1500},   // decode, Llama geometry
-		{1, 4, 1, 256, 512, 2048, 1300}, // decode, Gemma sliding window
-		{1, 16, 8, 128, 0, 10000, 9990}, // decode beyond the shared score buffer
+		{1, 4, 1, 256, 512, 2048, 1300}, // decode, Gemma sliding window (split)
+		{1, 16, 8, 128, 0, 10000, 9990}, // decode, split into 40 chunks of keys
+		{3, 8, 2, 64, 0, 10000, 9990},   // queries beyond the shared score buffer
+		{1, 8, 8, 64, 0, 600, 0},        // decode at position 0 with mostly empty chunks
 		{9, 16, 8, 128, 0, 64, 8},       // prefill from 0
 		{17, 4, 1, 256, 5, 64, 40},      // prefill chunk with a small window
 		{6, 3, 3, 20, 0, 32, 10},        // odd head_dim (scalar loads), MHA

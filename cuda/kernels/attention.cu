@@ -1,8 +1,9 @@
 // Attention over the KV cache for n queries, causal with an optional
-// sliding window, grouped-query heads, in the SDPA convention of
-// MODELS.md 2.3: scores q.k * scale in float32 (not rounded), softmax in
-// float32, probabilities rounded to bf16 before P.V, float32 accumulation,
-// the output rounded once. Positions are read from device memory.
+// sliding window, grouped-query heads, in the SDPA (flash) convention of
+// MODELS.md 2.3 and gocore/backend: scores s = q.k * scale in float32 (not
+// rounded), e = exp(s - max) and l = sum(e) in float32, the unnormalised
+// e rounded to bf16 for P.V with float32 accumulation, the output divided
+// by l and rounded once. Positions are read from device memory.
 //
 // One block per (head, query). Per query and head: bytes = L*D*2*2 (keys
 // and values of the L visible positions; keys are read twice when L exceeds
@@ -11,7 +12,8 @@
 // Phase 1: each thread scores whole keys (16-byte loads of the key row),
 // keeping the scores in shared memory when they fit. Phase 2: the block
 // reduces the maximum and the sum of exponentials. Phase 3: warps split the
-// keys, lanes split the head dimension, and accumulate rnd(p) * v.
+// keys, lanes split the head dimension, and accumulate rnd(e) * v; the sum
+// over warps is divided by l.
 
 #define ATT_THREADS 256
 #define ATT_MAXD 256
@@ -109,7 +111,7 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attention(
           s = warp_sum(s) * scale;
           e = expf(s - mx);
         }
-        pr[u] = rnd(e / sum);
+        pr[u] = rnd(e);
         const bf16_t* vrow = vbase + (i64)(lo + j) * kstride;
 #pragma unroll
         for (int i = 0; i < ATT_MAXD / 32; i++) {
@@ -132,7 +134,7 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attention(
   for (int d = threadIdx.x; d < D; d += blockDim.x) {
     float s = 0.0f;
     for (int w = 0; w < nw; w++) s += accs[w][d];
-    o[d] = f2bf(s);
+    o[d] = f2bf(s / sum);
   }
 }
 
@@ -140,9 +142,9 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attention(
 // chunks of `chunk` positions, one block per (head, chunk), so that a
 // decode step with few heads still fills the GPU. Same numerics as
 // attention() up to float32 summation order: scores in float32, the global
-// maximum M and sum of exponentials L combined from the chunks' partial
-// maxima and sums, p = rnd(exp(s - M) / L), float32 P.V partial sums per
-// chunk, added and rounded once by attn_split_combine.
+// maximum M (over the chunks' maxima), rnd(exp(s - M)) * v summed per
+// chunk in float32; attn_split_combine adds the chunks, divides by
+// L = sum over chunks of l_c * exp(m_c - M) and rounds once.
 // Workspace: scores [H][capacity], part [H][S][2], opart [H][S][D] floats.
 
 // attn_split_scores: grid (H, S), 256 threads.
@@ -199,14 +201,9 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attn_split_pv(
   const int L = p + 1 - lo;
   const int j0 = s * chunk, j1 = min(L, j0 + chunk);
   const int g = h / (H / KV);
-  // The global maximum and sum, combined in chunk order.
+  // The global maximum over the chunks.
   float M = GB_NEG_INF;
   for (int i = 0; i < S; i++) M = fmaxf(M, part[((i64)h * S + i) * 2]);
-  float sum = 0.0f;
-  for (int i = 0; i < S; i++) {
-    float m = part[((i64)h * S + i) * 2];
-    if (m > GB_NEG_INF) sum += part[((i64)h * S + i) * 2 + 1] * expf(m - M);
-  }
   const i64 kstride = (i64)KV * D;
   const bf16_t* vbase = vc + (i64)g * D;
   const float* sc = scores + (i64)h * capacity;
@@ -224,7 +221,7 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attn_split_pv(
 #pragma unroll
       for (int i = 0; i < ATT_MAXD / 32; i++) vv[u][i] = 0.0f;
       if (j < j1) {
-        pr[u] = rnd(expf(sc[j] - M) / sum);
+        pr[u] = rnd(expf(sc[j] - M));
         const bf16_t* vrow = vbase + (i64)(lo + j) * kstride;
 #pragma unroll
         for (int i = 0; i < ATT_MAXD / 32; i++) {
@@ -251,13 +248,21 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attn_split_pv(
   }
 }
 
-// attn_split_combine: grid (H), 256 threads: out = rnd(sum of the chunks).
-extern "C" __global__ void attn_split_combine(bf16_t* out, const float* __restrict__ opart, int D,
-                                              int S) {
+// attn_split_combine: grid (H), 256 threads: out = rnd(sum of the chunks
+// / L), with M and L combined from the chunks in chunk order.
+extern "C" __global__ void attn_split_combine(bf16_t* out, const float* __restrict__ opart,
+                                              const float* __restrict__ part, int D, int S) {
   const int h = blockIdx.x;
+  float M = GB_NEG_INF;
+  for (int i = 0; i < S; i++) M = fmaxf(M, part[((i64)h * S + i) * 2]);
+  float sum = 0.0f;
+  for (int i = 0; i < S; i++) {
+    float m = part[((i64)h * S + i) * 2];
+    if (m > GB_NEG_INF) sum += part[((i64)h * S + i) * 2 + 1] * expf(m - M);
+  }
   for (int d = threadIdx.x; d < D; d += blockDim.x) {
     float v = 0.0f;
     for (int i = 0; i < S; i++) v += opart[((i64)h * S + i) * D + d];
-    out[(i64)h * D + d] = f2bf(v);
+    out[(i64)h * D + d] = f2bf(v / sum);
   }
 }

@@ -233,6 +233,33 @@ func TestEmuRMSNorm(t *testing.T) {
 	}
 }
 
+func TestEmuRMSNormAdd(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 20))
+	for _, c := range []struct {
+		rows, dim int
+		style     backend.NormStyle
+		inPlace   int
+	}{{1, 1152, backend.GemmaNorm, 1}, {3, 45, backend.LlamaNorm, 0}, {2, 2048, backend.GemmaNorm, 0}} {
+		r := newRun(t)
+		x, a, w := randBF16(rng, c.rows*c.dim, 2), randBF16(rng, c.rows*c.dim, 2), randBF16(rng, c.dim, 0.5)
+		r.put("x", x)
+		r.put("a", a)
+		r.put("w", w)
+		gemma := 0
+		if c.style == backend.GemmaNorm {
+			gemma = 1
+		}
+		r.run("rmsnormadd", c.rows, c.dim, 1e-6, gemma, c.inPlace)
+		y := make([]uint16, len(x))
+		cpu.RefRMSNorm(y, x, c.rows, c.dim, w, 1e-6, c.style)
+		got := r.u16("normout")
+		checkULP(t, fmt.Sprintf("norm %+v", c), got, y, 2)
+		want := make([]uint16, len(x))
+		cpu.RefAdd(want, a, got) // exact given the kernel's norm output
+		checkULP(t, fmt.Sprintf("add %+v", c), r.u16("out"), want, 0)
+	}
+}
+
 func TestEmuMatmul(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, c := range []struct {
@@ -353,7 +380,18 @@ func TestEmuGemvFused(t *testing.T) {
 
 func TestEmuRopeKV(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
-	for _, c := range []struct{ n, H, KV, D, capacity, start int }{{1, 4, 2, 24, 40, 17}, {5, 4, 1, 256, 20, 11}, {3, 8, 8, 64, 8, 5}} {
+	for _, c := range []struct {
+		n, H, KV, D, capacity, start int
+		qkNorm                       bool
+		style                        backend.NormStyle
+	}{
+		{1, 4, 2, 24, 40, 17, false, backend.LlamaNorm},
+		{5, 4, 1, 256, 20, 11, false, backend.LlamaNorm},
+		{3, 8, 8, 64, 8, 5, false, backend.LlamaNorm},
+		{2, 16, 8, 128, 40, 30, true, backend.LlamaNorm}, // Qwen3: q/k norm fused
+		{3, 4, 1, 256, 20, 0, true, backend.GemmaNorm},   // Gemma 3
+		{1, 6, 2, 20, 8, 7, true, backend.GemmaNorm},     // odd head_dim/32
+	} {
 		r := newRun(t)
 		q := randBF16(rng, c.n*c.H*c.D, 1)
 		k := randBF16(rng, c.n*c.KV*c.D, 1)
@@ -374,15 +412,36 @@ func TestEmuRopeKV(t *testing.T) {
 		}{{"q", q}, {"k", k}, {"v", v}, {"pos", pos}, {"cos", cos}, {"sin", sin}} {
 			r.put(kv.name, kv.data)
 		}
-		r.run("rope", c.n, c.H, c.KV, c.D, c.capacity, c.capacity)
+		qn, kn := randBF16(rng, c.D, 0.5), randBF16(rng, c.D, 0.5)
+		r.put("qnorm", qn)
+		r.put("knorm", kn)
+		qk, gemma := 0, 0
+		if c.qkNorm {
+			qk = 1
+		}
+		if c.style == backend.GemmaNorm {
+			gemma = 1
+		}
+		r.run("rope", c.n, c.H, c.KV, c.D, c.capacity, c.capacity, qk, gemma, 1e-6)
 		wq, wk := append([]uint16(nil), q...), append([]uint16(nil), k...)
+		if c.qkNorm {
+			cpu.RefRMSNorm(wq, wq, c.n*c.H, c.D, qn, 1e-6, c.style)
+			cpu.RefRMSNorm(wk, wk, c.n*c.KV, c.D, kn, 1e-6, c.style)
+		}
 		cpu.RefRope(wq, c.n, c.H, c.D, pos, cos, sin)
 		cpu.RefRope(wk, c.n, c.KV, c.D, pos, cos, sin)
-		checkULP(t, "rope q", r.u16("q"), wq, 0)
-		checkULP(t, "rope k", r.u16("k"), wk, 0)
+		// Exact without the norm; with it, a norm value one ulp off moves
+		// the rotated value by at most a few ulp.
+		tol := 0
+		if c.qkNorm {
+			tol = 4
+		}
+		checkULP(t, "rope q", r.u16("q"), wq, tol)
+		checkULP(t, "rope k", r.u16("k"), wk, tol)
 		stride := c.KV * c.D
 		kc, vc := r.u16("kc"), r.u16("vc")
-		checkULP(t, "cache k", kc[c.start*stride:(c.start+c.n)*stride], wk, 0)
+		checkULP(t, "cache k", kc[c.start*stride:(c.start+c.n)*stride], r.u16("k"), 0)
+		checkULP(t, "cache k vs reference", kc[c.start*stride:(c.start+c.n)*stride], wk, tol)
 		checkULP(t, "cache v", vc[c.start*stride:(c.start+c.n)*stride], v, 0)
 		for i := range kc {
 			if (i < c.start*stride || i >= (c.start+c.n)*stride) && (kc[i] != 0 || vc[i] != 0) {
@@ -396,7 +455,9 @@ func TestEmuRopeKV(t *testing.T) {
 		r.put(name, make([]uint16, 64))
 	}
 	r.put("pos", []int32{8})
-	r.run("rope", 1, 1, 1, 8, 8, 8)
+	r.put("qnorm", make([]uint16, 8))
+	r.put("knorm", make([]uint16, 8))
+	r.run("rope", 1, 1, 1, 8, 8, 8, 0, 0, 1e-6)
 	if e := r.i32("err"); e[0] != 2 {
 		t.Fatalf("position 8 of 8: error word %d, want 2", e[0])
 	}

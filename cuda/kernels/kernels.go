@@ -38,7 +38,7 @@ type Module struct {
 func Modules() []Module {
 	return []Module{
 		{"elementwise.cu", []string{"embed", "glu", "add", "softcap", "add_i32"}},
-		{"norm.cu", []string{"rmsnorm"}},
+		{"norm.cu", []string{"rmsnorm", "rmsnorm_add"}},
 		{"matmul.cu", []string{"gemv", "gemm"}},
 		{"rope.cu", []string{"rope_kv"}},
 		{"attention.cu", []string{"attention", "attn_split_scores", "attn_split_pv", "attn_split_combine"}},

@@ -7,13 +7,39 @@
 //
 // Cache layout (one layer): [capacity][KV][D] for keys and values.
 
+//
+// Optional per-head q/k RMSNorm before the rotation (Qwen3, Gemma 3), when
+// qNormW / kNormW are not null: each head vector is normalised over D in
+// place exactly as rmsnorm does (style gemma), one warp per head.
 extern "C" __global__ void rope_kv(bf16_t* q, bf16_t* k, const bf16_t* __restrict__ v, int n,
                                    const i32* __restrict__ pos, const bf16_t* __restrict__ cosT,
                                    const bf16_t* __restrict__ sinT, int ropePositions,
                                    bf16_t* kc, bf16_t* vc, int capacity, int H, int KV, int D,
-                                   int* err) {
+                                   int* err, const bf16_t* __restrict__ qNormW,
+                                   const bf16_t* __restrict__ kNormW, float eps, int gemma) {
   int t = blockIdx.x;
   if (t >= n) return;
+  if (qNormW || kNormW) {
+    int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
+    for (int hv = warp; hv < H + KV; hv += nw) {
+      const bf16_t* w = hv < H ? qNormW : kNormW;
+      if (!w) continue;
+      bf16_t* x = hv < H ? q + ((i64)t * H + hv) * D : k + ((i64)t * KV + (hv - H)) * D;
+      float ss = 0.0f;
+      for (int d = lane; d < D; d += 32) {
+        float f = bf2f(x[d]);
+        ss = fmaf(f, f, ss);
+      }
+      ss = warp_sum(ss);
+      float inv = 1.0f / sqrtf(ss / (float)D + eps);
+      for (int d = lane; d < D; d += 32) {
+        float nv = bf2f(x[d]) * inv;
+        float wv = bf2f(w[d]);
+        x[d] = gemma ? f2bf(nv * (1.0f + wv)) : f2bf(wv * rnd(nv));
+      }
+    }
+    __syncthreads();
+  }
   int p = pos[t];
   if (p < 0 || p >= capacity || p >= ropePositions) {
     if (threadIdx.x == 0) set_error(err, GB_ERR_POS_RANGE);

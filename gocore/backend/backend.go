@@ -232,7 +232,11 @@ type Backend interface {
 
 	// GLU computes, for i < n×width with g = gate, u = up:
 	//   out[i] = rnd( rnd(act(float32(g[i]))) × float32(u[i]) )
-	// (act computed in float32, MODELS.md §2.4). out may alias gate.
+	// with act in float32 as PyTorch writes it (MODELS.md §2.4):
+	//   SiLU:      z / (1 + exp(−z))
+	//   GELUTanh:  0.5·z·(1 + tanh(β·(z + κ·z³))), β = √(2/π), κ = 0.044715
+	// (1 + tanh loses bits near tanh = −1 in float32, in PyTorch too, so
+	// compare such tiny values with an absolute tolerance). out may alias gate.
 	GLU(out, gate, up Buffer, n, width int, act Activation) error
 
 	// Add computes out[i] = rnd(float32(a[i]) + float32(b[i])) for i < n.

@@ -64,12 +64,16 @@ func checkSum(t *testing.T, what string, got uint16, exact, absSum float64, k in
 // withKernels runs f with the assembly kernels (when the CPU has them) and
 // with the portable Go kernels.
 func withKernels(t *testing.T, f func(t *testing.T)) {
-	saved, saved512 := hasBF16, hasAVX512
-	defer func() { hasBF16, hasAVX512 = saved, saved512 }()
+	saved, saved512, saved2 := hasBF16, hasAVX512, hasAVX2
+	defer func() { hasBF16, hasAVX512, hasAVX2 = saved, saved512, saved2 }()
 	if saved {
 		t.Run("avx512bf16", f)
 	}
 	hasBF16, hasAVX512 = false, false
+	if saved2 {
+		t.Run("avx2", f)
+	}
+	hasAVX2 = false
 	t.Run("go", f)
 }
 

@@ -82,6 +82,37 @@ def main() -> None:
         out += hsum(r, "%d(DI)" % (4 * r))
     out += ["\tVZEROUPPER", "\tRET", ""]
 
+    # dot8AVX512(w *uint16, ldw uintptr, x *uint16, n uintptr, out *[8]float32)
+    # is dot4 for 8 rows (more memory streams in flight for decode).
+    rows8 = ["R8", "R9", "R10", "R11", "R12", "R13", "AX", "BX"]
+    out += [
+        "// func dot8AVX512(w *uint16, ldw uintptr, x *uint16, n uintptr, out *[8]float32)",
+        "TEXT ·dot8AVX512(SB), NOSPLIT, $0-40",
+        "\tMOVQ w+0(FP), R8",
+        "\tMOVQ ldw+8(FP), DX",
+        "\tMOVQ x+16(FP), SI",
+        "\tMOVQ n+24(FP), CX",
+        "\tMOVQ out+32(FP), DI",
+        "\tLEAQ (R8)(DX*1), R9",
+        "\tLEAQ (R8)(DX*2), R10",
+        "\tLEAQ (R9)(DX*2), R11",
+        "\tLEAQ (R10)(DX*2), R12",
+        "\tLEAQ (R11)(DX*2), R13",
+        "\tLEAQ (R12)(DX*2), AX",
+        "\tLEAQ (R13)(DX*2), BX",
+    ]
+    out += ["\tVPXORD Z%d, Z%d, Z%d" % (i, i, i) for i in range(8)]
+    out += ["dot8loop:", "\tVMOVDQU32 (SI), Z28"]
+    for r in range(8):
+        out.append("\tVMOVDQU32 (%s), Z%d" % (rows8[r], 16 + r))
+    for r in range(8):
+        out.append(dpbf16(r, 16 + r, 28))
+    out += ["\tADDQ $64, SI"] + ["\tADDQ $64, %s" % reg for reg in rows8]
+    out += ["\tDECQ CX", "\tJNZ dot8loop"]
+    for r in range(8):
+        out += hsum(r, "%d(DI)" % (4 * r))
+    out += ["\tVZEROUPPER", "\tRET", ""]
+
     # tile4x6AVX512(w *uint16, ldw uintptr, x *uint16, ldx uintptr, n uintptr, out *[24]float32)
     # out[t*4+r] = w[r]·x[t] for 4 weight rows and 6 tokens.
     out += [

@@ -83,6 +83,9 @@ func matBlock(out []uint16, ldo int, w []uint16, r0, r1, k int, x []uint16, n in
 	if matBlockPanels(out, ldo, w, r0, r1, k, x, n) {
 		return
 	}
+	if n == 1 {
+		r0 = gemv8(out, w, r0, r1, k, x)
+	}
 	var sums [tileR * tileT]float32
 	rt := r0 + (r1-r0)/tileR*tileR // end of the whole row tiles
 	t := 0
@@ -159,7 +162,7 @@ const (
 
 // dotBF16 is Σ float32(a[i])·float32(b[i]) with float32 accumulation.
 func dotBF16(a, b []uint16) float32 {
-	if hasBF16 && len(a) >= 32 {
+	if (hasBF16 || hasAVX2) && len(a) >= 32 {
 		return dotBF16Fast(a, b)
 	}
 	return dotBF16Go(a, b)

@@ -70,9 +70,9 @@ func (p *pool) parallel(n, grain int, fn func(lo, hi int)) {
 		fn(0, n)
 		return
 	}
-	// About 4 chunks per worker balances load when other processes share
-	// the cores, without tiny chunks.
-	step := (n + 4*w - 1) / (4 * w)
+	// About 16 chunks per worker balance the load (also when other
+	// processes share the cores); grain keeps chunks from getting tiny.
+	step := (n + 16*w - 1) / (16 * w)
 	if step < grain {
 		step = grain
 	}

@@ -310,3 +310,24 @@ func TestPeakMemory(t *testing.T) {
 	}
 	_ = buf[len(buf)-1]
 }
+
+// TestLongPromptChunkedPrefill: a prompt longer than one prefill chunk
+// (512) generates the token the teacher-forced logits predict.
+func TestLongPromptChunkedPrefill(t *testing.T) {
+	e := load(t, Options{Model: model.TinyGemma3})
+	p := prompt(prefillChunk+90, 13)
+	res, err := e.Generate(context.Background(), Request{Prompt: p, MaxNewTokens: 3, Stop: NoStop})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq := append(append([]int32(nil), p...), res.Tokens[:2]...)
+	logits, err := e.Forward(context.Background(), seq)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, tok := range res.Tokens {
+		if want := argmax(logits[len(p)-1+i]); want != tok {
+			t.Fatalf("token %d = %d, teacher-forced argmax %d", i, tok, want)
+		}
+	}
+}

@@ -81,8 +81,8 @@ func TestGoldens(t *testing.T) {
 		}
 	}
 	sort.Strings(archs)
-	if len(archs) == 0 {
-		t.Fatal("MANIFEST lists no golden.json fixture")
+	if strings.Join(archs, ",") != "gemma3,llama,qwen3" {
+		t.Fatalf("MANIFEST lists fixtures for %v, want gemma3, llama and qwen3", archs)
 	}
 	for _, arch := range archs {
 		t.Run(arch, func(t *testing.T) { checkGolden(t, filepath.Join(goldenRoot, filepath.FromSlash(arch))) })

@@ -159,11 +159,12 @@ def randomise(model: Any, arch: str, seed: int) -> None:
 def load(path: str, dtype: Any, device: str) -> Any:
     import transformers
 
-    kwargs: Dict[str, Any] = {"attn_implementation": "sdpa"}
-    try:
-        m = transformers.AutoModelForCausalLM.from_pretrained(path, dtype=dtype, **kwargs)
-    except TypeError:
-        m = transformers.AutoModelForCausalLM.from_pretrained(path, torch_dtype=dtype, **kwargs)
+    cls = transformers.AutoModelForCausalLM
+    # v4 takes torch_dtype (an unknown dtype= would silently load float32);
+    # v5 prefers dtype= and may drop torch_dtype one day.
+    m = cls.from_pretrained(path, torch_dtype=dtype, attn_implementation="sdpa")
+    if m.dtype != dtype:
+        m = cls.from_pretrained(path, dtype=dtype, attn_implementation="sdpa")
     if m.dtype != dtype:
         raise SystemExit("%s loaded as %s, wanted %s" % (path, m.dtype, dtype))
     return m.to(device).eval()

@@ -81,6 +81,18 @@ int main(int argc, char** argv) {
     int bs = std::max(32, std::min(ceil_div(dim, 32) * 32, 256));
     emu::launch(d1(rows), d1(bs), 0, [&] { rmsnorm(o.data(), x.data(), rows, dim, w.data(), eps, gemma); });
     out("out", o);
+  } else if (op == "rmsnormadd") {  // rows dim eps gemma inplace
+    int rows = I(0), dim = I(1), gemma = I(3), inplace = I(4);
+    float eps = F(2);
+    auto x = in<bf16_t>("x");
+    auto a = in<bf16_t>("a");
+    auto w = in<bf16_t>("w");
+    std::vector<bf16_t> no(x.size(), 0xffff);
+    bf16_t* normOut = inplace ? x.data() : no.data();
+    int bs = std::max(32, std::min(ceil_div(dim, 32) * 32, 256));
+    emu::launch(d1(rows), d1(bs), 0, [&] { rmsnorm_add(a.data(), a.data(), normOut, x.data(), rows, dim, w.data(), eps, gemma); });
+    out("out", a);
+    out("normout", inplace ? x : no);
   } else if (op == "matmul") {  // n rows cols b1 b2
     int n = I(0), rows = I(1), cols = I(2), b1 = I(3), b2 = I(4);
     auto x = in<bf16_t>("x");
@@ -120,8 +132,14 @@ int main(int argc, char** argv) {
     out("normout", xn);
     out("residout", ro);
     out("gluout", go);
-  } else if (op == "rope") {  // n H KV D capacity ropePositions
-    int n = I(0), H = I(1), KV = I(2), D = I(3), cap = I(4), rp = I(5);
+  } else if (op == "rope") {  // n H KV D capacity ropePositions qknorm gemma eps
+    int n = I(0), H = I(1), KV = I(2), D = I(3), cap = I(4), rp = I(5), qknorm = I(6), gemma = I(7);
+    float eps = F(8);
+    std::vector<bf16_t> qw, kw;
+    if (qknorm) {
+      qw = in<bf16_t>("qnorm");
+      kw = in<bf16_t>("knorm");
+    }
     auto q = in<bf16_t>("q");
     auto k = in<bf16_t>("k");
     auto v = in<bf16_t>("v");
@@ -129,7 +147,10 @@ int main(int argc, char** argv) {
     auto cs = in<bf16_t>("cos");
     auto sn = in<bf16_t>("sin");
     std::vector<bf16_t> kc((size_t)cap * KV * D, 0), vc((size_t)cap * KV * D, 0);
-    emu::launch(d1(n), d1(128), 0, [&] { rope_kv(q.data(), k.data(), v.data(), n, pos.data(), cs.data(), sn.data(), rp, kc.data(), vc.data(), cap, H, KV, D, &err); });
+    emu::launch(d1(n), d1(128), 0, [&] {
+      rope_kv(q.data(), k.data(), v.data(), n, pos.data(), cs.data(), sn.data(), rp, kc.data(), vc.data(), cap, H, KV, D, &err,
+              qknorm ? qw.data() : nullptr, qknorm ? kw.data() : nullptr, eps, gemma);
+    });
     out("q", q);
     out("k", k);
     out("kc", kc);
@@ -162,7 +183,7 @@ int main(int argc, char** argv) {
     g.y = S;
     emu::launch(g, d1(256), 0, [&] { attn_split_scores(q.data(), pos.data(), kc.data(), cap, H, KV, D, window, scale, chunk, scores.data(), part.data(), &err); });
     emu::launch(g, d1(256), 0, [&] { attn_split_pv(pos.data(), vc.data(), cap, H, KV, D, window, chunk, scores.data(), part.data(), opart.data()); });
-    emu::launch(d1(H), d1(256), 0, [&] { attn_split_combine(o.data(), opart.data(), D, S); });
+    emu::launch(d1(H), d1(256), 0, [&] { attn_split_combine(o.data(), opart.data(), part.data(), D, S); });
     out("out", o);
   } else if (op == "glu") {  // total act
     long total = I(0);
