@@ -46,6 +46,7 @@ c-test: libgen
 
 py-test: libgen genbench
 	GENBENCH_LIB=$(abspath $(BUILD))/libgen.so GENBENCH_BIN=$(abspath $(BUILD))/genbench $(PYTHON) -m unittest discover -s python/tests -t python -v
+	$(PYTHON) -m unittest discover -s tools/goldens -v
 
 test: testdata lint go-test c-test py-test
 

@@ -32,6 +32,10 @@ type Options struct {
 	// and libnvrtc (the default searches the loader path, CUDA_HOME,
 	// /usr/local/cuda*, and Python environments).
 	LibDirs []string
+	// DriverLibDirs, when non-empty, are the only folders searched for
+	// libcuda (overriding LibDirs for the driver; the tests load an
+	// emulated driver this way).
+	DriverLibDirs []string
 	// KernelCacheDir overrides the compiled-kernel cache folder
 	// ($XDG_CACHE_HOME/genbench/kernels or ~/.cache/genbench/kernels);
 	// "off" disables the cache.
@@ -48,6 +52,13 @@ func (o Options) libOptions() dl.Options {
 		return dl.Options{Dirs: o.LibDirs}
 	}
 	return dl.Options{Env: dl.SystemEnv()}
+}
+
+func (o Options) driverOptions() dl.Options {
+	if len(o.DriverLibDirs) > 0 {
+		return dl.Options{Dirs: o.DriverLibDirs}
+	}
+	return o.libOptions()
 }
 
 func (o Options) progress(format string, args ...any) {
@@ -116,7 +127,7 @@ func Open(ctx context.Context, device int, opts Options) (*Backend, error) {
 	b := &Backend{ordinal: device, noFuse: opts.NoFusion}
 	var cc int
 	w, err := startWorker(func() error {
-		drv, err := cu.Load(libOpts)
+		drv, err := cu.Load(opts.driverOptions())
 		if err != nil {
 			return fmt.Errorf("cuda: %w", err)
 		}

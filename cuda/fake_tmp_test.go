@@ -12,8 +12,8 @@ func TestTmpFakeSelftest(t *testing.T) {
 		t.Skip("no fake")
 	}
 	err := Selftest(context.Background(), os.Stdout, SelftestOptions{
-		Backend: Options{LibDirs: []string{dir}, KernelCacheDir: "off"},
-		Models:  []string{"tiny-llama", "tiny-qwen3", "tiny-gemma3"}, BandwidthBytes: 1 << 20, Seed: 1,
+		Backend: Options{DriverLibDirs: []string{dir}, KernelCacheDir: "/tmp/fakecuda/kc"},
+		Models:  []string{"tiny-llama", "tiny-qwen3", "tiny-gemma3"}, BandwidthBytes: 1 << 20, Seed: 5,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -89,7 +89,7 @@ func Probe(opts Options) *ProbeResult {
 		res.NVRTCVersion = nv.VersionString()
 		res.NVRTCArchs = nv.SupportedArchs()
 	}
-	drv, err := cu.Load(lo)
+	drv, err := cu.Load(opts.driverOptions())
 	if err != nil {
 		res.DriverError = err.Error()
 		return res

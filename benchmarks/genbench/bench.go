@@ -109,7 +109,9 @@ func (a *app) bench(ctx context.Context, args []string) error {
 	}
 
 	opts := cfg.EngineOptions()
-	opts.Progress = func(msg string) { logf("%s", msg) }
+	if showProgress { // also shows download progress on the terminal
+		opts.Progress = func(msg string) { logf("%s", msg) }
+	}
 	logf("loading %s on %s ...", opts.Model, opts.Device)
 	eng, err := engine.Load(ctx, opts)
 	if err != nil {

@@ -295,7 +295,7 @@ func TestEmuMatmul(t *testing.T) {
 		for i, p := range c.parts {
 			want := make([]uint16, c.n*p)
 			cpu.RefMatmul(want, x, c.n, w[off*c.cols:(off+p)*c.cols], p, c.cols)
-			checkL2(t, fmt.Sprintf("matmul %+v part %d", c, i), r.u16("out"+strconv.Itoa(i)), want, 4e-3)
+			checkL2(t, fmt.Sprintf("matmul %+v part %d", c, i), r.u16("out"+strconv.Itoa(i)), want, 1e-3)
 			off += p
 		}
 	}
@@ -490,7 +490,7 @@ func TestEmuAttention(t *testing.T) {
 		shape := backend.AttnShape{Heads: c.H, KVHeads: c.KV, HeadDim: c.D, Window: c.window, Scale: scale}
 		want := make([]uint16, c.n*c.H*c.D)
 		cpu.RefAttention(want, q, c.n, pos, kc, vc, shape)
-		checkL2(t, fmt.Sprintf("attention %+v", c), r.u16("out"), want, 4e-3)
+		checkL2(t, fmt.Sprintf("attention %+v", c), r.u16("out"), want, 1e-3)
 	}
 }
 
@@ -518,7 +518,7 @@ func TestEmuAttentionSplit(t *testing.T) {
 		shape := backend.AttnShape{Heads: c.H, KVHeads: c.KV, HeadDim: c.D, Window: c.window, Scale: scale}
 		want := make([]uint16, c.H*c.D)
 		cpu.RefAttention(want, q, 1, pos, kc, vc, shape)
-		checkL2(t, fmt.Sprintf("split attention %+v", c), r.u16("out"), want, 4e-3)
+		checkL2(t, fmt.Sprintf("split attention %+v", c), r.u16("out"), want, 1e-3)
 	}
 }
 

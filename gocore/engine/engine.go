@@ -188,11 +188,11 @@ func (e *Engine) loadModel(ctx context.Context, opts Options, progress func(stri
 		progress(fmt.Sprintf("synthetic weights for built-in %s (seed %d)", ref, opts.WeightSeed))
 		if tinyBuiltin {
 			e.tok = tokenizer.Tiny()
-		} else if d, err := hub.Resolve(ctx, ref, offline()); err == nil {
+		} else if d, err := hub.Resolve(ctx, ref, hubOptions(opts, true, true)); err == nil {
 			e.tok = loadTokenizerIfPresent(d)
 		}
 	default:
-		d, err := resolveDir(ctx, ref, progress)
+		d, err := resolveDir(ctx, ref, hubOptions(opts, opts.RandomWeights, false), progress)
 		if err != nil {
 			return err
 		}
@@ -233,9 +233,18 @@ func (e *Engine) loadModel(ctx context.Context, opts Options, progress func(stri
 	return nil
 }
 
-func offline() hub.Options {
+// hubOptions are the Hugging Face cache and download options of a load:
+// the environment's, the requested revision, download progress on stderr
+// (shown only when it is a terminal) unless the load is quiet, and with
+// skipWeights only the config and tokenizer files (synthetic weights).
+func hubOptions(opts Options, skipWeights, offline bool) hub.Options {
 	o := hub.OptionsFromEnv()
-	o.Offline = true
+	o.Revision = opts.Revision
+	o.SkipWeights = skipWeights
+	o.Offline = o.Offline || offline
+	if opts.Progress != nil {
+		o.Progress = os.Stderr
+	}
 	return o
 }
 
@@ -250,12 +259,12 @@ func loadTokenizerIfPresent(dir string) *tokenizer.Tokenizer {
 	return t
 }
 
-func resolveDir(ctx context.Context, ref string, progress func(string)) (string, error) {
+func resolveDir(ctx context.Context, ref string, hopts hub.Options, progress func(string)) (string, error) {
 	if fi, err := os.Stat(ref); err == nil && fi.IsDir() {
 		return ref, nil
 	}
 	progress(fmt.Sprintf("resolving %s", ref))
-	dir, err := hub.Resolve(ctx, ref, hub.OptionsFromEnv())
+	dir, err := hub.Resolve(ctx, ref, hopts)
 	if err != nil {
 		return "", fmt.Errorf("engine: model %q (not a built-in name: %s): %w", ref, strings.Join(model.BuiltinNames(), ", "), err)
 	}

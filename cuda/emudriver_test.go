@@ -1,0 +1,239 @@
+package cuda
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/genbench/genbench/cuda/internal/dl"
+	"github.com/genbench/genbench/cuda/nvrtc"
+	"github.com/genbench/genbench/gocore/backend"
+	"github.com/genbench/genbench/gocore/bf16"
+	"github.com/genbench/genbench/gocore/model"
+	"github.com/genbench/genbench/gocore/sampling"
+)
+
+// These tests run the whole backend — driver bindings, the CUDA thread,
+// kernel compilation with the local NVRTC, fusion, graph capture and
+// replay, the device sampler's host-mapped token ring — against an
+// emulated driver (kernels/emu/fakecuda.cpp: device memory in host memory,
+// kernels on the CPU emulation of the same sources). A real GPU runs the
+// same checks through `genbench selftest`.
+
+var fakeOnce struct {
+	sync.Once
+	dir string
+	err error
+}
+
+// emulatedDriver builds libcuda.so.1 from kernels/emu/fakecuda.cpp once.
+// A missing C++ compiler or NVRTC fails the test when GENBENCH_TESTDATA is
+// set (make test and CI install both) and skips it otherwise.
+func emulatedDriver(t *testing.T) string {
+	t.Helper()
+	fakeOnce.Do(func() {
+		if _, err := nvrtc.Load(dl.Options{Env: dl.SystemEnv()}); err != nil {
+			fakeOnce.err = fmt.Errorf("NVRTC is needed (run scripts/install-deps.sh): %w", err)
+			return
+		}
+		cxx := os.Getenv("CXX")
+		if cxx == "" {
+			cxx = "g++"
+		}
+		if _, err := exec.LookPath(cxx); err != nil {
+			fakeOnce.err = fmt.Errorf("no C++ compiler (%s) to build the emulated driver: install g++ (scripts/install-deps.sh)", cxx)
+			return
+		}
+		dir, err := os.MkdirTemp("", "genbench-fakecuda-")
+		if err != nil {
+			fakeOnce.err = err
+			return
+		}
+		cmd := exec.Command(cxx, "-std=c++17", "-O1", "-shared", "-fPIC", "-o", filepath.Join(dir, "libcuda.so.1"),
+			filepath.Join("kernels", "emu", "fakecuda.cpp"))
+		if msg, err := cmd.CombinedOutput(); err != nil {
+			fakeOnce.err = fmt.Errorf("building the emulated driver: %v\n%s", err, msg)
+			return
+		}
+		fakeOnce.dir = dir
+	})
+	if fakeOnce.err != nil {
+		if os.Getenv("GENBENCH_TESTDATA") != "" {
+			t.Fatal(fakeOnce.err)
+		}
+		t.Skip(fakeOnce.err)
+	}
+	return fakeOnce.dir
+}
+
+func openEmulated(t *testing.T) *Backend {
+	t.Helper()
+	dir := emulatedDriver(t)
+	b, err := Open(context.Background(), 0, Options{DriverLibDirs: []string{dir}, KernelCacheDir: filepath.Join(dir, "kernels")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func TestEmulatedProbeAndOpen(t *testing.T) {
+	dir := emulatedDriver(t)
+	p := Probe(Options{DriverLibDirs: []string{dir}})
+	if !p.Usable() || len(p.GPUs) != 1 || p.GPUs[0].Name != "Emulated GPU" || p.GPUs[0].ComputeCapability() != "9.0" {
+		t.Fatalf("probe: %+v (%s)", p, p.Reason())
+	}
+	b := openEmulated(t)
+	if info := b.Info(); info.Kind != "cuda" || info.Name != "Emulated GPU" || info.ComputeCapability != "9.0" || info.CUDAVersion != "12.4" {
+		t.Fatalf("info %+v", info)
+	}
+	if b.Target() != "sm_90" {
+		t.Fatalf("target %s, want sm_90", b.Target())
+	}
+	if _, err := Open(context.Background(), 1, Options{DriverLibDirs: []string{dir}}); err == nil || !strings.Contains(err.Error(), "1 GPU(s) present") {
+		t.Fatalf("device 1 of 1: %v", err)
+	}
+}
+
+// TestEmulatedModels runs tiny models end to end, GPU against CPU: prefill
+// and decode steps replayed from a captured graph, with and without fusion.
+func TestEmulatedModels(t *testing.T) {
+	b := openEmulated(t)
+	st := &selftest{b: b, rng: rand.New(rand.NewPCG(1, 2))}
+	for _, c := range []struct {
+		name string
+		fuse bool
+	}{{model.TinyQwen3, true}, {model.TinyQwen3, false}, {model.TinyGemma3, true}} {
+		_ = b.do(func() error { b.noFuse = !c.fuse; return nil })
+		r := st.model(c.name, 7, 2)
+		if r.err != nil || !r.pass {
+			t.Errorf("%s (fusion %v): %s %v", c.name, c.fuse, r.metric, r.err)
+		}
+	}
+	_ = b.do(func() error { b.noFuse = false; return nil })
+	if r := st.decodeChainCase(72, 200, backend.GemmaNorm, backend.GELUTanh); r.err != nil || !r.pass {
+		t.Errorf("decode chain: %s %v", r.metric, r.err)
+	}
+	for _, r := range st.graph() {
+		if r.err != nil || !r.pass {
+			t.Errorf("graph: %s %v", r.metric, r.err)
+		}
+	}
+}
+
+// TestEmulatedSampler samples on the device through the token ring,
+// captured in a graph, and compares with gocore/sampling.
+func TestEmulatedSampler(t *testing.T) {
+	b := openEmulated(t)
+	const vocab, steps = 3000, 5
+	p := sampling.Params{Temperature: 0.7, TopK: 40, TopP: 0.9, RepetitionPenalty: 1.2, Seed: 3}
+	history := []int32{4, 8, 15}
+	ts, err := b.NewSampler(p, vocab, history, steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ts.Free()
+	logits, err := b.NewBuffer(backend.BF16, vocab)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Free(logits)
+	ids, err := b.NewBuffer(backend.Int32, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Free(ids)
+	stp, err := b.Capture(func() error { return ts.Sample(logits, ids) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stp.Free()
+	ref, _ := sampling.NewSampler(p, vocab)
+	rng := rand.New(rand.NewPCG(5, 6))
+	hist := append([]int32(nil), history...)
+	for i := 0; i < steps; i++ {
+		l := make([]uint16, vocab)
+		for j := range l {
+			l[j] = bf16.FromFloat32(float32(rng.NormFloat64() * 3))
+		}
+		if err := b.WriteBF16(logits, 0, l); err != nil {
+			t.Fatal(err)
+		}
+		if err := stp.Replay(); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ts.Token(i)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := make([]float32, vocab)
+		bf16.ToFloat32Slice(f, l)
+		want := ref.Sample(f, hist)
+		hist = append(hist, want)
+		if got != want {
+			t.Fatalf("step %d: device %d, reference %d", i, got, want)
+		}
+	}
+	// One more replay overflows the sampler's capacity: a clear error.
+	if err := stp.Replay(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Sync(); err == nil || !strings.Contains(err.Error(), "capacity") {
+		t.Fatalf("sampling past the capacity: %v", err)
+	}
+	if _, err := ts.Token(steps); err == nil {
+		t.Fatal("Token beyond the capacity succeeded")
+	}
+}
+
+func TestEmulatedErrorsAndMemory(t *testing.T) {
+	b := openEmulated(t)
+	base := b.MemoryStats().Allocated
+	b.ResetPeakMemory()
+	x, err := b.NewBuffer(backend.BF16, 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := b.PeakMemory(); got < base+2<<20 {
+		t.Fatalf("peak %d after a 2 MiB buffer on %d", got, base)
+	}
+	w, err := b.UploadWeight(backend.Matrix{Name: "w", Rows: 4, Cols: 8, Data: make([]uint16, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, _ := b.NewBuffer(backend.BF16, 2)
+	if err := b.Matmul([]backend.Buffer{small}, x, 1, w); err == nil {
+		t.Error("a too small Matmul output was accepted")
+	}
+	if err := b.Matmul([]backend.Buffer{x}, x, 1, w); err == nil {
+		t.Error("an aliased Matmul was accepted")
+	}
+	if _, err := b.UploadWeight(backend.Matrix{Name: "bad", Rows: 4, Cols: 8, Data: make([]uint16, 31)}); err == nil {
+		t.Error("a weight with the wrong number of values was accepted")
+	}
+	if _, err := b.NewBuffer(backend.BF16, 0); err == nil {
+		t.Error("an empty buffer was accepted")
+	}
+	b.Free(x)
+	b.Free(x) // freeing twice is a no-op
+	b.Free(small)
+	b.Free(w)
+	if got := b.MemoryStats().Allocated; got != base {
+		t.Fatalf("%d bytes still allocated after freeing everything (was %d)", got, base)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Close(); err != nil {
+		t.Fatal("second Close:", err)
+	}
+	if _, err := b.NewBuffer(backend.BF16, 4); err == nil {
+		t.Fatal("NewBuffer on a closed backend succeeded")
+	}
+}
