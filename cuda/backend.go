@@ -103,6 +103,7 @@ type Backend struct {
 
 	info   backend.Info
 	target kernels.Target
+	sms    int // streaming multiprocessors
 
 	memMu     sync.Mutex
 	allocated int64 // bytes currently allocated by this backend
@@ -157,6 +158,7 @@ func Open(ctx context.Context, device int, opts Options) (*Backend, error) {
 		}
 		b.dev = gi.dev
 		b.total = gi.MemoryBytes
+		b.sms = gi.SMs
 		dv, _ := drv.DriverVersion()
 		b.info = backend.Info{
 			Kind: "cuda", Index: device, Name: gi.Name, ComputeCapability: gi.ComputeCapability(),

@@ -107,6 +107,9 @@ func TestGeometry(t *testing.T) {
 	if g.X != 192 || b.X != 256 {
 		t.Fatalf("gemv grid %v block %v", g, b)
 	}
+	if gemvRowsPerWarp(1152, 132) != 1 || gemvRowsPerWarp(16384, 132) != 2 || gemvRowsPerWarp(4224, 132) != 2 {
+		t.Error("gemvRowsPerWarp: one row per warp only below two blocks per SM")
+	}
 	if g, _ := gemvGrid(17); g.X != 2 {
 		t.Fatalf("gemv of 17 rows: %d blocks", g.X)
 	}

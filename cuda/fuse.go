@@ -159,8 +159,12 @@ func (b *Backend) launchNormAdd(p *pending, out, resid cu.DevPtr) error {
 func (b *Backend) launchGemv(p *pending, resid, residOut cu.DevPtr, glu int, gluOut cu.DevPtr) error {
 	w := p.w
 	grid, block := gemvGrid(w.rows)
-	if glu >= 0 {
+	rpw := gemvRowsPerWarp(w.rows, b.sms)
+	switch {
+	case glu >= 0:
 		grid.X = uint32(ceilDiv(p.b1, gemvRowsPerBlk/2))
+	case rpw == 1:
+		grid.X = uint32(ceilDiv(w.rows, gemvRowsPerBlk/2))
 	}
 	shared := 0
 	if p.normW != 0 {
@@ -172,6 +176,6 @@ func (b *Backend) launchGemv(p *pending, resid, residOut cu.DevPtr, glu int, glu
 	}
 	var q cu.Params
 	q.Ptr(w.ptr).Ptr(x).I32(w.rows).I32(w.cols).Ptr(p.outs[0]).Ptr(p.outs[1]).Ptr(p.outs[2]).I32(p.b1).I32(p.b2).
-		Ptr(p.normW).F32(p.eps).I32(p.gemma).Ptr(p.normOut).Ptr(resid).Ptr(residOut).I32(glu).Ptr(gluOut)
+		Ptr(p.normW).F32(p.eps).I32(p.gemma).Ptr(p.normOut).Ptr(resid).Ptr(residOut).I32(glu).Ptr(gluOut).I32(rpw)
 	return b.launch("gemv", b.k.gemv, grid, block, uint32(shared), &q)
 }

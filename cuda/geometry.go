@@ -25,9 +25,20 @@ const (
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// gemvGrid is the grid of the decode GEMV for rows output rows.
+// gemvGrid is the grid of the decode GEMV for rows output rows with two
+// rows per warp.
 func gemvGrid(rows int) (grid, block cu.Dim3) {
 	return cu.Dim3{X: uint32(ceilDiv(rows, gemvRowsPerBlk)), Y: 1, Z: 1}, cu.Dim3{X: gemvThreads, Y: 1, Z: 1}
+}
+
+// gemvRowsPerWarp picks one row per warp when two would leave fewer than
+// two blocks per SM (small matrices: every SM must stream weights), else
+// two (more loads in flight per warp).
+func gemvRowsPerWarp(rows, sms int) int {
+	if ceilDiv(rows, gemvRowsPerBlk) < 2*sms {
+		return 1
+	}
+	return 2
 }
 
 // gemmGrid is the grid of the tensor-core GEMM for n tokens and rows outputs.

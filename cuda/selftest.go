@@ -68,8 +68,12 @@ func Selftest(ctx context.Context, w io.Writer, opts SelftestOptions) error {
 	}
 	defer b.Close()
 	info := b.Info()
+	driver := info.DriverVersion
+	if driver == "" {
+		driver = "unknown"
+	}
 	fmt.Fprintf(w, "genbench selftest: %s (sm %s, %s), CUDA %s, driver %s, kernels %s\n",
-		info.Name, info.ComputeCapability, mib(info.MemoryBytes), info.CUDAVersion, info.DriverVersion, b.Target())
+		info.Name, info.ComputeCapability, mib(info.MemoryBytes), info.CUDAVersion, driver, b.Target())
 	if opts.BandwidthBytes >= 0 {
 		size := opts.BandwidthBytes
 		if size == 0 {

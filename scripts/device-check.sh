@@ -9,11 +9,12 @@
 #      backend's own measurement if torch fails);
 #   3. runs the CUDA selftest (every GPU op vs the CPU reference, device
 #      sampling, graph replay, whole-model logits GPU vs CPU);
-#   4. runs the golden-logit script (tools/goldens/*.py) into the fixture
+#   4. runs the benchmark suite on the three dev models with full-size
+#      synthetic weights with our engine, then
+#   5. with Hugging Face transformers on the same configs and card;
+#   6. runs the golden-logit script (tools/goldens/*.py) into the fixture
 #      folder, then our comparison test against those fixtures;
-#   5. runs the benchmark suite on the three dev models with full-size
-#      synthetic weights, with our engine and with Hugging Face transformers;
-#   6. prints a table: per model and config our tok/s, HF tok/s, ratio, and
+#   7. prints a table: per model and config our tok/s, HF tok/s, ratio, and
 #      decode % of the bandwidth roofline.
 # Files land in $OUT (at most 8, as the device tool returns): log.txt,
 # selftest.txt, bandwidth.json, golden-test.txt, goldens.tar.gz,
@@ -110,13 +111,23 @@ fi
 [[ -s "$OUT/reports/bandwidth.json" ]] && cp "$OUT/reports/bandwidth.json" "$OUT/bandwidth.json"
 
 # 3. CUDA selftest.
-step "cuda selftest" 150 "'$CARRY/cudacheck' --seed 42 2>&1 | tee '$OUT/selftest.txt'"
+step "cuda selftest" 120 "'$CARRY/cudacheck' --seed 42 2>&1 | tee '$OUT/selftest.txt'"
 
-# 4. Golden logits and our comparison against them.
+# 4-5. The benchmark suite: ours, then Hugging Face, on the same card.
+common="--suite $SUITE --random-weights --json --no-save --warmup $WARMUP --trials $TRIALS"
+for m in "${MODELS[@]}"; do
+  step "ours $m" 90 "'$CARRY/genbench' $common --model '$m' --device cuda >'$OUT/reports/ours-$(tag "$m").json'"
+done
+for m in "${MODELS[@]}"; do
+  step "hf $m" 110 "$PY benchmarks/bench_generation.py --engine hf $common --model '$m' --device cuda >'$OUT/reports/hf-$(tag "$m").json'"
+done
+
+# 6. Golden logits and our comparison against them (last: the benchmark
+# table matters most within the budget).
 if [[ -n "$GOLDEN_SCRIPT" ]]; then
-  step "golden logits ($GOLDEN_SCRIPT)" 120 "$PY '$GOLDEN_SCRIPT' --out '$GOLDEN_DIR'"
+  step "golden logits ($GOLDEN_SCRIPT)" 90 "$PY '$GOLDEN_SCRIPT' --out '$GOLDEN_DIR'"
   if [[ -e "$CARRY/golden.test" ]]; then
-    step "golden comparison" 60 "cd '$GOLDEN_PKG_DIR' && GENBENCH_GOLDEN_DEVICE='$GOLDEN_DEVICE' '$PWD/$CARRY/golden.test' -test.run '$GOLDEN_RUN' -test.v -test.count=1 2>&1 | tee '$OUT/golden-test.txt'"
+    step "golden comparison" 45 "cd '$GOLDEN_PKG_DIR' && GENBENCH_GOLDEN_DEVICE='$GOLDEN_DEVICE' '$PWD/$CARRY/golden.test' -test.run '$GOLDEN_RUN' -test.v -test.count=1 2>&1 | tee '$OUT/golden-test.txt'"
   else
     echo "== golden comparison: skipped ($CARRY/golden.test missing)"
     RESULTS+=("golden comparison: skipped (no binary)")
@@ -127,16 +138,7 @@ else
   RESULTS+=("golden logits: skipped (no script)")
 fi
 
-# 5. The benchmark suite: ours, then Hugging Face, on the same card.
-common="--suite $SUITE --random-weights --json --no-save --warmup $WARMUP --trials $TRIALS"
-for m in "${MODELS[@]}"; do
-  step "ours $m" 90 "'$CARRY/genbench' $common --model '$m' --device cuda >'$OUT/reports/ours-$(tag "$m").json'"
-done
-for m in "${MODELS[@]}"; do
-  step "hf $m" 110 "$PY benchmarks/bench_generation.py --engine hf $common --model '$m' --device cuda >'$OUT/reports/hf-$(tag "$m").json'"
-done
-
-# 6. Summary.
+# 7. Summary.
 if (( ! DRY )); then
   tar -czf "$OUT/reports.tar.gz" -C "$OUT" reports 2>/dev/null || true
   echo

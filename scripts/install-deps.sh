@@ -7,6 +7,7 @@ set -euo pipefail
 need=()
 command -v python3 >/dev/null || need+=(python3)
 command -v cc >/dev/null || need+=(gcc libc6-dev)
+command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
 command -v npm >/dev/null || need+=(nodejs npm)
 ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.so' || need+=(libnvrtc11.2)

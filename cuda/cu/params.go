@@ -20,8 +20,8 @@ func (p *Params) Reset() *Params { p.vals, p.sizes = p.vals[:0], p.sizes[:0]; re
 // Ptr appends a device pointer (8 bytes).
 func (p *Params) Ptr(v DevPtr) *Params { return p.add(uint64(v), 8) }
 
-// I32 appends an int (4 bytes); it panics never: out-of-range values are
-// caught by Check.
+// I32 appends an int as a 32-bit parameter; a value that does not fit is
+// reported by Check (and LaunchKernel) instead of being truncated.
 func (p *Params) I32(v int) *Params {
 	if v < math.MinInt32 || v > math.MaxInt32 {
 		p.sizes = append(p.sizes, -1)

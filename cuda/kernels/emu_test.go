@@ -270,6 +270,7 @@ func TestEmuMatmul(t *testing.T) {
 		{1, []int{37}, 19},           // GEMV, scalar loads
 		{1, []int{64, 24, 24}, 64},   // GEMV, fused parts
 		{1, []int{300}, 1000},        // GEMV, unrolled 16-byte loop + remainder
+		{1, []int{17}, 2056},         // GEMV, long rows (one row per warp below)
 		{7, []int{70}, 45},           // GEMM, odd sizes
 		{65, []int{128, 24, 24}, 64}, // GEMM, fused parts, partial tiles
 		{3, []int{160, 160}, 72},     // GEMM, gate/up
@@ -290,13 +291,19 @@ func TestEmuMatmul(t *testing.T) {
 		w := randBF16(rng, rows*c.cols, 0.1)
 		r.put("x", x)
 		r.put("w", w)
-		r.run("matmul", c.n, rows, c.cols, b1, b2)
-		off := 0
-		for i, p := range c.parts {
-			want := make([]uint16, c.n*p)
-			cpu.RefMatmul(want, x, c.n, w[off*c.cols:(off+p)*c.cols], p, c.cols)
-			checkL2(t, fmt.Sprintf("matmul %+v part %d", c, i), r.u16("out"+strconv.Itoa(i)), want, 1e-3)
-			off += p
+		rpws := []int{2}
+		if c.n == 1 {
+			rpws = []int{2, 1} // the decode GEMV with two rows and with one row per warp
+		}
+		for _, rpw := range rpws {
+			r.run("matmul", c.n, rows, c.cols, b1, b2, rpw)
+			off := 0
+			for i, p := range c.parts {
+				want := make([]uint16, c.n*p)
+				cpu.RefMatmul(want, x, c.n, w[off*c.cols:(off+p)*c.cols], p, c.cols)
+				checkL2(t, fmt.Sprintf("matmul %+v rows/warp %d part %d", c, rpw, i), r.u16("out"+strconv.Itoa(i)), want, 1e-3)
+				off += p
+			}
 		}
 	}
 }
@@ -347,34 +354,42 @@ func TestEmuGemvFused(t *testing.T) {
 			if c.resid {
 				res = 1
 			}
-			r.run("gemvfused", c.rows, c.cols, b1, b2, norm, gemma, 1e-6, res, c.glu)
-			xin := x
-			if c.norm {
-				xn := make([]uint16, c.cols)
-				cpu.RefRMSNorm(xn, x, 1, c.cols, nw, 1e-6, c.style)
-				checkULP(t, "norm output", r.u16("normout"), xn, 2)
-				xin = xn
-			}
-			y := make([]uint16, c.rows)
-			cpu.RefMatmul(y, xin, 1, w, c.rows, c.cols)
-			off := 0
-			for i, p := range c.parts {
-				checkL2(t, fmt.Sprintf("part %d", i), r.u16("out"+strconv.Itoa(i)), y[off:off+p], 4e-3)
-				off += p
-			}
-			if c.resid {
-				// Compare with the add of the kernel's own matmul output,
-				// which must be exact.
-				want := make([]uint16, c.rows)
-				cpu.RefAdd(want, resid, r.u16("out0")[:c.rows])
-				checkULP(t, "residual", r.u16("residout"), want, 0)
-			}
-			if c.glu >= 0 {
-				want := make([]uint16, b1)
-				cpu.RefGLU(want, r.u16("out0")[:b1], r.u16("out1")[:b1], backend.Activation(c.glu))
-				checkULP(t, "glu", r.u16("gluout"), want, 2)
+			for _, rpw := range []int{1, 2} { // the result must not depend on rows per warp
+				r.run("gemvfused", c.rows, c.cols, b1, b2, norm, gemma, 1e-6, res, c.glu, rpw)
+				gemvFusedCheck(t, r, c.rows, c.cols, c.parts, c.norm, c.style, c.resid, c.glu, x, w, nw, resid, b1)
 			}
 		})
+	}
+}
+
+// gemvFusedCheck compares the outputs of one gemvfused run with the
+// separate reference ops.
+func gemvFusedCheck(t *testing.T, r *emuRun, rows, cols int, parts []int, norm bool, style backend.NormStyle, withResid bool, glu int, x, w, nw, resid []uint16, b1 int) {
+	t.Helper()
+	xin := x
+	if norm {
+		xn := make([]uint16, cols)
+		cpu.RefRMSNorm(xn, x, 1, cols, nw, 1e-6, style)
+		checkULP(t, "norm output", r.u16("normout"), xn, 2)
+		xin = xn
+	}
+	y := make([]uint16, rows)
+	cpu.RefMatmul(y, xin, 1, w, rows, cols)
+	off := 0
+	for i, p := range parts {
+		checkL2(t, fmt.Sprintf("part %d", i), r.u16("out"+strconv.Itoa(i)), y[off:off+p], 4e-3)
+		off += p
+	}
+	if withResid {
+		// The add of the kernel's own matmul output must be exact.
+		want := make([]uint16, rows)
+		cpu.RefAdd(want, resid, r.u16("out0")[:rows])
+		checkULP(t, "residual", r.u16("residout"), want, 0)
+	}
+	if glu >= 0 {
+		want := make([]uint16, b1)
+		cpu.RefGLU(want, r.u16("out0")[:b1], r.u16("out1")[:b1], backend.Activation(glu))
+		checkULP(t, "glu", r.u16("gluout"), want, 2)
 	}
 }
 

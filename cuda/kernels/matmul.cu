@@ -28,7 +28,6 @@ __device__ __forceinline__ void store_out(float v, int r, i64 t, int rows, bf16_
 }
 
 #define GEMV_WARPS 8
-#define GEMV_ROWS 2
 
 // Decode GEMV with optional fusions (all off when the pointers are null
 // and gluAct < 0), each reproducing the separate ops' roundings exactly:
@@ -40,12 +39,14 @@ __device__ __forceinline__ void store_out(float v, int r, i64 t, int rows, bf16_
 //  - GLU epilogue (gluAct >= 0, two parts of b1 rows each): a warp computes
 //    gate row r and up row b1 + r; out0[r] = gate, out1[r] = up and
 //    gluOut[r] = rnd(rnd(act(gate)) * up) (gluOut may alias out0).
-// One warp computes two output rows; a block has GEMV_WARPS warps. Grid:
-// ceil(rows / 16) blocks of 256 threads (ceil(b1 / 8) with the GLU).
+// One warp computes rpw (1 or 2) output rows; a block has GEMV_WARPS warps.
+// Grid: ceil(rows / (8 * rpw)) blocks of 256 threads (ceil(b1 / 8) with the
+// GLU, where a warp computes a gate row and its up row). One row per warp
+// doubles the blocks of a small matrix so that every SM streams weights.
 extern "C" __global__ void __launch_bounds__(256) gemv(
     const bf16_t* __restrict__ W, const bf16_t* x, int rows, int cols, bf16_t* out0, bf16_t* out1,
     bf16_t* out2, int b1, int b2, const bf16_t* normW, float eps, int gemma, bf16_t* normOut,
-    const bf16_t* resid, bf16_t* residOut, int gluAct, bf16_t* gluOut) {
+    const bf16_t* resid, bf16_t* residOut, int gluAct, bf16_t* gluOut, int rpw) {
   GB_DYNAMIC_SHARED(uint4, xsv);
   const bf16_t* xv = x;
   if (normW) {
@@ -77,9 +78,9 @@ extern "C" __global__ void __launch_bounds__(256) gemv(
     r1 = b1 + r0;
     two = true;
   } else {
-    r0 = (blockIdx.x * GEMV_WARPS + warp) * GEMV_ROWS;
+    r0 = (blockIdx.x * GEMV_WARPS + warp) * rpw;
     if (r0 >= rows) return;
-    two = r0 + 1 < rows;
+    two = rpw == 2 && r0 + 1 < rows;
     r1 = two ? r0 + 1 : r0;
   }
   float acc0 = 0.0f, acc1 = 0.0f;
@@ -89,18 +90,30 @@ extern "C" __global__ void __launch_bounds__(256) gemv(
     const uint4* xq = (const uint4*)xv;  // global or shared: plain loads
     int nv = cols >> 3;
     int i = lane;
-    // Four 16-byte loads per row in flight per lane.
-    for (; i + 96 < nv; i += 128) {
-      uint4 a0 = __ldg(w0 + i), a1 = __ldg(w0 + i + 32), a2 = __ldg(w0 + i + 64), a3 = __ldg(w0 + i + 96);
-      uint4 c0 = __ldg(w1 + i), c1 = __ldg(w1 + i + 32), c2 = __ldg(w1 + i + 64), c3 = __ldg(w1 + i + 96);
-      uint4 x0 = xq[i], x1 = xq[i + 32], x2 = xq[i + 64], x3 = xq[i + 96];
-      acc0 = dot8(a0, x0, acc0); acc0 = dot8(a1, x1, acc0); acc0 = dot8(a2, x2, acc0); acc0 = dot8(a3, x3, acc0);
-      acc1 = dot8(c0, x0, acc1); acc1 = dot8(c1, x1, acc1); acc1 = dot8(c2, x2, acc1); acc1 = dot8(c3, x3, acc1);
-    }
-    for (; i < nv; i += 32) {
-      uint4 xx = xq[i];
-      acc0 = dot8(__ldg(w0 + i), xx, acc0);
-      acc1 = dot8(__ldg(w1 + i), xx, acc1);
+    if (two) {
+      // Four 16-byte loads per row in flight per lane.
+      for (; i + 96 < nv; i += 128) {
+        uint4 a0 = __ldg(w0 + i), a1 = __ldg(w0 + i + 32), a2 = __ldg(w0 + i + 64), a3 = __ldg(w0 + i + 96);
+        uint4 c0 = __ldg(w1 + i), c1 = __ldg(w1 + i + 32), c2 = __ldg(w1 + i + 64), c3 = __ldg(w1 + i + 96);
+        uint4 x0 = xq[i], x1 = xq[i + 32], x2 = xq[i + 64], x3 = xq[i + 96];
+        acc0 = dot8(a0, x0, acc0); acc0 = dot8(a1, x1, acc0); acc0 = dot8(a2, x2, acc0); acc0 = dot8(a3, x3, acc0);
+        acc1 = dot8(c0, x0, acc1); acc1 = dot8(c1, x1, acc1); acc1 = dot8(c2, x2, acc1); acc1 = dot8(c3, x3, acc1);
+      }
+      for (; i < nv; i += 32) {
+        uint4 xx = xq[i];
+        acc0 = dot8(__ldg(w0 + i), xx, acc0);
+        acc1 = dot8(__ldg(w1 + i), xx, acc1);
+      }
+    } else {
+      // One row: eight 16-byte loads in flight per lane.
+      for (; i + 224 < nv; i += 256) {
+        uint4 a[8];
+#pragma unroll
+        for (int u = 0; u < 8; u++) a[u] = __ldg(w0 + i + 32 * u);
+#pragma unroll
+        for (int u = 0; u < 8; u++) acc0 = dot8(a[u], xq[i + 32 * u], acc0);
+      }
+      for (; i < nv; i += 32) acc0 = dot8(__ldg(w0 + i), xq[i], acc0);
     }
   } else {
     const bf16_t* w0 = W + (i64)r0 * cols;
@@ -108,7 +121,7 @@ extern "C" __global__ void __launch_bounds__(256) gemv(
     for (int c = lane; c < cols; c += 32) {
       float xx = bf2f(xv[c]);
       acc0 = fmaf(bf2f(w0[c]), xx, acc0);
-      acc1 = fmaf(bf2f(w1[c]), xx, acc1);
+      if (two) acc1 = fmaf(bf2f(w1[c]), xx, acc1);
     }
   }
   acc0 = warp_sum(acc0);

@@ -63,3 +63,60 @@ func BenchmarkAttentionPrefill256(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGEMVLlama1B runs the 65 matmuls of one Llama-3.2-1B decode step
+// (16 layers of qkv, o, gate/up and down, then the 128256-row LM head) on
+// weights of 2.47 GB in all, so that every weight comes from memory:
+// decode's matmul bandwidth without attention and the other ops.
+func BenchmarkGEMVLlama1B(b *testing.B) {
+	be := New(0)
+	defer be.Close()
+	const H, I, V = 2048, 8192, 128256
+	type op struct {
+		w    backend.Weight
+		outs []backend.Buffer
+		x    backend.Buffer
+	}
+	var ops []op
+	var bytes int64
+	add := func(cols int, rows ...int) {
+		var parts []backend.Matrix
+		var outs []backend.Buffer
+		for _, r := range rows {
+			d := make([]uint16, r*cols)
+			for i := range d {
+				d[i] = 0x3c00 + uint16(i&127) // small values, every page written
+			}
+			parts = append(parts, backend.Matrix{Name: "w", Rows: r, Cols: cols, Data: d})
+			o, _ := be.NewBuffer(backend.BF16, r)
+			outs = append(outs, o)
+			bytes += int64(2 * r * cols)
+		}
+		w, err := be.UploadWeight(parts...)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ops = append(ops, op{w, outs, bufOf(make([]uint16, cols))})
+	}
+	for l := 0; l < 16; l++ {
+		add(H, 2048, 512, 512)
+		add(H, 2048)
+		add(H, I, I)
+		add(I, 2048)
+	}
+	add(H, V)
+	step := func() {
+		for _, o := range ops {
+			if err := be.Matmul(o.outs, o.x, 1, o.w); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	step()
+	b.SetBytes(bytes)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		step()
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
+}

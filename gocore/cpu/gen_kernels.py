@@ -113,6 +113,74 @@ def main() -> None:
         out += hsum(r, "%d(DI)" % (4 * r))
     out += ["\tVZEROUPPER", "\tRET", ""]
 
+    # dot8pfAVX512(w *uint16, ldw uintptr, x *uint16, n uintptr, out *[8]float32, pf *uint16)
+    # is dot8 that also prefetches (into L2) 512 bytes from pf per chunk:
+    # given the next 8 rows, 8*ldw bytes = n*512, it streams them in
+    # sequentially while this group's rows are read.
+    out += [
+        "// func dot8pfAVX512(w *uint16, ldw uintptr, x *uint16, n uintptr, out *[8]float32, pf *uint16)",
+        "TEXT ·dot8pfAVX512(SB), NOSPLIT, $0-48",
+        "\tMOVQ w+0(FP), R8",
+        "\tMOVQ ldw+8(FP), DX",
+        "\tMOVQ x+16(FP), SI",
+        "\tMOVQ n+24(FP), CX",
+        "\tMOVQ out+32(FP), DI",
+        "\tMOVQ pf+40(FP), R14",
+        "\tLEAQ (R8)(DX*1), R9",
+        "\tLEAQ (R8)(DX*2), R10",
+        "\tLEAQ (R9)(DX*2), R11",
+        "\tLEAQ (R10)(DX*2), R12",
+        "\tLEAQ (R11)(DX*2), R13",
+        "\tLEAQ (R12)(DX*2), AX",
+        "\tLEAQ (R13)(DX*2), BX",
+    ]
+    out += ["\tVPXORD Z%d, Z%d, Z%d" % (i, i, i) for i in range(8)]
+    out += ["dot8pfloop:", "\tVMOVDQU32 (SI), Z28"]
+    for r in range(8):
+        out.append("\tPREFETCHT1 %s(R14)" % (str(64 * r) if r else ""))
+        out.append("\tVMOVDQU32 (%s), Z%d" % (rows8[r], 16 + r))
+    for r in range(8):
+        out.append(dpbf16(r, 16 + r, 28))
+    out += ["\tADDQ $64, SI", "\tADDQ $512, R14"] + ["\tADDQ $64, %s" % reg for reg in rows8]
+    out += ["\tDECQ CX", "\tJNZ dot8pfloop"]
+    for r in range(8):
+        out += hsum(r, "%d(DI)" % (4 * r))
+    out += ["\tVZEROUPPER", "\tRET", ""]
+
+    # dotRowsAVX512(w *uint16, x *uint16, n uintptr, rows uintptr, out *float32)
+    # sets out[r] = w[r]·x for rows consecutive rows of n chunks of 32 (row
+    # r at w + r*n*64 bytes): one sequential read of the rows, prefetched
+    # PF bytes ahead, each dot product with the per-lane order and the
+    # reduction of dot1 (the same bits).
+    for name, dist in (("dotRowsAVX512", 2048), ("dotRows1kAVX512", 1024), ("dotRows4kAVX512", 4096), ("dotRows0AVX512", 0)):
+        out += [
+            "// func %s(w *uint16, x *uint16, n uintptr, rows uintptr, out *float32)" % name,
+            "TEXT ·%s(SB), NOSPLIT, $0-40" % name,
+            "\tMOVQ w+0(FP), R8",
+            "\tMOVQ x+8(FP), SI",
+            "\tMOVQ n+16(FP), DX",
+            "\tMOVQ rows+24(FP), BX",
+            "\tMOVQ out+32(FP), DI",
+            name + "row:",
+            "\tMOVQ SI, R9",
+            "\tMOVQ DX, CX",
+            "\tVPXORD Z0, Z0, Z0",
+            name + "loop:",
+        ]
+        if dist:
+            out.append("\tPREFETCHT0 %d(R8)" % dist)
+        out += [
+            "\tVMOVDQU32 (R8), Z28",
+            "\tVMOVDQU32 (R9), Z29",
+            dpbf16(0, 28, 29),
+            "\tADDQ $64, R8",
+            "\tADDQ $64, R9",
+            "\tDECQ CX",
+            "\tJNZ " + name + "loop",
+        ]
+        out += hsum(0, "(DI)")
+        out += ["\tADDQ $4, DI", "\tDECQ BX", "\tJNZ " + name + "row", "\tVZEROUPPER", "\tRET", ""]
+
     # tile4x6AVX512(w *uint16, ldw uintptr, x *uint16, ldx uintptr, n uintptr, out *[24]float32)
     # out[t*4+r] = w[r]·x[t] for 4 weight rows and 6 tokens.
     out += [
@@ -210,6 +278,36 @@ def main() -> None:
     ]
     out += hsum(0, "ret+24(FP)")
     out += ["\tVZEROUPPER", "\tRET", ""]
+
+    # xorWordsAVX512(p *byte, n uintptr) uint64: the XOR of the 64-bit words
+    # of n chunks of 256 bytes (a pure streaming read, four loads in flight
+    # per iteration).
+    out += [
+        "// func xorWordsAVX512(p *byte, n uintptr) uint64",
+        "TEXT ·xorWordsAVX512(SB), NOSPLIT, $0-24",
+        "\tMOVQ p+0(FP), SI",
+        "\tMOVQ n+8(FP), CX",
+    ]
+    out += ["\tVPXORQ Z%d, Z%d, Z%d" % (i, i, i) for i in range(4)]
+    out += ["xorloop:"]
+    out += ["\tVPXORQ %s(SI), Z%d, Z%d" % (str(64 * i) if i else "", i, i) for i in range(4)]
+    out += ["\tADDQ $256, SI", "\tDECQ CX", "\tJNZ xorloop"]
+    out += [
+        "\tVPXORQ Z1, Z0, Z0",
+        "\tVPXORQ Z3, Z2, Z2",
+        "\tVPXORQ Z2, Z0, Z0",
+        "\tVEXTRACTI64X4 $1, Z0, Y1",
+        "\tVPXOR Y1, Y0, Y0",
+        "\tVEXTRACTI128 $1, Y0, X1",
+        "\tVPXOR X1, X0, X0",
+        "\tVPSHUFD $0x4E, X0, X1",
+        "\tVPXOR X1, X0, X0",
+        "\tVMOVQ X0, AX",
+        "\tMOVQ AX, ret+16(FP)",
+        "\tVZEROUPPER",
+        "\tRET",
+        "",
+    ]
 
     # AVX2 + FMA kernels for CPUs without AVX-512 BF16: bf16 is widened
     # to float32 (VPMOVZXWD, shift left 16) and multiplied-added with FMA

@@ -127,7 +127,13 @@ func checkGolden(t *testing.T, dir string) {
 			hf32[p][i] = math.Float32frombits(binary.LittleEndian.Uint32(b32[4*k:]))
 		}
 	}
-	e, err := Load(context.Background(), Options{Model: dir, Device: "cpu"})
+	// GENBENCH_GOLDEN_DEVICE (the device check sets cuda) compares another
+	// device against the same fixtures; the CPU by default.
+	device := os.Getenv("GENBENCH_GOLDEN_DEVICE")
+	if device == "" {
+		device = "cpu"
+	}
+	e, err := Load(context.Background(), Options{Model: dir, Device: device})
 	if err != nil {
 		t.Fatalf("loading %s: %v", dir, err)
 	}

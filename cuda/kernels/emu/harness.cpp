@@ -93,14 +93,15 @@ int main(int argc, char** argv) {
     emu::launch(d1(rows), d1(bs), 0, [&] { rmsnorm_add(a.data(), a.data(), normOut, x.data(), rows, dim, w.data(), eps, gemma); });
     out("out", a);
     out("normout", inplace ? x : no);
-  } else if (op == "matmul") {  // n rows cols b1 b2
+  } else if (op == "matmul") {  // n rows cols b1 b2 [rpw]
     int n = I(0), rows = I(1), cols = I(2), b1 = I(3), b2 = I(4);
     auto x = in<bf16_t>("x");
     auto w = in<bf16_t>("w");
     std::vector<bf16_t> o0((size_t)n * b1, 0xffff), o1((size_t)n * std::max(1, b2 - b1), 0xffff), o2((size_t)n * std::max(1, rows - b2), 0xffff);
     if (n == 1) {
-      emu::launch(d1(ceil_div(rows, 16)), d1(256), 0, [&] {
-        gemv(w.data(), x.data(), rows, cols, o0.data(), o1.data(), o2.data(), b1, b2, nullptr, 0.0f, 0, nullptr, nullptr, nullptr, -1, nullptr);
+      int rpw = I(5);
+      emu::launch(d1(ceil_div(rows, 8 * rpw)), d1(256), 0, [&] {
+        gemv(w.data(), x.data(), rows, cols, o0.data(), o1.data(), o2.data(), b1, b2, nullptr, 0.0f, 0, nullptr, nullptr, nullptr, -1, nullptr, rpw);
       });
     } else {
       dim3 g;
@@ -111,8 +112,8 @@ int main(int argc, char** argv) {
     out("out0", o0);
     out("out1", o1);
     out("out2", o2);
-  } else if (op == "gemvfused") {  // rows cols b1 b2 norm gemma eps resid glu
-    int rows = I(0), cols = I(1), b1 = I(2), b2 = I(3), norm = I(4), gemma = I(5), resid = I(7), glu = I(8);
+  } else if (op == "gemvfused") {  // rows cols b1 b2 norm gemma eps resid glu rpw
+    int rows = I(0), cols = I(1), b1 = I(2), b2 = I(3), norm = I(4), gemma = I(5), resid = I(7), glu = I(8), rpw = I(9);
     float eps = F(6);
     auto x = in<bf16_t>("x");
     auto w = in<bf16_t>("w");
@@ -121,10 +122,10 @@ int main(int argc, char** argv) {
     if (resid) r = in<bf16_t>("resid");
     std::vector<bf16_t> o0(b1, 0xffff), o1(std::max(1, b2 - b1), 0xffff), o2(std::max(1, rows - b2), 0xffff);
     std::vector<bf16_t> xn(cols, 0xffff), ro(rows, 0xffff), go(b1, 0xffff);
-    int blocks = glu >= 0 ? ceil_div(b1, 8) : ceil_div(rows, 16);
+    int blocks = glu >= 0 ? ceil_div(b1, 8) : ceil_div(rows, 8 * rpw);
     emu::launch(d1(blocks), d1(256), norm ? cols * 2 : 0, [&] {
       gemv(w.data(), x.data(), rows, cols, o0.data(), o1.data(), o2.data(), b1, b2, norm ? nw.data() : nullptr, eps, gemma,
-           xn.data(), resid ? r.data() : nullptr, ro.data(), glu, go.data());
+           xn.data(), resid ? r.data() : nullptr, ro.data(), glu, go.data(), rpw);
     });
     out("out0", o0);
     out("out1", o1);
