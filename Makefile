@@ -17,11 +17,11 @@ $(BUILD):
 
 # The static binary: no cgo, runs on CPU-only and GPU machines alike.
 genbench: | $(BUILD)
-	CGO_ENABLED=0 $(GO) build -trimpath -o $(BUILD)/genbench ./benchmarks/genbench
+	CGO_ENABLED=0 $(GO) build -trimpath -buildvcs=auto -o $(BUILD)/genbench ./benchmarks/genbench
 
 # The shared library for non-Go hosts (Python, C, ...), with its header.
 libgen: | $(BUILD)
-	CGO_ENABLED=1 $(GO) build -trimpath -buildmode=c-shared -o $(BUILD)/libgen.so ./libgen
+	CGO_ENABLED=1 $(GO) build -trimpath -buildvcs=auto -buildmode=c-shared -o $(BUILD)/libgen.so ./libgen
 	rm -f $(BUILD)/libgen.h
 	cp capi/genbench.h $(BUILD)/genbench.h
 

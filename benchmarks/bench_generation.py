@@ -19,6 +19,7 @@ Exit status: 0 success, 2 bad usage, 1 any other error.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
 import sys
@@ -107,6 +108,18 @@ def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
     return p
 
 
+def _in_checkout(path: Path) -> bool:
+    """Whether path is inside a checkout of the genbench module (a go.mod declaring it)."""
+    for d in (path, *path.parents):
+        try:
+            first = (d / "go.mod").read_text().splitlines()[:1]
+        except OSError:
+            continue
+        if first and first[0].split() == ["module", "github.com/genbench/genbench"]:
+            return True
+    return False
+
+
 def parse_config(argv: Sequence[str]) -> Tuple[Dict[str, Any], argparse.Namespace]:
     """Parses the command line into the run configuration the engine takes.
 
@@ -117,6 +130,13 @@ def parse_config(argv: Sequence[str]) -> Tuple[Dict[str, Any], argparse.Namespac
     """
     args = build_parser().parse_args(argv)
     given = vars(build_parser(suppress_defaults=True).parse_args(argv))
+    if "configs" in given and not args.configs:
+        raise UsageError("--configs: no config key given: expected a comma-separated list of "
+                         "short, medium, prefill, decode, long, sampled, full-pipe")
+    for name, value in given.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"{flag}: {value} is not a finite number")
     if args.suite or args.configs:
         for name in ADHOC_FLAGS:
             if name in given:
@@ -125,6 +145,12 @@ def parse_config(argv: Sequence[str]) -> Tuple[Dict[str, Any], argparse.Namespac
                                  "(their configs fix prompt, length and sampling)")
     config = dict(given)
     config["driver"] = DRIVER
+    if "output_dir" not in config:
+        # Run from outside the checkout, reports still go to its
+        # benchmarks/reports (inside it, the engine finds that folder itself).
+        if not _in_checkout(Path.cwd().resolve()):
+            repo = Path(__file__).resolve().parent.parent
+            config["output_dir"] = str(repo / "benchmarks" / "reports")
     return config, args
 
 

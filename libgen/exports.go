@@ -858,6 +858,9 @@ func genbench_prompt_ids(p *C.genbench_engine, n C.size_t, seed C.uint64_t, outI
 			return errorf(statusInvalidArgument, "genbench_prompt_ids: n %d is too large: expected at most %d", n, 1<<24)
 		}
 		*outN = n
+		if outIDs == nil && capacity > 0 {
+			return errorf(statusInvalidArgument, "genbench_prompt_ids: out_ids is NULL with capacity %d: expected a buffer of capacity ids", capacity)
+		}
 		if outIDs == nil || capacity < n {
 			return errorf(statusBufferTooSmall, "genbench_prompt_ids: out_ids has room for %d ids: expected at least n = %d", capacity, n)
 		}

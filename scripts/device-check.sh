@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The device check: one script for a lent GPU machine (no Go, no network;
+# The device check: one script for a GPU machine (no Go, no network needed;
 # torch and transformers installed). It uses the artefacts that
 # scripts/device-prepare.sh built into device-carry/ and, within a time
 # budget (default 470 s), with every step time-boxed so that one failure
@@ -16,7 +16,7 @@
 #      folder, then our comparison test against those fixtures;
 #   7. prints a table: per model and config our tok/s, HF tok/s, ratio, and
 #      decode % of the bandwidth roofline.
-# Files land in $OUT (at most 8, as the device tool returns): log.txt,
+# Files land in $OUT (a handful, kept small): log.txt,
 # selftest.txt, bandwidth.json, golden-test.txt, goldens.tar.gz,
 # reports.tar.gz (every JSON report), summary.json.
 #

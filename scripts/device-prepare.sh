@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Builds here (with Go) everything scripts/device-check.sh needs on a lent
-# GPU machine (which has no Go and no network), into the ignored folder
+# Builds (with Go) everything scripts/device-check.sh needs on a GPU machine
+# that has no Go toolchain and no network, into the ignored folder
 # device-carry/:
 #   genbench      the static benchmark driver (CGO_ENABLED=0)
 #   cudacheck     the CUDA selftest and bandwidth probe (tools/device/cudacheck)
 #   libgen.so     the C ABI library (for the Python driver's genbench engine)
 #   golden.test   the golden-logit comparison test binary (GOLDEN_PKG)
-# Then run the check with the device tool, carrying device-carry:
-#   run(command="scripts/device-check.sh", carry=["device-carry"], timeout_s=540)
+# Then copy the repository with device-carry/ to the GPU machine and run
+# scripts/device-check.sh there from the repository root.
 #
 # Usage: scripts/device-prepare.sh
 # Environment: GOLDEN_PKG (default ./gocore/engine), GO (default go).
@@ -33,7 +33,7 @@ fi
 du -sh "$out"/* | sed 's/^/device-prepare: /'
 total=$(du -sk "$out" | cut -f1)
 if (( total > 60 * 1024 )); then
-  echo "device-prepare: error: $out is ${total} KiB; the device tool carries at most 64 MiB with the tree" >&2
+  echo "device-prepare: error: $out is ${total} KiB; keep it under 60 MiB so the repository and its artefacts travel light" >&2
   exit 1
 fi
 echo "device-prepare: done; carry $out with scripts/device-check.sh"

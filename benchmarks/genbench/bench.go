@@ -74,6 +74,9 @@ func parseBench(args []string) (bench.RunConfig, *pflag.FlagSet, error) {
 		}
 	}
 	cfg.Configs = keys
+	if fs.Changed("configs") && len(keys) == 0 {
+		return cfg, fs, usagef("--configs: no config key given: expected a comma-separated list of %s", strings.Join(bench.ConfigKeys(), ", "))
+	}
 	if cfg.Suite != "" || len(cfg.Configs) > 0 {
 		for _, f := range adhocFlags {
 			if fs.Changed(f) {

@@ -213,3 +213,14 @@ func cfg(m map[string]any, i int) map[string]any {
 }
 
 func modelInfo(id string) engine.ModelInfo { return engine.ModelInfo{ID: id} }
+
+// A JSON document that is not a report (a model's config.json, say) gets
+// one line saying so, not a list of schema violations.
+func TestValidateNotAReport(t *testing.T) {
+	for _, doc := range []string{`{"architectures": ["LlamaForCausalLM"], "hidden_size": 64}`, `[]`, `"x"`} {
+		err := Validate([]byte(doc))
+		if err == nil || !strings.Contains(err.Error(), "not a genbench report") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("Validate(%s) = %v, want one line saying it is not a genbench report", doc, err)
+		}
+	}
+}

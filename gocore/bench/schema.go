@@ -32,6 +32,9 @@ func Validate(reportJSON []byte) error {
 	if err != nil {
 		return fmt.Errorf("report is not valid JSON: %w", err)
 	}
+	if obj, ok := doc.(map[string]any); !ok || obj["schema_version"] == nil {
+		return fmt.Errorf("not a genbench report: expected a JSON object with a schema_version (version %d)", SchemaVersion)
+	}
 	return ValidateAgainst(schema, doc)
 }
 

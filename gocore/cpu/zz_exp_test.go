@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/genbench/genbench/gocore/backend"
 )
@@ -32,11 +35,29 @@ func TestZZExp(t *testing.T) {
 	}
 	var ops []op
 	var bytes int64
+	var arena []uint16
+	if os.Getenv("EXP_THP") != "" {
+		m, err := unix.Mmap(-1, 0, 2600<<20, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+		if err != nil {
+			t.Fatal(err)
+		}
+		off := (2<<20 - int(uintptr(unsafe.Pointer(&m[0]))%(2<<20))) % (2 << 20)
+		m = m[off : off+2590<<20]
+		if err := unix.Madvise(m, unix.MADV_HUGEPAGE); err != nil {
+			t.Fatal(err)
+		}
+		arena = unsafe.Slice((*uint16)(unsafe.Pointer(&m[0])), len(m)/2)
+	}
 	add := func(cols int, rows ...int) {
 		var parts []backend.Matrix
 		var outs []backend.Buffer
 		for _, r := range rows {
-			d := make([]uint16, r*cols)
+			var d []uint16
+			if arena != nil {
+				d, arena = arena[:r*cols:r*cols], arena[r*cols:]
+			} else {
+				d = make([]uint16, r*cols)
+			}
 			for i := range d {
 				d[i] = 0x3c00 + uint16(i&127) // small values, every page written
 			}

@@ -189,7 +189,10 @@ func (e *Engine) loadModel(ctx context.Context, opts Options, progress func(stri
 		if tinyBuiltin {
 			e.tok = tokenizer.Tiny()
 		} else if d, err := hub.Resolve(ctx, ref, hubOptions(opts, true, true)); err == nil {
-			e.tok = loadTokenizerIfPresent(d)
+			// The real tokenizer when the cache has it: realistic prompts.
+			if e.tok, err = loadTokenizerIfPresent(d); err != nil {
+				return fmt.Errorf("engine: model %s: %w", ref, err)
+			}
 		}
 	default:
 		d, err := resolveDir(ctx, ref, hubOptions(opts, opts.RandomWeights, false), progress)
@@ -201,10 +204,8 @@ func (e *Engine) loadModel(ctx context.Context, opts Options, progress func(stri
 			return fmt.Errorf("engine: model %s: %w", ref, err)
 		}
 		spec.Name = ref
-		if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err == nil {
-			if e.tok, err = tokenizer.Load(dir); err != nil {
-				return fmt.Errorf("engine: model %s: %w", ref, err)
-			}
+		if e.tok, err = loadTokenizerIfPresent(dir); err != nil {
+			return fmt.Errorf("engine: model %s: %w", ref, err)
 		}
 	}
 	e.spec = spec
@@ -248,15 +249,13 @@ func hubOptions(opts Options, skipWeights, offline bool) hub.Options {
 	return o
 }
 
-func loadTokenizerIfPresent(dir string) *tokenizer.Tokenizer {
+// loadTokenizerIfPresent loads dir's tokenizer; nil when dir has none. A
+// tokenizer file that is there but cannot be read is an error.
+func loadTokenizerIfPresent(dir string) (*tokenizer.Tokenizer, error) {
 	if _, err := os.Stat(filepath.Join(dir, "tokenizer.json")); err != nil {
-		return nil
+		return nil, nil
 	}
-	t, err := tokenizer.Load(dir)
-	if err != nil {
-		return nil
-	}
-	return t
+	return tokenizer.Load(dir)
 }
 
 func resolveDir(ctx context.Context, ref string, hopts hub.Options, progress func(string)) (string, error) {
@@ -266,7 +265,10 @@ func resolveDir(ctx context.Context, ref string, hopts hub.Options, progress fun
 	progress(fmt.Sprintf("resolving %s", ref))
 	dir, err := hub.Resolve(ctx, ref, hopts)
 	if err != nil {
-		return "", fmt.Errorf("engine: model %q (not a built-in name: %s): %w", ref, strings.Join(model.BuiltinNames(), ", "), err)
+		if _, ok := model.Builtin(ref); ok {
+			return "", fmt.Errorf("engine: model %q: %w (it is a built-in spec too: add --random-weights to run it with synthetic weights)", ref, err)
+		}
+		return "", fmt.Errorf("engine: model %q: %w (built-in specs, runnable with synthetic weights: %s)", ref, err, strings.Join(model.BuiltinNames(), ", "))
 	}
 	return dir, nil
 }

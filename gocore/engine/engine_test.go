@@ -207,7 +207,7 @@ func TestBadOptions(t *testing.T) {
 		{Options{Device: "cuda"}, "CUDA"},
 		{Options{DType: "float16"}, "dtype"},
 		{Options{Model: t.TempDir()}, "config.json"},
-		{Options{Model: "no such model"}, "not a built-in"},
+		{Options{Model: "no such model"}, "built-in specs"},
 		{Options{Threads: -1}, "threads"},
 	} {
 		e, err := Load(ctx, tc.opts)

@@ -1,7 +1,7 @@
 // Command cudacheck runs the CUDA backend's selftest (every GPU op against
 // the CPU reference, the device sampler, graph replay, whole-model logits)
 // and measures the GPU's copy bandwidth. It is what scripts/device-check.sh
-// runs on a lent GPU machine; `genbench selftest` offers the same.
+// runs on a GPU machine without a Go toolchain; `genbench selftest` offers the same.
 //
 // Usage:
 //
