@@ -412,25 +412,34 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Result, error) {
 			return res, fmt.Errorf("engine: reading logits: %w", err)
 		}
 		id := sampler.Sample(e.logits, history)
-		el := time.Since(t0)
 		history = append(history, id)
-		res.Tokens = append(res.Tokens, id)
-		res.TokenTimes = append(res.TokenTimes, el)
-		if i == 0 {
-			res.TTFT = el
-		}
-		res.Total = el
-		if req.OnToken != nil {
-			if err := req.OnToken(id); err != nil {
-				return res, err
-			}
-		}
-		if stop[id] {
-			res.StoppedOnEOS = true
-			break
+		if done, err := res.emit(&req, stop, id, time.Since(t0)); done || err != nil {
+			return res, err
 		}
 	}
 	return res, nil
+}
+
+// emit records generated token id, on the host el after the start, passes
+// it to the stream callback, and reports whether generation ends there (an
+// EOS id, or the callback's error).
+func (res *Result) emit(req *Request, stop map[int32]bool, id int32, el time.Duration) (bool, error) {
+	res.Tokens = append(res.Tokens, id)
+	res.TokenTimes = append(res.TokenTimes, el)
+	if len(res.Tokens) == 1 {
+		res.TTFT = el
+	}
+	res.Total = el
+	if req.OnToken != nil {
+		if err := req.OnToken(id); err != nil {
+			return true, err
+		}
+	}
+	if stop[id] {
+		res.StoppedOnEOS = true
+		return true, nil
+	}
+	return false, nil
 }
 
 // generateOnDevice is the generation loop of a backend that samples on
@@ -480,20 +489,9 @@ func (e *Engine) generateOnDevice(ctx context.Context, req *Request, st *decoder
 		if err != nil {
 			return res, fmt.Errorf("engine: token %d: %w", i, err)
 		}
-		el := time.Since(t0)
-		res.Tokens = append(res.Tokens, id)
-		res.TokenTimes = append(res.TokenTimes, el)
-		if i == 0 {
-			res.TTFT = el
-		}
-		res.Total = el
-		if req.OnToken != nil {
-			if err := req.OnToken(id); err != nil {
-				return res, err
-			}
-		}
-		if stop[id] {
-			res.StoppedOnEOS = true
+		if done, err := res.emit(req, stop, id, time.Since(t0)); err != nil {
+			return res, err
+		} else if done {
 			break
 		}
 		if err := ctx.Err(); err != nil && i+1 < N {
