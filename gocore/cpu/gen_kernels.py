@@ -114,9 +114,10 @@ def main() -> None:
     out += ["\tVZEROUPPER", "\tRET", ""]
 
     # dot8pfAVX512(w *uint16, ldw uintptr, x *uint16, n uintptr, out *[8]float32, pf *uint16)
-    # is dot8 that also prefetches (into L2) 512 bytes from pf per chunk:
-    # given the next 8 rows, 8*ldw bytes = n*512, it streams them in
-    # sequentially while this group's rows are read.
+    # is dot8 for rows of exactly n chunks (ldw = 64n) that also prefetches
+    # 512 bytes from pf per chunk, 64n*8 bytes in all: pointed at the next 8
+    # rows, it reads them ahead as one sequential stream (into L2) while
+    # this group's 8 interleaved row streams are consumed.
     out += [
         "// func dot8pfAVX512(w *uint16, ldw uintptr, x *uint16, n uintptr, out *[8]float32, pf *uint16)",
         "TEXT ·dot8pfAVX512(SB), NOSPLIT, $0-48",
@@ -146,40 +147,6 @@ def main() -> None:
     for r in range(8):
         out += hsum(r, "%d(DI)" % (4 * r))
     out += ["\tVZEROUPPER", "\tRET", ""]
-
-    # dotRowsAVX512(w *uint16, x *uint16, n uintptr, rows uintptr, out *float32)
-    # sets out[r] = w[r]·x for rows consecutive rows of n chunks of 32 (row
-    # r at w + r*n*64 bytes): one sequential read of the rows, prefetched
-    # PF bytes ahead, each dot product with the per-lane order and the
-    # reduction of dot1 (the same bits).
-    for name, dist in (("dotRowsAVX512", 2048), ("dotRows1kAVX512", 1024), ("dotRows4kAVX512", 4096), ("dotRows0AVX512", 0)):
-        out += [
-            "// func %s(w *uint16, x *uint16, n uintptr, rows uintptr, out *float32)" % name,
-            "TEXT ·%s(SB), NOSPLIT, $0-40" % name,
-            "\tMOVQ w+0(FP), R8",
-            "\tMOVQ x+8(FP), SI",
-            "\tMOVQ n+16(FP), DX",
-            "\tMOVQ rows+24(FP), BX",
-            "\tMOVQ out+32(FP), DI",
-            name + "row:",
-            "\tMOVQ SI, R9",
-            "\tMOVQ DX, CX",
-            "\tVPXORD Z0, Z0, Z0",
-            name + "loop:",
-        ]
-        if dist:
-            out.append("\tPREFETCHT0 %d(R8)" % dist)
-        out += [
-            "\tVMOVDQU32 (R8), Z28",
-            "\tVMOVDQU32 (R9), Z29",
-            dpbf16(0, 28, 29),
-            "\tADDQ $64, R8",
-            "\tADDQ $64, R9",
-            "\tDECQ CX",
-            "\tJNZ " + name + "loop",
-        ]
-        out += hsum(0, "(DI)")
-        out += ["\tADDQ $4, DI", "\tDECQ BX", "\tJNZ " + name + "row", "\tVZEROUPPER", "\tRET", ""]
 
     # tile4x6AVX512(w *uint16, ldw uintptr, x *uint16, ldx uintptr, n uintptr, out *[24]float32)
     # out[t*4+r] = w[r]·x[t] for 4 weight rows and 6 tokens.

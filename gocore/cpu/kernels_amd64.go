@@ -3,8 +3,6 @@ package cpu
 //go:generate sh -c "python3 gen_kernels.py > kernels_amd64.s"
 
 import (
-	"os"
-	"strconv"
 	"golang.org/x/sys/cpu"
 
 	"github.com/genbench/genbench/gocore/bf16"
@@ -33,21 +31,7 @@ func dot4AVX512(w *uint16, ldw uintptr, x *uint16, n uintptr, out *[4]float32)
 func dot8AVX512(w *uint16, ldw uintptr, x *uint16, n uintptr, out *[8]float32)
 
 //go:noescape
-func dotRowsAVX512(w *uint16, x *uint16, n uintptr, rows uintptr, out *float32)
-
-//go:noescape
-func dotRows1kAVX512(w *uint16, x *uint16, n uintptr, rows uintptr, out *float32)
-
-//go:noescape
-func dotRows4kAVX512(w *uint16, x *uint16, n uintptr, rows uintptr, out *float32)
-
-//go:noescape
-func dotRows0AVX512(w *uint16, x *uint16, n uintptr, rows uintptr, out *float32)
-
-//go:noescape
 func dot8pfAVX512(w *uint16, ldw uintptr, x *uint16, n uintptr, out *[8]float32, pf *uint16)
-
-var gemvMode = func() int { v, _ := strconv.Atoi(os.Getenv("GEMV_MODE")); return v }()
 
 //go:noescape
 func tile4x6AVX512(w *uint16, ldw uintptr, x *uint16, ldx uintptr, n uintptr, out *[24]float32)
@@ -229,8 +213,10 @@ func matBlockPanels(out []uint16, ldo int, w []uint16, r0, r1, k int, x []uint16
 
 // gemv8 computes out[r] = rnd(w[r]·x) for rows r0.. in groups of 8 and
 // returns the first row it did not do (8 memory streams in flight for
-// decode; the same bits as dot4 and tile).
-func gemv8(out []uint16, w []uint16, r0, r1, k int, x []uint16) int {
+// decode; the same bits as dot4 and tile). Rows up to pfEnd (>= r1) are
+// this worker's next ones: each group prefetches the next while it is
+// below pfEnd.
+func gemv8(out []uint16, w []uint16, r0, r1, pfEnd, k int, x []uint16) int {
 	if !hasBF16 || k < 32 {
 		return r0
 	}
@@ -238,37 +224,13 @@ func gemv8(out []uint16, w []uint16, r0, r1, k int, x []uint16) int {
 	x = x[:k]
 	var s8 [8]float32
 	r := r0
-	if gemvMode >= 3 && k == k32 {
-		var f [16]float32
-		for ; r < r1; r += 16 {
-			nr := min(16, r1-r)
-			fn := dotRowsAVX512
-			switch gemvMode {
-			case 4:
-				fn = dotRows1kAVX512
-			case 5:
-				fn = dotRows4kAVX512
-			case 6:
-				fn = dotRows0AVX512
-			}
-			fn(&w[r*k], &x[0], uintptr(k/32), uintptr(nr), &f[0])
-			for i := 0; i < nr; i++ {
-				out[r+i] = bf16.FromFloat32(f[i])
-			}
-		}
-		return r1
-	}
-	if gemvMode == 1 {
-		for ; r < r1; r++ {
-			out[r] = bf16.FromFloat32(dotBF16(w[r*k:(r+1)*k], x))
-		}
-		return r
-	}
 	for ; r+8 <= r1; r += 8 {
 		wr := w[r*k : (r+8)*k]
-		if gemvMode == 2 && k == k32 {
+		if k == k32 {
+			// prefetch the next group of rows while it is this
+			// worker's, else (re)read this one
 			pf := &wr[0]
-			if r+16 <= r1 {
+			if r+16 <= pfEnd {
 				pf = &w[(r+8)*k]
 			}
 			dot8pfAVX512(&wr[0], uintptr(2*k), &x[0], uintptr(k32/32), &s8, pf)

@@ -34,6 +34,6 @@ func matBlockPanels(out []uint16, ldo int, w []uint16, r0, r1, k int, x []uint16
 	return false
 }
 
-func gemv8(out []uint16, w []uint16, r0, r1, k int, x []uint16) int { return r0 }
+func gemv8(out []uint16, w []uint16, r0, r1, pfEnd, k int, x []uint16) int { return r0 }
 
 func xorWordsFast(b []byte, s *uint64) int { return 0 }

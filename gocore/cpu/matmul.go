@@ -67,24 +67,37 @@ func (b *Backend) Matmul(outs []backend.Buffer, x backend.Buffer, n int, w backe
 	blocks := ww.blocks
 	xs := xb.U16[:n*ww.cols]
 	b.pool.parallel(len(blocks), 1, func(lo, hi int) {
-		for _, bl := range blocks[lo:hi] {
+		// a worker's blocks are consecutive rows up to the end of its
+		// chunk or of the part: decode prefetches ahead within them
+		end, part := 0, -1
+		for i, bl := range blocks[lo:hi] {
+			if bl.part != part {
+				part, end = bl.part, bl.r1
+				for _, nb := range blocks[lo+i+1 : hi] {
+					if nb.part != part {
+						break
+					}
+					end = nb.r1
+				}
+			}
 			p := ww.parts[bl.part]
-			matBlock(ob[bl.part], p.Rows, p.Data, bl.r0, bl.r1, p.Cols, xs, n)
+			matBlock(ob[bl.part], p.Rows, p.Data, bl.r0, bl.r1, end, p.Cols, xs, n)
 		}
 	})
 	return nil
 }
 
 // matBlock computes out[t*ldo + r] for rows r0..r1 of w [*, k] and all n
-// tokens of x [n, k]. Tokens go in groups of tileT, each group swept over
+// tokens of x [n, k]; rows r1..pfEnd are the caller's next (prefetched
+// ahead for one token). Tokens go in groups of tileT, each group swept over
 // every row tile of the block, so the group's inputs stay in L1 and the
 // block's weights in L2.
-func matBlock(out []uint16, ldo int, w []uint16, r0, r1, k int, x []uint16, n int) {
+func matBlock(out []uint16, ldo int, w []uint16, r0, r1, pfEnd, k int, x []uint16, n int) {
 	if matBlockPanels(out, ldo, w, r0, r1, k, x, n) {
 		return
 	}
 	if n == 1 {
-		r0 = gemv8(out, w, r0, r1, k, x)
+		r0 = gemv8(out, w, r0, r1, pfEnd, k, x)
 	}
 	var sums [tileR * tileT]float32
 	rt := r0 + (r1-r0)/tileR*tileR // end of the whole row tiles
