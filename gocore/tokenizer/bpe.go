@@ -5,64 +5,109 @@ import (
 	"unicode/utf8"
 )
 
-// mergeMap maps a pair of token ids to the merge's rank and the merged id.
-// It is an open-addressing hash table keyed by the packed pair, with key and
-// value side by side so that a lookup touches one cache line.
+// mergeMap maps a pair of token ids to the merge's rank, and a rank to the
+// merged id. The pairs are in an open-addressing hash table of 8-byte slots,
+// each the pair packed with its rank (plus one, so that 0 marks an empty
+// slot): the table of a large vocabulary is half the size it would be with
+// the merged id alongside, and lookups miss the cache less often.
 type mergeMap struct {
-	slots []mergeSlot
-	shift uint
+	slots    []uint64
+	shift    uint    // 64 - log2(len(slots))
+	idBits   uint    // bits of one id in the packed pair
+	rankBits uint    // low bits of a slot holding rank+1
+	newIDs   []int32 // rank -> merged id
 }
 
-type mergeSlot struct {
-	key uint64 // left<<32 | right, plus 1 so that 0 marks an empty slot
-	val mergeVal
-}
-
-type mergeVal struct {
-	rank  uint32
-	newID int32
-}
-
-// newMergeMap sizes the table for n merges at a load factor of at most 0.6.
-func newMergeMap(n int) mergeMap {
+// newMergeMap sizes the table for n merges of ids below maxID+1 at a load
+// factor of at most 0.6; ok is false when a pair and a rank do not fit in
+// 64 bits.
+func newMergeMap(n int, maxID int32) (m mergeMap, ok bool) {
+	for m.idBits = 1; m.idBits < 32 && int64(1)<<m.idBits <= int64(maxID); m.idBits++ {
+	}
+	if 2*m.idBits >= 64 {
+		return m, false
+	}
+	m.rankBits = 64 - 2*m.idBits
+	if uint64(n)+1 >= uint64(1)<<m.rankBits {
+		return m, false
+	}
 	size, shift := 16, uint(60)
 	for size*3 < 5*n {
 		size <<= 1
 		shift--
 	}
-	return mergeMap{slots: make([]mergeSlot, size), shift: shift}
+	m.slots, m.shift = make([]uint64, size), shift
+	m.newIDs = make([]int32, n)
+	return m, true
 }
 
-func pairKey(a, b int32) uint64 { return (uint64(uint32(a))<<32 | uint64(uint32(b))) + 1 }
+func (m *mergeMap) pair(a, b int32) uint64 { return uint64(uint32(a))<<m.idBits | uint64(uint32(b)) }
 
-func (m *mergeMap) slot(k uint64) int { return int((k * 0x9E3779B97F4A7C15) >> m.shift) }
+func (m *mergeMap) slot(p uint64) int { return int(((p + 1) * 0x9E3779B97F4A7C15) >> m.shift) }
 
-// put stores a merge; a later merge of the same pair replaces an earlier one.
+// put stores a merge (ids within the map's maxID, rank below its n); a later
+// merge of the same pair replaces an earlier one.
 func (m *mergeMap) put(a, b int32, rank uint32, newID int32) {
-	k := pairKey(a, b)
+	p := m.pair(a, b)
+	v := p<<m.rankBits | (uint64(rank) + 1)
 	mask := len(m.slots) - 1
-	for i := m.slot(k); ; i = (i + 1) & mask {
-		if m.slots[i].key == 0 || m.slots[i].key == k {
-			m.slots[i] = mergeSlot{k, mergeVal{rank, newID}}
+	for i := m.slot(p); ; i = (i + 1) & mask {
+		if s := m.slots[i]; s == 0 || s>>m.rankBits == p {
+			m.slots[i] = v
+			m.newIDs[rank] = newID
 			return
 		}
 	}
 }
 
-func (m *mergeMap) get(a, b int32) (mergeVal, bool) {
+// rank returns the rank of the merge of a and b.
+func (m *mergeMap) rank(a, b int32) (uint32, bool) {
 	if len(m.slots) == 0 {
-		return mergeVal{}, false
+		return 0, false
 	}
-	k := pairKey(a, b)
+	p := m.pair(a, b)
+	return m.probe(p, m.slot(p))
+}
+
+// probe looks for pair p from slot i on.
+func (m *mergeMap) probe(p uint64, i int) (uint32, bool) {
 	mask := len(m.slots) - 1
-	for i := m.slot(k); ; i = (i + 1) & mask {
-		switch m.slots[i].key {
-		case k:
-			return m.slots[i].val, true
-		case 0:
-			return mergeVal{}, false
+	for ; ; i = (i + 1) & mask {
+		s := m.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if s>>m.rankBits == p {
+			return uint32(s&(1<<m.rankBits-1)) - 1, true
 		}
 	}
+}
+
+// rank2 looks up two pairs at once, so that their first probes, which
+// usually miss the cache, overlap.
+func (m *mergeMap) rank2(a, b, c, d int32) (r1 uint32, ok1 bool, r2 uint32, ok2 bool) {
+	if len(m.slots) == 0 {
+		return
+	}
+	p, q := m.pair(a, b), m.pair(c, d)
+	i, j := m.slot(p), m.slot(q)
+	s, t := m.slots[i], m.slots[j]
+	mask := len(m.slots) - 1
+	if s != 0 {
+		if s>>m.rankBits == p {
+			r1, ok1 = uint32(s&(1<<m.rankBits-1))-1, true
+		} else {
+			r1, ok1 = m.probe(p, (i+1)&mask)
+		}
+	}
+	if t != 0 {
+		if t>>m.rankBits == q {
+			r2, ok2 = uint32(t&(1<<m.rankBits-1))-1, true
+		} else {
+			r2, ok2 = m.probe(q, (j+1)&mask)
+		}
+	}
+	return
 }
 
 // symbol is one element of a word being merged, in a doubly linked list
@@ -70,21 +115,21 @@ func (m *mergeMap) get(a, b int32) (mergeVal, bool) {
 type symbol struct {
 	id         int32
 	prev, next int32
-	size       int32 // bytes covered; 0 once merged into its left neighbour
+	size       int32  // bytes covered; 0 once merged into its left neighbour
+	gen        uint32 // bumped whenever the pair starting here changes
 }
 
 // mergeItem is a candidate merge of the symbol at pos with its right
-// neighbour. The queue pops the lowest rank first, then the lowest pos.
+// neighbour; key is rank<<32 | pos, so the queue pops the lowest rank
+// first, then the lowest pos. gen is the symbol's gen when queued.
 type mergeItem struct {
-	rank        uint32
-	pos         int32
-	newID       int32
-	left, right int32 // the pair when queued
+	key uint64
+	gen uint32
 }
 
-func (a mergeItem) less(b mergeItem) bool {
-	return a.rank < b.rank || (a.rank == b.rank && a.pos < b.pos)
-}
+func (it mergeItem) rank() uint32 { return uint32(it.key >> 32) }
+
+func (it mergeItem) pos() int32 { return int32(uint32(it.key)) }
 
 type mergeHeap []mergeItem
 
@@ -94,12 +139,13 @@ func (h *mergeHeap) push(it mergeItem) {
 	i := len(q) - 1
 	for i > 0 {
 		p := (i - 1) / 2
-		if !q[i].less(q[p]) {
+		if it.key >= q[p].key {
 			break
 		}
-		q[i], q[p] = q[p], q[i]
+		q[i] = q[p]
 		i = p
 	}
+	q[i] = it
 }
 
 // init orders an unordered slice into a heap in linear time. Pop order
@@ -125,21 +171,26 @@ func (h *mergeHeap) pop() mergeItem {
 func (h mergeHeap) down(i int) {
 	q := h
 	n := len(q)
+	if i >= n {
+		return
+	}
+	it := q[i]
 	for {
 		l := 2*i + 1
 		if l >= n {
 			break
 		}
 		m := l
-		if r := l + 1; r < n && q[r].less(q[l]) {
+		if r := l + 1; r < n && q[r].key < q[l].key {
 			m = r
 		}
-		if !q[m].less(q[i]) {
+		if q[m].key >= it.key {
 			break
 		}
-		q[i], q[m] = q[m], q[i]
+		q[i] = q[m]
 		i = m
 	}
+	q[i] = it
 }
 
 // addChar appends the symbols of one character (or, for byte-level models,
@@ -272,45 +323,59 @@ func (t *Tokenizer) mergeSymbols(st *encState) {
 	if len(syms) < 2 {
 		return
 	}
+	mm := &t.merges
 	h := st.heap[:0]
 	for i := 0; i+1 < len(syms); i++ {
-		if m, ok := t.merges.get(syms[i].id, syms[i+1].id); ok {
-			h = append(h, mergeItem{rank: m.rank, pos: int32(i), newID: m.newID, left: syms[i].id, right: syms[i+1].id})
+		if r, ok := mm.rank(syms[i].id, syms[i+1].id); ok {
+			h = append(h, mergeItem{key: uint64(r)<<32 | uint64(i)})
 		}
 	}
 	h.init()
 	for len(h) > 0 {
 		top := h.pop()
-		cur := &syms[top.pos]
+		pos := top.pos()
+		cur := &syms[pos]
 		if cur.size == 0 || cur.next < 0 {
 			continue
 		}
 		nextPos := cur.next
 		right := syms[nextPos]
-		if cur.id != top.left || right.id != top.right {
+		newID := mm.newIDs[top.rank()]
+		if cur.gen != top.gen {
 			// The pair changed since it was queued: the entry still
 			// applies if the new pair merges to the same id.
-			if m, ok := t.merges.get(cur.id, right.id); !ok || m.newID != top.newID {
+			if r, ok := mm.rank(cur.id, right.id); !ok || mm.newIDs[r] != newID {
 				continue
 			}
 		}
-		cur.id = top.newID
+		cur.id = newID
 		cur.size += right.size
 		cur.next = right.next
+		cur.gen++
 		syms[nextPos].size = 0
 		if right.next >= 0 {
-			syms[right.next].prev = top.pos
+			syms[right.next].prev = pos
 		}
-		if cur.prev >= 0 {
-			l := syms[cur.prev].id
-			if m, ok := t.merges.get(l, cur.id); ok {
-				h.push(mergeItem{rank: m.rank, pos: cur.prev, newID: m.newID, left: l, right: cur.id})
+		switch {
+		case cur.prev >= 0 && cur.next >= 0:
+			p := &syms[cur.prev]
+			p.gen++
+			rl, okl, rr, okr := mm.rank2(p.id, cur.id, cur.id, syms[cur.next].id)
+			if okl {
+				h.push(mergeItem{key: uint64(rl)<<32 | uint64(uint32(cur.prev)), gen: p.gen})
 			}
-		}
-		if cur.next >= 0 {
-			r := syms[cur.next].id
-			if m, ok := t.merges.get(cur.id, r); ok {
-				h.push(mergeItem{rank: m.rank, pos: top.pos, newID: m.newID, left: cur.id, right: r})
+			if okr {
+				h.push(mergeItem{key: uint64(rr)<<32 | uint64(uint32(pos)), gen: cur.gen})
+			}
+		case cur.prev >= 0:
+			p := &syms[cur.prev]
+			p.gen++
+			if r, ok := mm.rank(p.id, cur.id); ok {
+				h.push(mergeItem{key: uint64(r)<<32 | uint64(uint32(cur.prev)), gen: p.gen})
+			}
+		case cur.next >= 0:
+			if r, ok := mm.rank(cur.id, syms[cur.next].id); ok {
+				h.push(mergeItem{key: uint64(r)<<32 | uint64(uint32(pos)), gen: cur.gen})
 			}
 		}
 	}

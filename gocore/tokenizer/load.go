@@ -378,7 +378,10 @@ func (t *Tokenizer) loadModel(mj *bpeJSON, added []addedTokenJSON) error {
 		return fmt.Errorf("added_tokens: %w", err)
 	}
 
-	t.merges = newMergeMap(len(m.Merges))
+	var ok bool
+	if t.merges, ok = newMergeMap(len(m.Merges), maxID); !ok {
+		return fmt.Errorf("BPE: %d merges over ids up to %d do not fit the merge table", len(m.Merges), maxID)
+	}
 	for rank, mg := range m.Merges {
 		a, okA := m.Vocab[mg.a]
 		b, okB := m.Vocab[mg.b]
