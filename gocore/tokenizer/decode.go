@@ -181,21 +181,10 @@ func parseDecoder(raw json.RawMessage) (decoder, error) {
 		r, _ := utf8.DecodeRuneInString(s.Content)
 		return stripDecoder{content: r, start: s.Start, stop: s.Stop}, nil
 	case "Sequence":
-		var q struct {
-			Decoders []json.RawMessage `json:"decoders"`
-		}
-		if err := json.Unmarshal(raw, &q); err != nil {
-			return nil, fmt.Errorf("Sequence: %w", err)
-		}
-		var seq seqDecoder
-		for i, r := range q.Decoders {
-			d, err := parseDecoder(r)
-			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
-			}
-			seq = append(seq, d)
-		}
-		return seq, nil
+		seq, err := parseSequence(raw, "decoders", func(_, _ int, r json.RawMessage) (decoder, error) {
+			return parseDecoder(r)
+		})
+		return seqDecoder(seq), err
 	}
 	return nil, fmt.Errorf("type %q is not supported (supported: ByteLevel, Replace, ByteFallback, Fuse, Strip, Sequence)", typ)
 }
@@ -293,4 +282,29 @@ func (t *Tokenizer) Decode(ids []int32, skipSpecialTokens bool) string {
 		return strings.Join(toks, " ")
 	}
 	return strings.Join(dec.decodeChain(toks), "")
+}
+
+// parseSequence parses the components of a Sequence (normalizer,
+// pre-tokenizer or decoder), listed under key, with parse(i, n, item);
+// errors name the failing position.
+func parseSequence[T any](raw json.RawMessage, key string, parse func(i, n int, item json.RawMessage) (T, error)) ([]T, error) {
+	var q map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &q); err != nil {
+		return nil, fmt.Errorf("Sequence: %w", err)
+	}
+	var items []json.RawMessage
+	if v, ok := q[key]; ok {
+		if err := json.Unmarshal(v, &items); err != nil {
+			return nil, fmt.Errorf("Sequence: %s: %w", key, err)
+		}
+	}
+	out := make([]T, 0, len(items))
+	for i, r := range items {
+		v, err := parse(i, len(items), r)
+		if err != nil {
+			return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }

@@ -183,21 +183,10 @@ func parseNormalizer(raw json.RawMessage) (normalizer, error) {
 		}
 		return stripNorm{p.Left, p.Right}, nil
 	case "Sequence":
-		var q struct {
-			Normalizers []json.RawMessage `json:"normalizers"`
-		}
-		if err := json.Unmarshal(raw, &q); err != nil {
-			return nil, fmt.Errorf("Sequence: %w", err)
-		}
-		var seq seqNorm
-		for i, r := range q.Normalizers {
-			n, err := parseNormalizer(r)
-			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
-			}
-			seq = append(seq, n)
-		}
-		return seq, nil
+		seq, err := parseSequence(raw, "normalizers", func(_, _ int, r json.RawMessage) (normalizer, error) {
+			return parseNormalizer(r)
+		})
+		return seqNorm(seq), err
 	}
 	return nil, fmt.Errorf("type %q is not supported (supported: NFC, NFD, NFKC, NFKD, Replace, Prepend, Strip, Sequence)", typ)
 }

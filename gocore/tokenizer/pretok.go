@@ -439,19 +439,15 @@ func (t *Tokenizer) parsePreTokenizer(raw json.RawMessage, last bool) (preTokeni
 	}
 	switch typ {
 	case "Sequence":
-		var q struct {
-			Pretokenizers []json.RawMessage `json:"pretokenizers"`
-		}
-		if err := json.Unmarshal(raw, &q); err != nil {
-			return nil, fmt.Errorf("Sequence: %w", err)
+		all, err := parseSequence(raw, "pretokenizers", func(i, n int, r json.RawMessage) (preTokenizer, error) {
+			return t.parsePreTokenizer(r, last && i == n-1)
+		})
+		if err != nil {
+			return nil, err
 		}
 		var seq seqPreTok
-		for i, r := range q.Pretokenizers {
-			p, err := t.parsePreTokenizer(r, last && i == len(q.Pretokenizers)-1)
-			if err != nil {
-				return nil, fmt.Errorf("Sequence[%d]: %w", i, err)
-			}
-			if p != nil {
+		for _, p := range all {
+			if p != nil { // a no-op component
 				seq = append(seq, p)
 			}
 		}
