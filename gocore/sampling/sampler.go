@@ -119,6 +119,15 @@ func (s *Sampler) Sample(logits []float32, history []int32) int32 {
 	if s.p.Greedy() {
 		return Argmax(logits)
 	}
+	if t := s.p.Temperature; t < 1 {
+		// Dividing by a tiny temperature can overflow the largest score to
+		// ±Inf (and ties among several +Inf would hide the real maximum).
+		// The limit T -> 0 is greedy, so take the argmax of the unscaled
+		// scores then.
+		if a := Argmax(logits); math.IsInf(float64(logits[a]/t), 0) {
+			return a
+		}
+	}
 	ApplyTemperature(logits, s.p.Temperature)
 
 	// Candidates: ids with a finite score (NaN counts as -inf) that pass top-k.

@@ -524,3 +524,58 @@ func TestSampleFollowsDocumentedProcedure(t *testing.T) {
 		}
 	}
 }
+
+// TestTinyTemperatureIsGreedy: as T -> 0 sampling tends to greedy decoding.
+// A temperature so small that the scaled scores overflow float32 must still
+// give the argmax of the (penalised) scores, lowest id on ties, computed here
+// by a naive loop.
+func TestTinyTemperatureIsGreedy(t *testing.T) {
+	naiveArgmax := func(x []float32) int32 {
+		best := int32(0)
+		for i := range x {
+			if x[i] > x[best] {
+				best = int32(i)
+			}
+		}
+		return best
+	}
+	cases := [][]float32{
+		{5, 9, 7},       // 5/T and 9/T both +Inf: the first +Inf is not the max
+		{-5, -2, -9},    // every scaled score is -Inf
+		{1, 2, 3, 4},    // the review's case: 3 and 4 overflow
+		{0.5, 4, 4, 1},  // a tie at the maximum goes to the lower id
+		{-1, 0, -3, -2}, // the maximum is 0, the rest -Inf
+	}
+	for seed := uint64(0); seed < 20; seed++ {
+		x := make([]float32, 1000)
+		for i := range x {
+			x[i] = 40 * (Uniform(seed+100, uint64(i)) - 0.5)
+		}
+		cases = append(cases, x)
+	}
+	for _, temp := range []float32{1e-45, 1e-40, 1e-38, 1e-30, 1e-20} {
+		for ci, c := range cases {
+			if ci == 3 && !math.IsInf(float64(4/temp), 0) {
+				continue // an exact tie that does not overflow is drawn between the tied ids
+			}
+			for _, p := range []Params{
+				{Temperature: temp, Seed: 7},
+				{Temperature: temp, TopK: 2, TopP: 0.9, Seed: 7},
+				{Temperature: temp, RepetitionPenalty: 1.3, Seed: 7},
+			} {
+				hist := []int32{1, 2}
+				want := slices.Clone(c)
+				if p.RepetitionPenalty != 0 {
+					ApplyRepetitionPenalty(want, hist, p.RepetitionPenalty)
+				}
+				s, err := NewSampler(p, len(c))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got, w := s.Sample(slices.Clone(c), hist), naiveArgmax(want); got != w {
+					t.Errorf("T=%g case %d %+v: sampled %d, want the argmax %d", temp, ci, p, got, w)
+				}
+			}
+		}
+	}
+}
