@@ -21,6 +21,7 @@ import (
 	"unsafe"
 
 	"github.com/genbench/genbench/gocore/bench"
+	"github.com/genbench/genbench/gocore/cpu"
 	"github.com/genbench/genbench/gocore/engine"
 	"github.com/genbench/genbench/gocore/model"
 	"github.com/genbench/genbench/gocore/sampling"
@@ -200,8 +201,8 @@ func genbench_open(modelRef, device, dtype, optionsJSON *C.char, out **C.genbenc
 		if o.DType != "bfloat16" {
 			return errorf(statusInvalidArgument, "genbench_open: dtype: unsupported dtype %q: expected bfloat16", o.DType)
 		}
-		if o.Threads < 0 {
-			return errorf(statusInvalidArgument, "genbench_open: threads: %d is negative: expected 0 (all cores) or a positive count", o.Threads)
+		if err := cpu.CheckThreads(o.Threads); err != nil {
+			return errorf(statusInvalidArgument, "genbench_open: threads: %v", err)
 		}
 		eng, err := engine.Load(context.Background(), engineOptions(o))
 		if err != nil {
@@ -565,14 +566,16 @@ func parseRunConfig(configJSON *C.char, fn string) (bench.RunConfig, error) {
 	if configJSON == nil {
 		return cfg, errorf(statusInvalidArgument, "%s: config_json is NULL: expected a JSON object (\"{}\" for the defaults)", fn)
 	}
-	if err := decodeJSON([]byte(C.GoString(configJSON)), &cfg, fn+": config_json",
+	data := []byte(C.GoString(configJSON))
+	if err := decodeJSON(data, &cfg, fn+": config_json",
 		"a JSON object whose keys are the \"field\" names of genbench_flag_specs, or \"driver\""); err != nil {
 		return cfg, err
 	}
 	if cfg.Configs == nil {
 		cfg.Configs = []string{}
 	}
-	if err := cfg.Validate(); err != nil {
+	// the command line's checks, with the keys given standing for the flags given
+	if err := cfg.ValidateGiven(bench.JSONGiven(data)); err != nil {
 		return cfg, errorf(statusInvalidArgument, "%s: %v", fn, err)
 	}
 	return cfg, nil

@@ -14,10 +14,6 @@ import (
 	"github.com/genbench/genbench/gocore/engine"
 )
 
-// adhocFlags only shape the ad-hoc run; with --suite or --configs they
-// would be silently ignored, so they are refused.
-var adhocFlags = []string{"prompt-tokens", "max-new-tokens", "temperature", "top-k", "top-p", "repetition-penalty"}
-
 // benchFlags builds the benchmark's flag set from bench.FlagSpecs, bound
 // to cfg's fields.
 func benchFlags(name string, cfg *bench.RunConfig) (*pflag.FlagSet, error) {
@@ -77,14 +73,7 @@ func parseBench(args []string) (bench.RunConfig, *pflag.FlagSet, error) {
 	if fs.Changed("configs") && len(keys) == 0 {
 		return cfg, fs, usagef("--configs: no config key given: expected a comma-separated list of %s", strings.Join(bench.ConfigKeys(), ", "))
 	}
-	if cfg.Suite != "" || len(cfg.Configs) > 0 {
-		for _, f := range adhocFlags {
-			if fs.Changed(f) {
-				return cfg, fs, usagef("--%s sets the ad-hoc run and cannot be combined with --suite or --configs (their configs fix prompt, length and sampling)", f)
-			}
-		}
-	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.ValidateGiven(func(f string) bool { return fs.Changed(strings.ReplaceAll(f, "_", "-")) }); err != nil {
 		return cfg, fs, usageError{err}
 	}
 	if cfg.Engine != bench.EngineGenbench {

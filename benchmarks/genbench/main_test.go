@@ -148,6 +148,11 @@ func TestBadUsage(t *testing.T) {
 		{[]string{"tokenize", "--text", "hi"}, 2, "--model is required"},
 		{[]string{"tokenize", "--model", "tiny-llama"}, 2, "exactly one of --jsonl, --text STRING and --decode"},
 		{[]string{"generate", "--prompt", "hi", "--top-p", "2"}, 2, "--top-p: 2 is out of range"},
+		{[]string{"--threads", "100000", "--no-save"}, 2, "--threads: 100000 is too many"},
+		{[]string{"generate", "--prompt", "hi", "--threads", "100000"}, 2, "--threads: 100000 is too many"},
+		{[]string{"--temperature", "1e308", "--no-save"}, 2, "--temperature: 1e+308: expected a finite value >= 0 (0 = greedy), at most 3.403e+38"},
+		{[]string{"generate", "--prompt", "hi", "--temperature", "1e308"}, 2, "--temperature: 1e+308"},
+		{[]string{"generate", "--prompt", "hi", "--repetition-penalty", "1e308"}, 2, "--repetition-penalty: 1e+308"},
 	}
 	for _, c := range cases {
 		r := genbench(t, "", c.args...)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/genbench/genbench/gocore/cpu"
 	"github.com/genbench/genbench/gocore/engine"
 	"github.com/genbench/genbench/gocore/sampling"
 )
@@ -147,8 +148,8 @@ func (c *RunConfig) Validate() error {
 	if c.DType != "bfloat16" {
 		bad("--dtype: unsupported dtype %q: expected bfloat16", c.DType)
 	}
-	if c.Threads < 0 {
-		bad("--threads: %d is negative: expected 0 (all cores) or a positive count", c.Threads)
+	if err := cpu.CheckThreads(c.Threads); err != nil {
+		bad("--threads: %w", err)
 	}
 	if c.PromptTokens < 1 || c.PromptTokens > MaxTokens {
 		bad("--prompt-tokens: %d: expected a positive number of tokens, at most %d", c.PromptTokens, MaxTokens)
@@ -156,17 +157,17 @@ func (c *RunConfig) Validate() error {
 	if c.MaxNewTokens < 1 || c.MaxNewTokens > MaxTokens {
 		bad("--max-new-tokens: %d: expected a positive number of tokens, at most %d", c.MaxNewTokens, MaxTokens)
 	}
-	if math.IsNaN(c.Temperature) || math.IsInf(c.Temperature, 0) || c.Temperature < 0 {
-		bad("--temperature: %v: expected a finite value >= 0 (0 = greedy)", c.Temperature)
+	if err := sampling.CheckFloat(c.Temperature); err != nil || c.Temperature < 0 {
+		bad("--temperature: %v: expected a finite value >= 0 (0 = greedy), at most %.4g", c.Temperature, sampling.MaxFloat)
 	}
 	if c.TopK < 0 {
 		bad("--top-k: %d is negative: expected 0 (disabled) or a positive count", c.TopK)
 	}
-	if math.IsNaN(c.TopP) || c.TopP <= 0 || c.TopP > 1 {
-		bad("--top-p: %v is out of range: expected a value in (0, 1] (1 = disabled)", c.TopP)
+	if math.IsNaN(c.TopP) || c.TopP <= 0 || c.TopP > 1 || float32(c.TopP) == 0 {
+		bad("--top-p: %v is out of range: expected a value in (0, 1] (1 = disabled), at least %.2g", c.TopP, math.SmallestNonzeroFloat32)
 	}
-	if math.IsNaN(c.RepetitionPenalty) || math.IsInf(c.RepetitionPenalty, 0) || c.RepetitionPenalty <= 0 {
-		bad("--repetition-penalty: %v: expected a finite value > 0 (1 = disabled)", c.RepetitionPenalty)
+	if err := sampling.CheckFloat(c.RepetitionPenalty); err != nil || c.RepetitionPenalty <= 0 || float32(c.RepetitionPenalty) == 0 {
+		bad("--repetition-penalty: %v: expected a finite value from %.2g to %.4g (1 = disabled)", c.RepetitionPenalty, math.SmallestNonzeroFloat32, sampling.MaxFloat)
 	}
 	if c.Warmup < 0 {
 		bad("--warmup: %d is negative: expected 0 or more warm-up runs", c.Warmup)
@@ -181,6 +182,46 @@ func (c *RunConfig) Validate() error {
 		bad("driver: empty: expected the name of the program running the benchmark")
 	}
 	return errors.Join(errs...)
+}
+
+// AdhocFields are the RunConfig fields (JSON names) that only shape the
+// ad-hoc run; with a suite or a config list they would be silently
+// ignored.
+var AdhocFields = []string{"prompt_tokens", "max_new_tokens", "temperature", "top_k", "top_p", "repetition_penalty"}
+
+// CheckGiven refuses ad-hoc fields given together with a suite or a config
+// list. given reports whether a field (JSON name) was set explicitly (a
+// flag on the command line, a key in a JSON configuration), so every front
+// end applies the same rule.
+func (c *RunConfig) CheckGiven(given func(field string) bool) error {
+	if c.Suite == "" && len(c.Configs) == 0 {
+		return nil
+	}
+	for _, f := range AdhocFields {
+		if given(f) {
+			return fmt.Errorf("--%s sets the ad-hoc run and cannot be combined with --suite or --configs (their configs fix prompt, length and sampling)", strings.ReplaceAll(f, "_", "-"))
+		}
+	}
+	return nil
+}
+
+// ValidateGiven is Validate followed by CheckGiven: the checks every front
+// end (command line, C ABI, Python) applies to a run configuration.
+func (c *RunConfig) ValidateGiven(given func(field string) bool) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	return c.CheckGiven(given)
+}
+
+// JSONGiven reports the top-level keys of a JSON object, as CheckGiven's
+// given (nothing for a document that is not an object).
+func JSONGiven(data []byte) func(field string) bool {
+	var keys map[string]json.RawMessage
+	if json.Unmarshal(data, &keys) != nil {
+		keys = nil
+	}
+	return func(f string) bool { _, ok := keys[f]; return ok }
 }
 
 // ValidateDevice checks a device name: "auto", "cpu", "cuda" or "cuda:N".
@@ -289,7 +330,7 @@ func filter(keys, sel []string) []string {
 
 // ParseRunConfig decodes a JSON run configuration (as the C ABI receives
 // it): fields left out keep DefaultRunConfig's values, unknown fields are
-// an error, and the result is validated.
+// an error, and the result is validated (ValidateGiven).
 func ParseRunConfig(data []byte) (RunConfig, error) {
 	cfg := DefaultRunConfig()
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -300,7 +341,7 @@ func ParseRunConfig(data []byte) (RunConfig, error) {
 	if dec.More() {
 		return cfg, errors.New("run configuration: unexpected data after the JSON object")
 	}
-	if err := cfg.Validate(); err != nil {
+	if err := cfg.ValidateGiven(JSONGiven(data)); err != nil {
 		return cfg, fmt.Errorf("run configuration: %w", err)
 	}
 	return cfg, nil

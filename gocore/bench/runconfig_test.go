@@ -118,6 +118,12 @@ func TestValidateErrors(t *testing.T) {
 		{"bad cuda index", func(c *RunConfig) { c.Device = "cuda:x" }, `unknown device "cuda:x"`},
 		{"unknown dtype", func(c *RunConfig) { c.DType = "float16" }, `--dtype: unsupported dtype "float16"`},
 		{"negative threads", func(c *RunConfig) { c.Threads = -2 }, "--threads: -2"},
+		{"huge threads", func(c *RunConfig) { c.Threads = 100000 }, "--threads: 100000 is too many: expected 0 (all cores) up to"},
+		// finite in float64, +Inf in the sampler's float32
+		{"float32 temperature overflow", func(c *RunConfig) { c.Temperature = 1e308 }, "--temperature: 1e+308: expected a finite value >= 0 (0 = greedy), at most 3.403e+38"},
+		{"float32 penalty overflow", func(c *RunConfig) { c.RepetitionPenalty = 1e308 }, "--repetition-penalty: 1e+308: expected a finite value from"},
+		{"float32 penalty underflow", func(c *RunConfig) { c.RepetitionPenalty = 1e-300 }, "--repetition-penalty: 1e-300"},
+		{"float32 top-p underflow", func(c *RunConfig) { c.TopP = 1e-300 }, "--top-p: 1e-300 is out of range"},
 		{"unknown engine", func(c *RunConfig) { c.Engine = "vllm" }, `--engine: unknown engine "vllm"`},
 	}
 	for _, tc := range cases {
@@ -221,14 +227,36 @@ func TestParseRunConfig(t *testing.T) {
 		t.Errorf("ParseRunConfig = %+v, %v", c, err)
 	}
 	for doc, want := range map[string]string{
-		`{"suit": "quick"}`:   `unknown field "suit"`,
-		`{"trials": "3"}`:     "cannot unmarshal string",
-		`{"top_p": 0}`:        "--top-p: 0 is out of range",
-		`[1]`:                 "expected a JSON object",
-		`{"suite": "quick"}x`: "unexpected data after the JSON object",
+		`{"suit": "quick"}`: `unknown field "suit"`,
+		`{"trials": "3"}`:   "cannot unmarshal string",
+		`{"top_p": 0}`:      "--top-p: 0 is out of range",
+		// the rule the command line applies to its flags
+		`{"suite": "quick", "prompt_tokens": 8}`:     "--prompt-tokens sets the ad-hoc run and cannot be combined with --suite",
+		`{"configs": ["short"], "temperature": 0.5}`: "--temperature sets the ad-hoc run",
+		`{"threads": 100000000}`:                     "--threads: 100000000 is too many",
+		`{"temperature": 1e308}`:                     "--temperature: 1e+308",
+		`[1]`:                                        "expected a JSON object",
+		`{"suite": "quick"}x`:                        "unexpected data after the JSON object",
 	} {
 		if _, err := ParseRunConfig([]byte(doc)); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("ParseRunConfig(%s) error %v, want %q", doc, err, want)
 		}
+	}
+}
+
+// The largest accepted values still fit the sampler's float32 and pass
+// sampling.Params.Validate after conversion.
+func TestValidateFloat32Limits(t *testing.T) {
+	c := DefaultRunConfig()
+	c.Temperature, c.RepetitionPenalty, c.TopK = 3.4e38, 3.4e38, 0
+	if err := c.Validate(); err != nil {
+		t.Fatalf("3.4e38: %v", err)
+	}
+	if err := c.adhocSampling().Validate(); err != nil {
+		t.Errorf("converted params: %v", err)
+	}
+	c.Temperature = 3.5e38
+	if err := c.Validate(); err == nil {
+		t.Errorf("temperature 3.5e38 accepted")
 	}
 }

@@ -36,11 +36,35 @@ var _ backend.Backend = (*Backend)(nil)
 
 // New returns a CPU backend with the given number of worker threads
 // (0 = GOMAXPROCS, normally all usable cores).
+//
+// threads above MaxThreads are lowered to it.
 func New(threads int) *Backend {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
+	threads = min(threads, MaxThreads())
 	return &Backend{threads: threads, pool: newPool(threads)}
+}
+
+// ThreadsPerCore bounds the worker goroutines per core: more only add
+// scheduling overhead (the workers of a parallel loop wait on each other),
+// and a huge count would take seconds or more just to start.
+const ThreadsPerCore = 4
+
+// MaxThreads is the largest worker count New uses: ThreadsPerCore × the
+// cores this process may run on.
+func MaxThreads() int { return ThreadsPerCore * runtime.NumCPU() }
+
+// CheckThreads checks a requested worker count: 0 (all cores) up to
+// MaxThreads.
+func CheckThreads(n int) error {
+	switch {
+	case n < 0:
+		return fmt.Errorf("%d is negative: expected 0 (all cores) or a positive count", n)
+	case n > MaxThreads():
+		return fmt.Errorf("%d is too many: expected 0 (all cores) up to %d (%d per core, %d cores)", n, MaxThreads(), ThreadsPerCore, runtime.NumCPU())
+	}
+	return nil
 }
 
 // Threads is the number of worker goroutines.

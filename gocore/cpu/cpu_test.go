@@ -3,6 +3,7 @@ package cpu
 import (
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/genbench/genbench/gocore/backend"
@@ -587,5 +588,29 @@ func testKernels(t *testing.T) {
 		if math.Abs(float64(got)-exact) > float64(k+4)*math.Ldexp(abs, -23) {
 			t.Fatalf("dot k=%d: %v vs %v", k, got, exact)
 		}
+	}
+}
+
+// A worker count beyond MaxThreads is refused by CheckThreads and lowered
+// by New (starting 10^8 goroutines would hang the program).
+func TestThreadsCap(t *testing.T) {
+	max := MaxThreads()
+	if max != ThreadsPerCore*runtime.NumCPU() || max < 1 {
+		t.Fatalf("MaxThreads() = %d with %d cores", max, runtime.NumCPU())
+	}
+	for _, n := range []int{0, 1, max} {
+		if err := CheckThreads(n); err != nil {
+			t.Errorf("CheckThreads(%d) = %v", n, err)
+		}
+	}
+	for _, n := range []int{-1, max + 1, 100000000} {
+		if err := CheckThreads(n); err == nil {
+			t.Errorf("CheckThreads(%d) accepted", n)
+		}
+	}
+	b := New(100000000)
+	defer b.Close()
+	if b.Threads() != max {
+		t.Errorf("New(1e8).Threads() = %d, want %d", b.Threads(), max)
 	}
 }

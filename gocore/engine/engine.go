@@ -88,8 +88,8 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	default:
 		return nil, fmt.Errorf("engine: dtype %q not supported (want bfloat16)", opts.DType)
 	}
-	if opts.Threads < 0 {
-		return nil, fmt.Errorf("engine: threads %d must be >= 0 (0 = all cores)", opts.Threads)
+	if err := cpu.CheckThreads(opts.Threads); err != nil {
+		return nil, fmt.Errorf("engine: threads: %w", err)
 	}
 	kind, index, err := parseDevice(opts.Device)
 	if err != nil {
@@ -362,7 +362,7 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Result, error) {
 	}
 	sampler, err := sampling.NewSampler(req.Sampling, e.spec.VocabSize)
 	if err != nil {
-		return nil, fmt.Errorf("engine: sampling: %w", err)
+		return nil, fmt.Errorf("engine: %w", err)
 	}
 	stop := map[int32]bool{}
 	if req.Stop == StopOnEOS {

@@ -29,6 +29,11 @@
 // same logits, seed and step, up to fp32 rounding of the exponentials.
 package sampling
 
+import (
+	"fmt"
+	"math"
+)
+
 // Params are the sampling parameters of one generation. The zero value is
 // greedy decoding with no repetition penalty.
 type Params struct {
@@ -45,6 +50,39 @@ type Params struct {
 	RepetitionPenalty float32 `json:"repetition_penalty"`
 	// Seed seeds the draw: the same seed gives the same tokens.
 	Seed uint64 `json:"seed"`
+}
+
+// MaxFloat is the largest value a Params float field can hold (float32).
+const MaxFloat = math.MaxFloat32
+
+// CheckFloat checks a value given in float64 (a flag, a JSON number) for a
+// Params float field: it must be finite and stay finite in float32, so
+// 1e308 is refused here rather than turning into +Inf on the way.
+func CheckFloat(v float64) error {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return fmt.Errorf("%v is not a finite number", v)
+	}
+	if math.Abs(v) > MaxFloat {
+		return fmt.Errorf("%g is too large for the float32 the sampler uses (at most %.4g)", v, MaxFloat)
+	}
+	return nil
+}
+
+// Validate checks p: Temperature >= 0 (0 = greedy), TopK >= 0, TopP in
+// [0, 1] (0 and 1 disable it) and RepetitionPenalty >= 0 (0 and 1 disable
+// it), all finite.
+func (p Params) Validate() error {
+	switch {
+	case !(p.Temperature >= 0) || math.IsInf(float64(p.Temperature), 0):
+		return fmt.Errorf("temperature must be a finite number >= 0 (0 = greedy), got %g", p.Temperature)
+	case p.TopK < 0:
+		return fmt.Errorf("top_k must be >= 0 (0 = disabled), got %d", p.TopK)
+	case !(p.TopP >= 0 && p.TopP <= 1):
+		return fmt.Errorf("top_p must be in (0, 1] (0 or 1 = disabled), got %g", p.TopP)
+	case !(p.RepetitionPenalty >= 0) || math.IsInf(float64(p.RepetitionPenalty), 0):
+		return fmt.Errorf("repetition_penalty must be a finite number > 0 (1 = disabled), got %g", p.RepetitionPenalty)
+	}
+	return nil
 }
 
 // Greedy reports whether the params select argmax decoding.

@@ -66,22 +66,14 @@ type Sampler struct {
 	keys    []uint64  // top-p sorting scratch
 }
 
-// NewSampler validates p and prepares a sampler for a vocabulary of the
-// given size. Temperature must be >= 0 (0 = greedy), TopK >= 0, TopP in
-// [0, 1] (0 and 1 disable it) and RepetitionPenalty >= 0 (0 and 1 disable
-// it), all finite.
+// NewSampler validates p (Params.Validate) and prepares a sampler for a
+// vocabulary of the given size.
 func NewSampler(p Params, vocab int) (*Sampler, error) {
-	switch {
-	case vocab <= 0:
+	if vocab <= 0 {
 		return nil, fmt.Errorf("sampling: vocabulary size must be positive, got %d", vocab)
-	case !(p.Temperature >= 0) || math.IsInf(float64(p.Temperature), 0):
-		return nil, fmt.Errorf("sampling: temperature must be a finite number >= 0 (0 = greedy), got %g", p.Temperature)
-	case p.TopK < 0:
-		return nil, fmt.Errorf("sampling: top_k must be >= 0 (0 = disabled), got %d", p.TopK)
-	case !(p.TopP >= 0 && p.TopP <= 1):
-		return nil, fmt.Errorf("sampling: top_p must be in (0, 1] (0 or 1 = disabled), got %g", p.TopP)
-	case !(p.RepetitionPenalty >= 0) || math.IsInf(float64(p.RepetitionPenalty), 0):
-		return nil, fmt.Errorf("sampling: repetition_penalty must be a finite number > 0 (1 = disabled), got %g", p.RepetitionPenalty)
+	}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("sampling: %w", err)
 	}
 	s := &Sampler{p: p, vocab: vocab}
 	if s.penalised() {

@@ -199,6 +199,9 @@ class EngineTest(unittest.TestCase):
             (lambda: self.eng.bench({"suite": "quick", "nope": 1}), _native.ERR_BAD_JSON, "nope"),
             (lambda: self.eng.bench({"warmup": -1}), _native.ERR_INVALID_ARGUMENT, "--warmup"),
             (lambda: genbench.bench({"configs": ["short", "gigantic"]}), _native.ERR_INVALID_ARGUMENT, "gigantic"),
+            (lambda: genbench.bench({"suite": "quick", "prompt_tokens": 8}), _native.ERR_INVALID_ARGUMENT, "cannot be combined with --suite"),
+            (lambda: genbench.bench({"threads": 100000000}), _native.ERR_INVALID_ARGUMENT, "--threads: 100000000 is too many"),
+            (lambda: genbench.bench({"temperature": 1e308}), _native.ERR_INVALID_ARGUMENT, "--temperature: 1e+308"),
             (lambda: genbench.validate_report({"schema_version": 1}), _native.ERR_BAD_JSON, "report"),
             (lambda: genbench.render_summary("not json"), _native.ERR_BAD_JSON, "report"),
             (lambda: genbench.write_hf("gpt-17", "/tmp/nowhere"), _native.ERR_INVALID_ARGUMENT, "gpt-17"),
@@ -217,6 +220,7 @@ class OpenCloseTest(unittest.TestCase):
             (dict(device="tpu"), _native.ERR_INVALID_ARGUMENT, "tpu"),
             (dict(dtype="float16"), _native.ERR_INVALID_ARGUMENT, "bfloat16"),
             (dict(threads=-1), _native.ERR_INVALID_ARGUMENT, "threads"),
+            (dict(threads=100000000), _native.ERR_INVALID_ARGUMENT, "100000000 is too many"),
             (dict(model="/nonexistent/genbench-model"), _native.ERR_LOAD, "/nonexistent/genbench-model"),
         ]
         for kw, status, needle in cases:
