@@ -196,3 +196,16 @@ func TestCompilerUsesCache(t *testing.T) {
 		t.Fatal("PTX target: expected a fresh, NUL-terminated PTX image with the rmsnorm entry")
 	}
 }
+
+// TestOptionsNoGlobalRestrict: --restrict would make every kernel pointer
+// __restrict__, which the aliased calls (rmsnorm in place, add and glu
+// into an operand, the GEMV's in-place GLU and residual epilogues) break.
+func TestOptionsNoGlobalRestrict(t *testing.T) {
+	for _, tg := range []Target{{Arch: 80}, {Arch: 90}, {Arch: 120, PTX: true}} {
+		for _, o := range Options(tg) {
+			if o == "--restrict" || o == "-restrict" {
+				t.Fatalf("Options(%s) contains %s", tg, o)
+			}
+		}
+	}
+}

@@ -28,8 +28,8 @@ extern "C" __global__ void embed(bf16_t* __restrict__ out, const i32* __restrict
 }
 
 // out[i] = rnd(rnd(act(gate[i])) * up[i]); act 0 = SiLU, 1 = GELU (tanh).
-// out may alias gate.
-extern "C" __global__ void glu(bf16_t* out, const bf16_t* gate, const bf16_t* __restrict__ up,
+// out may alias gate or up (element i is read, then written, by one thread).
+extern "C" __global__ void glu(bf16_t* out, const bf16_t* gate, const bf16_t* up,
                                i64 total, int act) {
   for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < total;
        i += (i64)gridDim.x * blockDim.x) {

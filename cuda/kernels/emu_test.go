@@ -358,6 +358,15 @@ func TestEmuGemvFused(t *testing.T) {
 				r.run("gemvfused", c.rows, c.cols, b1, b2, norm, gemma, 1e-6, res, c.glu, rpw)
 				gemvFusedCheck(t, r, c.rows, c.cols, c.parts, c.norm, c.style, c.resid, c.glu, x, w, nw, resid, b1)
 			}
+			if c.glu >= 0 {
+				// In place (gluOut == out0, as the decoder's GLU(gate, gate,
+				// up)): out0 must end up holding exactly the GLU of the
+				// separate run, and out1 the up rows.
+				glu, up := r.u16("gluout"), r.u16("out1")
+				r.run("gemvfused", c.rows, c.cols, b1, b2, norm, gemma, 1e-6, res, c.glu, 2, 1)
+				checkULP(t, "glu in place", r.u16("out0"), glu, 0)
+				checkULP(t, "up beside an in-place glu", r.u16("out1"), up, 0)
+			}
 		})
 	}
 }

@@ -37,8 +37,13 @@ __device__ __forceinline__ void store_out(float v, int r, i64 t, int rows, bf16_
 //  - residual epilogue (resid != null, one part): y goes to out0 and
 //    residOut[r] = rnd(resid[r] + y[r]);
 //  - GLU epilogue (gluAct >= 0, two parts of b1 rows each): a warp computes
-//    gate row r and up row b1 + r; out0[r] = gate, out1[r] = up and
-//    gluOut[r] = rnd(rnd(act(gate)) * up) (gluOut may alias out0).
+//    gate row r and up row b1 + r; gluOut[r] = rnd(rnd(act(gate)) * up),
+//    out1[r] = up, and out0[r] = gate unless gluOut == out0.
+// Aliasing: gluOut may equal out0 (then each row is stored once, the GLU
+// value); residOut may equal resid (each element is read, then written, by
+// the same lane). W never aliases anything; x, normW, normOut and the
+// outputs are distinct buffers (cuda/fuse.go checks it). Only W is
+// __restrict__ (the kernels are compiled without --restrict).
 // One warp computes rpw (1 or 2) output rows; a block has GEMV_WARPS warps.
 // Grid: ceil(rows / (8 * rpw)) blocks of 256 threads (ceil(b1 / 8) with the
 // GLU, where a warp computes a gate row and its up row). One row per warp
@@ -129,9 +134,10 @@ extern "C" __global__ void __launch_bounds__(256) gemv(
   if (lane != 0) return;
   if (gluAct >= 0) {
     float g = rnd(acc0), u = rnd(acc1);
-    out0[r0] = f2bf(g);
-    out1[r0] = f2bf(u);
     float a = gluAct == 1 ? act_gelu_tanh(g) : act_silu(g);
+    // One store per address: with gluOut == out0 the gate row is dead.
+    if (gluOut != out0) out0[r0] = f2bf(g);
+    out1[r0] = f2bf(u);
     gluOut[r0] = f2bf(rnd(a) * u);
     return;
   }

@@ -112,8 +112,9 @@ int main(int argc, char** argv) {
     out("out0", o0);
     out("out1", o1);
     out("out2", o2);
-  } else if (op == "gemvfused") {  // rows cols b1 b2 norm gemma eps resid glu rpw
+  } else if (op == "gemvfused") {  // rows cols b1 b2 norm gemma eps resid glu rpw [gluInPlace]
     int rows = I(0), cols = I(1), b1 = I(2), b2 = I(3), norm = I(4), gemma = I(5), resid = I(7), glu = I(8), rpw = I(9);
+    int inplace = argc > 3 + 10 ? I(10) : 0;  // gluOut == out0, as the decoder calls it
     float eps = F(6);
     auto x = in<bf16_t>("x");
     auto w = in<bf16_t>("w");
@@ -125,7 +126,7 @@ int main(int argc, char** argv) {
     int blocks = glu >= 0 ? ceil_div(b1, 8) : ceil_div(rows, 8 * rpw);
     emu::launch(d1(blocks), d1(256), norm ? cols * 2 : 0, [&] {
       gemv(w.data(), x.data(), rows, cols, o0.data(), o1.data(), o2.data(), b1, b2, norm ? nw.data() : nullptr, eps, gemma,
-           xn.data(), resid ? r.data() : nullptr, ro.data(), glu, go.data(), rpw);
+           xn.data(), resid ? r.data() : nullptr, ro.data(), glu, inplace ? o0.data() : go.data(), rpw);
     });
     out("out0", o0);
     out("out1", o1);
