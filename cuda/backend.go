@@ -104,6 +104,12 @@ type Backend struct {
 	info   backend.Info
 	target kernels.Target
 	sms    int // streaming multiprocessors
+	// sharedOptin is the most shared memory (static + dynamic) a block may
+	// use once a kernel's limit is raised
+	// (CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN).
+	sharedOptin int
+	// kinfo holds each loaded kernel's shared-memory figures (worker).
+	kinfo map[cu.Function]*funcInfo
 
 	memMu     sync.Mutex
 	allocated int64 // bytes currently allocated by this backend
@@ -159,6 +165,10 @@ func Open(ctx context.Context, device int, opts Options) (*Backend, error) {
 		b.dev = gi.dev
 		b.total = gi.MemoryBytes
 		b.sms = gi.SMs
+		b.sharedOptin = sharedDefault
+		if v, err := drv.DeviceAttribute(gi.dev, cu.AttrMaxSharedMemPerBlockOpt); err == nil && v > 0 {
+			b.sharedOptin = v
+		}
 		dv, _ := drv.DriverVersion()
 		b.info = backend.Info{
 			Kind: "cuda", Index: device, Name: gi.Name, ComputeCapability: gi.ComputeCapability(),
@@ -264,13 +274,67 @@ func (b *Backend) loadKernels(ctx context.Context, nv *nvrtc.NVRTC, cc int, opts
 				*p = f
 			}
 		}
+		b.kinfo = make(map[cu.Function]*funcInfo, len(get))
 		for k, p := range get {
 			if *p == 0 {
 				return fmt.Errorf("cuda: kernel %s was not loaded", k)
 			}
+			fi, err := b.readFuncInfo(*p)
+			if err != nil {
+				return fmt.Errorf("cuda: kernel %s: %w", k, err)
+			}
+			b.kinfo[*p] = fi
 		}
 		return nil
 	})
+}
+
+// funcInfo is a loaded kernel's shared memory, as the driver reports it.
+type funcInfo struct {
+	static int // bytes of static shared memory (after ptxas padding)
+	maxDyn int // the dynamic shared memory a launch may ask for now
+}
+
+// readFuncInfo reads a kernel's static shared size and its current
+// dynamic limit (worker thread).
+func (b *Backend) readFuncInfo(f cu.Function) (*funcInfo, error) {
+	st, err := b.drv.FuncGetAttribute(f, cu.FuncAttrSharedSizeBytes)
+	if err != nil {
+		return nil, err
+	}
+	dyn, err := b.drv.FuncGetAttribute(f, cu.FuncAttrMaxDynamicSharedSizeBytes)
+	if err != nil {
+		return nil, err
+	}
+	return &funcInfo{static: st, maxDyn: dyn}, nil
+}
+
+// maxDynamicShared is the dynamic shared memory f may use without raising
+// its limit (worker thread).
+func (b *Backend) maxDynamicShared(f cu.Function) int {
+	if fi := b.kinfo[f]; fi != nil {
+		return fi.maxDyn
+	}
+	return sharedDefault - attnStaticShared
+}
+
+// ensureShared raises f's dynamic shared-memory limit to bytes when a
+// launch needs more than the default allows, or says clearly that the GPU
+// cannot give that much (worker thread).
+func (b *Backend) ensureShared(name string, f cu.Function, bytes int) error {
+	fi := b.kinfo[f]
+	if fi == nil || bytes <= fi.maxDyn {
+		return nil
+	}
+	if fi.static+bytes > b.sharedOptin {
+		return fmt.Errorf("cuda: kernel %s needs %d bytes of static and %d of dynamic shared memory; %s allows %d per block",
+			name, fi.static, bytes, b.info.Name, b.sharedOptin)
+	}
+	if err := b.drv.FuncSetAttribute(f, cu.FuncAttrMaxDynamicSharedSizeBytes, bytes); err != nil {
+		return fmt.Errorf("cuda: raising the shared-memory limit of %s to %d bytes: %w", name, bytes, err)
+	}
+	fi.maxDyn = bytes
+	return nil
 }
 
 // release frees what Open acquired (on the worker thread).

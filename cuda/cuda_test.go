@@ -131,7 +131,7 @@ func TestGeometry(t *testing.T) {
 	if attnStaticShared != 9344 {
 		t.Fatalf("attention static shared memory %d bytes; update it with kernels/attention.cu", attnStaticShared)
 	}
-	if s := attnStored(1 << 20); s*4+attnStaticShared > sharedDefault || s < 8192 {
+	if s := attnStored(1<<20, sharedDefault-attnStaticShared); s*4+attnStaticShared > sharedDefault || s < 8192 {
 		t.Fatalf("attention stores %d scores", s)
 	}
 	if _, _, ok := attnSplit(512); ok {
@@ -146,7 +146,10 @@ func TestGeometry(t *testing.T) {
 	if got := attnWorkspaceBytes(4, 1000, 256, 4); got != 4*(4000+32+4096) {
 		t.Errorf("workspace %d bytes", got)
 	}
-	if attnStored(100) != 100 {
+	if s := attnStored(1<<20, sharedDefault-attnStaticShared-256); s*4+attnStaticShared+256 > sharedDefault {
+		t.Fatalf("with 256 bytes of padding the attention stores %d scores: over the limit", s)
+	}
+	if attnStored(100, sharedDefault-attnStaticShared) != 100 {
 		t.Fatal("attention should store all scores of a small cache")
 	}
 }

@@ -2,6 +2,7 @@ package cuda
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -11,10 +12,12 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/genbench/genbench/cuda/cu"
 	"github.com/genbench/genbench/cuda/internal/dl"
 	"github.com/genbench/genbench/cuda/nvrtc"
 	"github.com/genbench/genbench/gocore/backend"
 	"github.com/genbench/genbench/gocore/bf16"
+	"github.com/genbench/genbench/gocore/cpu"
 	"github.com/genbench/genbench/gocore/model"
 	"github.com/genbench/genbench/gocore/sampling"
 )
@@ -236,4 +239,74 @@ func TestEmulatedErrorsAndMemory(t *testing.T) {
 	if _, err := b.NewBuffer(backend.BF16, 4); err == nil {
 		t.Fatal("NewBuffer on a closed backend succeeded")
 	}
+}
+
+// TestEmulatedSharedMemory: the backend sizes shared memory from what the
+// loaded kernels report (the emulated driver pads the attention kernel's
+// static size and refuses launches over a kernel's dynamic limit, as a real
+// driver does), and raises a kernel's limit only up to the GPU's opt-in
+// maximum.
+func TestEmulatedSharedMemory(t *testing.T) {
+	b := openEmulated(t)
+	var static, maxDyn int
+	_ = b.do(func() error {
+		fi := b.kinfo[b.k.attention]
+		static, maxDyn = fi.static, fi.maxDyn
+		return nil
+	})
+	if static <= attnStaticShared || maxDyn != sharedDefault-static {
+		t.Fatalf("attention: static %d, dynamic limit %d: the driver's (padded) figures were not read", static, maxDyn)
+	}
+	// Two queries over a 10000-position cache: the score buffer is as large
+	// as the default limit allows (the source's own static size would ask
+	// for more and fail), and the result matches the reference.
+	const n, H, KV, D, capacity, last = 2, 2, 1, 64, 10000, 9990
+	rng := rand.New(rand.NewPCG(3, 4))
+	rb := func(n int) []uint16 {
+		v := make([]uint16, n)
+		for i := range v {
+			v[i] = bf16.FromFloat32(float32(rng.NormFloat64()))
+		}
+		return v
+	}
+	q, kc, vc := rb(n*H*D), rb(capacity*KV*D), rb(capacity*KV*D)
+	pos := []int32{last - 1, last}
+	cache, err := b.NewKVCache(1, capacity, KV, D)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := b.writeCache(cache, 0, kc, vc); err != nil {
+		t.Fatal(err)
+	}
+	qb, _ := b.NewBuffer(backend.BF16, len(q))
+	pb, _ := b.NewBuffer(backend.Int32, n)
+	out, _ := b.NewBuffer(backend.BF16, n*H*D)
+	if err := errors.Join(b.WriteBF16(qb, 0, q), b.WriteInt32(pb, 0, pos)); err != nil {
+		t.Fatal(err)
+	}
+	shape := backend.AttnShape{Heads: H, KVHeads: KV, HeadDim: D, Scale: 0.125}
+	if err := b.Attention(out, qb, n, pb, cache, 0, shape); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]uint16, n*H*D)
+	if err := b.ReadBF16(got, out, 0); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]uint16, len(got))
+	cpu.RefAttention(want, q, n, pos, kc, vc, shape)
+	if c := compare(got, want); c.relL2 > 1e-3 {
+		t.Fatalf("attention over 10000 positions: relative L2 %g", c.relL2)
+	}
+	// Raising a limit: allowed up to the opt-in maximum, then refused.
+	err = b.do(func() error { return b.ensureShared("attention", b.k.attention, 100<<10) })
+	if err != nil || b.maxDynamicShared(b.k.attention) != 100<<10 {
+		t.Fatalf("raising the attention kernel's limit to 100 KiB: %v (limit %d)", err, b.maxDynamicShared(b.k.attention))
+	}
+	err = b.do(func() error { return b.ensureShared("attention", b.k.attention, 300<<10) })
+	if err == nil || !strings.Contains(err.Error(), "shared memory") {
+		t.Fatalf("300 KiB of shared memory: %v", err)
+	}
+	_ = b.do(func() error {
+		return b.drv.FuncSetAttribute(b.k.attention, cu.FuncAttrMaxDynamicSharedSizeBytes, maxDyn)
+	})
 }

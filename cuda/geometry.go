@@ -12,15 +12,18 @@ const (
 	attnThreads    = 256
 	attnMaxHeadDim = 256
 	// attnStaticShared is the attention kernel's static shared memory
-	// (qs + red + accs); the dynamic score buffer must fit beside it in the
-	// default 48 KiB.
+	// (qs + red + accs) as the source declares it. The backend reads the
+	// real figure (after any ptxas padding) from the loaded kernel
+	// (cuFuncGetAttribute) and sizes the dynamic score buffer from that.
 	attnStaticShared = attnMaxHeadDim*4 + 32*4 + (attnThreads/32)*attnMaxHeadDim*4
-	sharedDefault    = 48 << 10
-	sampleThreads    = 1024
-	ropeThreads      = 128
-	elemThreads      = 256
-	maxGridX         = 1 << 30
-	maxElemBlocks    = 65535
+	// sharedDefault is what static + dynamic shared memory may total
+	// without cuFuncSetAttribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES).
+	sharedDefault = 48 << 10
+	sampleThreads = 1024
+	ropeThreads   = 128
+	elemThreads   = 256
+	maxGridX      = 1 << 30
+	maxElemBlocks = 65535
 )
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
@@ -61,9 +64,11 @@ func normBlock(dim int) uint32 {
 }
 
 // attnStored is how many scores the attention kernel keeps in dynamic
-// shared memory for a cache of capacity positions (more are recomputed).
-func attnStored(capacity int) int {
-	return min(capacity, (sharedDefault-attnStaticShared)/4)
+// shared memory for a cache of capacity positions (more are recomputed),
+// given the dynamic shared memory a launch may use without raising the
+// kernel's limit (48 KiB minus the kernel's real static size).
+func attnStored(capacity, maxDynamic int) int {
+	return max(0, min(capacity, maxDynamic/4))
 }
 
 // Split-key decode attention (kernels/attention.cu, attn_split_*).

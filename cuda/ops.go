@@ -405,6 +405,11 @@ func (b *Backend) launch(name string, f cu.Function, grid, block cu.Dim3, shared
 	if b.drv == nil {
 		return errClosed
 	}
+	if shared > 0 {
+		if err := b.ensureShared(name, f, int(shared)); err != nil {
+			return err
+		}
+	}
 	return b.drv.LaunchKernel(name, f, grid, block, shared, b.stream, p)
 }
 
@@ -669,7 +674,7 @@ func (b *Backend) Attention(out, q backend.Buffer, n int, pos backend.Buffer, ca
 				return b.launchSplitAttention(ob.ptr, qb.ptr, pb.ptr, kc, off, shape, chunk, splits)
 			}
 		}
-		stored := attnStored(kc.capacity)
+		stored := attnStored(kc.capacity, b.maxDynamicShared(b.k.attention))
 		var p cu.Params
 		p.Ptr(ob.ptr).Ptr(qb.ptr).I32(n).Ptr(pb.ptr).Ptr(kc.k + off).Ptr(kc.v + off).I32(kc.capacity).
 			I32(H).I32(shape.KVHeads).I32(D).I32(shape.Window).F32(shape.Scale).I32(stored).Ptr(b.errWord)

@@ -55,8 +55,17 @@ const (
 	AttrMaxSharedMemPerBlockOpt = 97
 )
 
-// Function attribute: the dynamic shared-memory limit of a kernel.
-const FuncAttrMaxDynamicSharedSizeBytes = 8
+// Function attributes (CUfunction_attribute, cuda.h):
+// FuncAttrSharedSizeBytes is the statically allocated shared memory of a
+// kernel as loaded (after ptxas padding); FuncAttrMaxDynamicSharedSizeBytes
+// is the most dynamic shared memory a launch may ask for: 48 KiB minus the
+// static size by default, raised with cuFuncSetAttribute up to
+// CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN minus the static
+// size. A launch asking for more fails with CUDA_ERROR_INVALID_VALUE.
+const (
+	FuncAttrSharedSizeBytes           = 1
+	FuncAttrMaxDynamicSharedSizeBytes = 8
+)
 
 // Flags.
 const (
@@ -102,7 +111,7 @@ type Driver struct {
 	cuStreamSynchronize, cuStreamQuery, cuStreamBeginCapture, cuStreamEndCapture,
 	cuGraphInstantiateWithFlags, cuGraphLaunch, cuGraphExecDestroy, cuGraphDestroy,
 	cuModuleLoadData, cuModuleUnload, cuModuleGetFunction, cuFuncSetAttribute,
-	cuLaunchKernel, cuEventCreate, cuEventRecord, cuEventSynchronize,
+	cuFuncGetAttribute, cuLaunchKernel, cuEventCreate, cuEventRecord, cuEventSynchronize,
 	cuEventElapsedTime, cuEventDestroy, cuGetErrorName, cuGetErrorString uintptr
 }
 
@@ -155,6 +164,7 @@ func Load(opts dl.Options) (*Driver, error) {
 		{&d.cuModuleUnload, []string{"cuModuleUnload"}},
 		{&d.cuModuleGetFunction, []string{"cuModuleGetFunction"}},
 		{&d.cuFuncSetAttribute, []string{"cuFuncSetAttribute"}},
+		{&d.cuFuncGetAttribute, []string{"cuFuncGetAttribute"}},
 		{&d.cuLaunchKernel, []string{"cuLaunchKernel"}},
 		{&d.cuEventCreate, []string{"cuEventCreate"}},
 		{&d.cuEventRecord, []string{"cuEventRecord"}},
@@ -606,6 +616,20 @@ func (d *Driver) ModuleGetFunction(mod Module, name string) (Function, error) {
 // FuncSetAttribute sets a kernel attribute.
 func (d *Driver) FuncSetAttribute(f Function, attr, value int) error {
 	return d.call("cuFuncSetAttribute", d.cuFuncSetAttribute, uintptr(f), uintptr(attr), uintptr(value))
+}
+
+// FuncGetAttribute reads a kernel attribute.
+func (d *Driver) FuncGetAttribute(f Function, attr int) (int, error) {
+	m := d.arena.Mark()
+	defer d.arena.Release(m)
+	o, err := d.out()
+	if err != nil {
+		return 0, err
+	}
+	if err := d.call(fmt.Sprintf("cuFuncGetAttribute(%d)", attr), d.cuFuncGetAttribute, hostmem.Addr(o), uintptr(attr), uintptr(f)); err != nil {
+		return 0, err
+	}
+	return int(hostmem.I32At(o)), nil
 }
 
 // Dim3 is a launch dimension.
