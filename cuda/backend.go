@@ -127,12 +127,12 @@ func Open(ctx context.Context, device int, opts Options) (*Backend, error) {
 		return nil, fmt.Errorf("cuda: device index %d must be >= 0", device)
 	}
 	libOpts := opts.libOptions()
-	nv, err := nvrtc.Load(libOpts)
+	nvs, err := nvrtc.LoadAll(libOpts)
 	if err != nil {
 		return nil, fmt.Errorf("cuda: %w", err)
 	}
 	b := &Backend{ordinal: device, noFuse: opts.NoFusion}
-	var cc int
+	var cc, driverCUDA int
 	w, err := startWorker(func() error {
 		drv, err := cu.Load(opts.driverOptions())
 		if err != nil {
@@ -170,6 +170,7 @@ func Open(ctx context.Context, device int, opts Options) (*Backend, error) {
 			b.sharedOptin = v
 		}
 		dv, _ := drv.DriverVersion()
+		driverCUDA = dv
 		b.info = backend.Info{
 			Kind: "cuda", Index: device, Name: gi.Name, ComputeCapability: gi.ComputeCapability(),
 			MemoryBytes: gi.MemoryBytes, DriverVersion: nvidiaDriverVersion(), CUDAVersion: cudaVersionString(dv),
@@ -208,7 +209,20 @@ func Open(ctx context.Context, device int, opts Options) (*Backend, error) {
 		return nil, err
 	}
 	b.w = w
-	if err := b.loadKernels(ctx, nv, cc, opts); err != nil {
+	// The newest NVRTC whose output this driver can load (an NVRTC newer
+	// than the driver makes cubins and PTX that cuModuleLoadData refuses).
+	nv, cubinOnly, err := nvrtc.Choose(nvs, driverCUDA)
+	for _, n := range nvs {
+		if n != nv {
+			n.Release()
+		}
+	}
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("cuda: %w", err)
+	}
+	opts.progress("cuda: NVRTC %s (%s) for a driver of CUDA %s", nv.VersionString(), nv.Path(), cudaVersionString(driverCUDA))
+	if err := b.loadKernels(ctx, nv, cc, cubinOnly, opts); err != nil {
 		b.Close()
 		return nil, err
 	}
@@ -216,10 +230,15 @@ func Open(ctx context.Context, device int, opts Options) (*Backend, error) {
 }
 
 // loadKernels compiles every module for the GPU and loads it.
-func (b *Backend) loadKernels(ctx context.Context, nv *nvrtc.NVRTC, cc int, opts Options) error {
+func (b *Backend) loadKernels(ctx context.Context, nv *nvrtc.NVRTC, cc int, cubinOnly bool, opts Options) error {
 	target, err := kernels.ChooseTarget(cc, nv.SupportedArchs(), nv.HasCUBIN())
 	if err != nil {
 		return fmt.Errorf("cuda: %w", err)
+	}
+	if target.PTX && cubinOnly {
+		return fmt.Errorf("cuda: NVRTC %s (%s) is newer than the driver's CUDA %s and cannot build a cubin for sm_%d; "+
+			"its PTX would not load: install the NVRTC of CUDA %s or older, or a newer NVIDIA driver",
+			nv.VersionString(), nv.Path(), b.info.CUDAVersion, cc, b.info.CUDAVersion)
 	}
 	b.target = target
 	cacheDir := opts.KernelCacheDir

@@ -104,6 +104,22 @@ func TestEmulatedProbeAndOpen(t *testing.T) {
 	}
 }
 
+// TestEmulatedNVRTCNewerThanDriver: with a driver older than every NVRTC
+// found, Open refuses with the driver's CUDA version and the NVRTCs found
+// (their output would not load), and Probe says the same.
+func TestEmulatedNVRTCNewerThanDriver(t *testing.T) {
+	dir := emulatedDriver(t)
+	t.Setenv("GENBENCH_FAKE_CUDA_VERSION", "10020")
+	_, err := Open(context.Background(), 0, Options{DriverLibDirs: []string{dir}, KernelCacheDir: "off"})
+	if err == nil || !strings.Contains(err.Error(), "CUDA 10.2") || !strings.Contains(err.Error(), "found NVRTC") {
+		t.Fatalf("Open with a CUDA 10.2 driver: %v", err)
+	}
+	p := Probe(Options{DriverLibDirs: []string{dir}})
+	if p.Usable() || !strings.Contains(p.NVRTCError, "CUDA 10.2") || len(p.NVRTCFound) == 0 {
+		t.Fatalf("probe with a CUDA 10.2 driver: %+v", p)
+	}
+}
+
 // TestEmulatedModels runs tiny models end to end, GPU against CPU: prefill
 // and decode steps replayed from a captured graph, with and without fusion.
 func TestEmulatedModels(t *testing.T) {

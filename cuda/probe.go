@@ -39,7 +39,10 @@ type ProbeResult struct {
 	NVRTCLibrary      string `json:"nvrtc_library,omitempty"`
 	NVRTCVersion      string `json:"nvrtc_version,omitempty"`
 	NVRTCArchs        []int  `json:"nvrtc_archs,omitempty"`
-	GPUs              []GPU  `json:"gpus"`
+	// NVRTCFound lists every NVRTC the search loaded ("12.8 /path"); the
+	// one used is the newest the driver supports.
+	NVRTCFound []string `json:"nvrtc_found,omitempty"`
+	GPUs       []GPU    `json:"gpus"`
 	// DriverError and NVRTCError say why a library is unusable ("" when fine).
 	DriverError string `json:"driver_error,omitempty"`
 	NVRTCError  string `json:"nvrtc_error,omitempty"`
@@ -82,9 +85,27 @@ func (p *ProbeResult) Reason() string {
 func Probe(opts Options) *ProbeResult {
 	res := &ProbeResult{GPUs: []GPU{}}
 	lo := opts.libOptions()
-	if nv, err := nvrtc.Load(lo); err != nil {
+	nvs, err := nvrtc.LoadAll(lo)
+	if err != nil {
 		res.NVRTCError = err.Error()
-	} else {
+	}
+	defer func() {
+		for _, n := range nvs { // inspected, never used to compile
+			n.Release()
+		}
+	}()
+	for _, n := range nvs {
+		res.NVRTCFound = append(res.NVRTCFound, n.VersionString()+" "+n.Path())
+	}
+	choose := func(driverCUDA int) {
+		if len(nvs) == 0 {
+			return
+		}
+		nv, _, err := nvrtc.Choose(nvs, driverCUDA)
+		if err != nil {
+			res.NVRTCError = err.Error()
+			return
+		}
 		res.NVRTCLibrary = nv.Path()
 		res.NVRTCVersion = nv.VersionString()
 		res.NVRTCArchs = nv.SupportedArchs()
@@ -92,14 +113,17 @@ func Probe(opts Options) *ProbeResult {
 	drv, err := cu.Load(opts.driverOptions())
 	if err != nil {
 		res.DriverError = err.Error()
+		choose(0)
 		return res
 	}
 	defer drv.Close()
 	res.DriverLibrary = drv.Path()
 	res.DriverVersion = nvidiaDriverVersion()
-	if v, err := drv.DriverVersion(); err == nil {
+	v, err := drv.DriverVersion()
+	if err == nil {
 		res.DriverCUDAVersion = cudaVersionString(v)
 	}
+	choose(v)
 	if err := drv.Init(); err != nil {
 		res.DriverError = fmt.Sprintf("cuda: no usable GPU: %v", err)
 		return res

@@ -40,6 +40,100 @@ func Load(opts dl.Options) (*NVRTC, error) {
 	if err != nil {
 		return nil, err
 	}
+	return bind(lib)
+}
+
+// LoadAll opens every NVRTC the search finds (see dl.Options), each one
+// once, for Choose. The error, when none loads, lists every path tried.
+func LoadAll(opts dl.Options) ([]*NVRTC, error) {
+	libs, err := dl.OpenAll(dl.NVRTC(), opts)
+	if err != nil {
+		return nil, err
+	}
+	var out []*NVRTC
+	var errs []string
+	for _, lib := range libs {
+		n, err := bind(lib)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		out = append(out, n)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("nvrtc: no usable NVRTC: %s", strings.Join(errs, "; "))
+	}
+	return out, nil
+}
+
+// Release unloads an NVRTC that was never used to compile (one Choose
+// passed over).
+func (n *NVRTC) Release() {
+	if n != nil && n.lib != nil {
+		_ = n.lib.Close()
+	}
+}
+
+// Choose picks, among loaded NVRTCs (in search order), the one to use with
+// a driver that supports CUDA driverVersion (cuDriverGetVersion, e.g. 12080
+// for 12.8; <= 0 when unknown: the first one). A driver loads cubins and
+// PTX from an NVRTC of its own CUDA version or older, so the newest of
+// those is taken. Only when there is none, an NVRTC of the same major
+// version but a newer minor one is accepted with cubinOnly set: the CUDA
+// minor-version compatibility rules let the driver load its cubins but not
+// JIT-compile its PTX. Otherwise the error names the driver's CUDA version
+// and every NVRTC found.
+func Choose(libs []*NVRTC, driverVersion int) (chosen *NVRTC, cubinOnly bool, err error) {
+	vs := make([][2]int, len(libs))
+	for i, n := range libs {
+		vs[i] = [2]int{n.major, n.minor}
+	}
+	i, cubinOnly, err := ChooseVersion(vs, driverVersion)
+	if err != nil {
+		var found []string
+		for _, n := range libs {
+			found = append(found, fmt.Sprintf("NVRTC %s (%s)", n.VersionString(), n.Path()))
+		}
+		return nil, false, fmt.Errorf("%w; found %s", err, strings.Join(found, ", "))
+	}
+	return libs[i], cubinOnly, nil
+}
+
+// ChooseVersion is Choose on (major, minor) pairs: the index to use.
+func ChooseVersion(versions [][2]int, driverVersion int) (int, bool, error) {
+	if len(versions) == 0 {
+		return -1, false, fmt.Errorf("nvrtc: no NVRTC found")
+	}
+	if driverVersion <= 0 {
+		return 0, false, nil
+	}
+	dv := [2]int{driverVersion / 1000, (driverVersion % 1000) / 10}
+	less := func(a, b [2]int) bool { return a[0] < b[0] || (a[0] == b[0] && a[1] < b[1]) }
+	best := -1
+	for i, v := range versions {
+		if !less(dv, v) && (best < 0 || less(versions[best], v)) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		return best, false, nil
+	}
+	for i, v := range versions {
+		if v[0] == dv[0] && (best < 0 || less(v, versions[best])) {
+			best = i
+		}
+	}
+	if best >= 0 {
+		return best, true, nil
+	}
+	return -1, false, fmt.Errorf("nvrtc: every NVRTC found is newer than the driver, which supports CUDA %d.%d: "+
+		"its cubins and PTX would not load; install the NVRTC of CUDA %d.%d or older "+
+		"(pip install nvidia-cuda-nvrtc-cu%d, or a toolkit under CUDA_HOME), or a newer NVIDIA driver",
+		dv[0], dv[1], dv[0], dv[1], dv[0])
+}
+
+// bind resolves NVRTC's entry points in lib and reads its version.
+func bind(lib *dl.Handle) (*NVRTC, error) {
 	n := &NVRTC{lib: lib}
 	req := []struct {
 		p    *uintptr

@@ -76,3 +76,63 @@ func TestSupportedArchs(t *testing.T) {
 		t.Fatalf("NVRTC %s lists %v, without sm_80", n.VersionString(), archs)
 	}
 }
+
+// TestChooseVersion: the newest NVRTC not newer than the driver's CUDA
+// version; a newer minor of the same major only as a cubin-only fallback;
+// otherwise an error naming the driver's version.
+func TestChooseVersion(t *testing.T) {
+	v := func(p ...int) [][2]int {
+		var out [][2]int
+		for i := 0; i < len(p); i += 2 {
+			out = append(out, [2]int{p[i], p[i+1]})
+		}
+		return out
+	}
+	for _, c := range []struct {
+		found     [][2]int
+		driver    int
+		want      int
+		cubinOnly bool
+	}{
+		{v(13, 0, 12, 8), 12080, 1, false},        // an RTX 5080 on 12.8: skip the CUDA 13 wheel
+		{v(12, 4, 13, 0, 12, 8), 13000, 1, false}, // an H200 on 13.0: the newest
+		{v(12, 8, 12, 9), 12090, 1, false},
+		{v(11, 8, 12, 2), 12080, 1, false},
+		{v(12, 9, 12, 6), 12040, 1, true},  // same major, newer minor: cubins only, the closest
+		{v(13, 0), 0, 0, false},            // driver version unknown: the first found
+		{v(12, 8, 12, 8), 12080, 0, false}, // ties keep the search order
+	} {
+		got, cubinOnly, err := ChooseVersion(c.found, c.driver)
+		if err != nil || got != c.want || cubinOnly != c.cubinOnly {
+			t.Errorf("ChooseVersion(%v, %d) = %d, %v, %v; want %d, %v", c.found, c.driver, got, cubinOnly, err, c.want, c.cubinOnly)
+		}
+	}
+	_, _, err := ChooseVersion(v(13, 0, 13, 1), 12080)
+	if err == nil || !strings.Contains(err.Error(), "CUDA 12.8") {
+		t.Fatalf("only newer NVRTCs than a 12.8 driver: %v", err)
+	}
+	n := load(t)
+	_, _, err = Choose([]*NVRTC{n}, 10020)
+	if err == nil || !strings.Contains(err.Error(), "NVRTC "+n.VersionString()) || !strings.Contains(err.Error(), n.Path()) {
+		t.Fatalf("the error must list the NVRTCs found: %v", err)
+	}
+	if got, _, err := Choose([]*NVRTC{n}, 99990); err != nil || got != n {
+		t.Fatalf("Choose with a newer driver: %v", err)
+	}
+}
+
+func TestLoadAll(t *testing.T) {
+	load(t)
+	all, err := LoadAll(dl.Options{Env: dl.SystemEnv()})
+	if err != nil || len(all) == 0 {
+		t.Fatalf("LoadAll: %d, %v", len(all), err)
+	}
+	for _, n := range all {
+		if maj, _ := n.Version(); maj < 11 {
+			t.Errorf("%s: version %s", n.Path(), n.VersionString())
+		}
+	}
+	if _, err := LoadAll(dl.Options{Dirs: []string{t.TempDir()}}); err == nil || !strings.Contains(err.Error(), "NVRTC") {
+		t.Fatalf("LoadAll of an empty folder: %v", err)
+	}
+}

@@ -306,6 +306,44 @@ func Open(lib Library, opts Options) (*Handle, error) {
 		lib.What, ErrNotFound, strings.Join(tried, ", "), lib.Hint)
 }
 
+// OpenAll loads every candidate of lib that dlopen accepts, each with
+// RTLD_LOCAL so that several versions can sit side by side while the caller
+// picks one (and closes the others). Paths that resolve to the same file
+// are loaded once. The error, when none loads, is Open's.
+func OpenAll(lib Library, opts Options) ([]*Handle, error) {
+	var out []*Handle
+	var tried []string
+	seen := map[string]bool{}
+	for _, c := range Candidates(lib, opts) {
+		if strings.Contains(c, "/") {
+			if real, err := filepath.EvalSymlinks(c); err == nil {
+				if seen[real] {
+					continue
+				}
+				seen[real] = true
+			}
+		}
+		h, err := purego.Dlopen(c, purego.RTLD_NOW|purego.RTLD_LOCAL)
+		if err == nil {
+			out = append(out, &Handle{Path: c, h: h})
+			continue
+		}
+		msg := err.Error()
+		if strings.Contains(msg, "No such file") || strings.Contains(msg, "cannot open shared object") {
+			msg = "not found"
+		}
+		tried = append(tried, fmt.Sprintf("%s (%s)", c, msg))
+	}
+	if len(out) > 0 {
+		return out, nil
+	}
+	if len(tried) == 0 {
+		tried = append(tried, "no candidate paths")
+	}
+	return nil, fmt.Errorf("cannot load the %s library: %w; tried %s; %s",
+		lib.What, ErrNotFound, strings.Join(tried, ", "), lib.Hint)
+}
+
 // Sym returns the address of a symbol, or an error naming the library and
 // symbol.
 func (h *Handle) Sym(name string) (uintptr, error) {

@@ -120,7 +120,13 @@ typedef unsigned long long CUdeviceptr;
 extern "C" {
 
 int cuInit(unsigned) { return OK; }
-int cuDriverGetVersion(int* v) { *v = 12040; return OK; }
+// The CUDA version the driver supports: 12.4, or GENBENCH_FAKE_CUDA_VERSION
+// (e.g. 10020) to test the choice of NVRTC.
+int cuDriverGetVersion(int* v) {
+  const char* e = getenv("GENBENCH_FAKE_CUDA_VERSION");
+  *v = e && *e ? atoi(e) : 12040;
+  return OK;
+}
 int cuDeviceGetCount(int* n) { *n = 1; return OK; }
 int cuDeviceGet(int* d, int ordinal) { if (ordinal != 0) return 101; *d = 0; return OK; }
 int cuDeviceGetName(char* name, int len, int) { snprintf(name, len, "Emulated GPU"); return OK; }
