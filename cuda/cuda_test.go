@@ -3,6 +3,7 @@ package cuda
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -275,5 +276,17 @@ func TestFusionRules(t *testing.T) {
 	}
 	if (&pending{}).fusesAdd(x, x, o, 64) || (&pending{}).fusesGLU(g, g, u, 1, 80) {
 		t.Error("nothing pending: nothing fuses")
+	}
+}
+
+func TestStickyError(t *testing.T) {
+	for code, want := range map[int]bool{700: true, 716: true, 719: true, 1: false, 2: false, 701: false} {
+		err := fmt.Errorf("launch: %w", &cu.Error{Op: "cuLaunchKernel(gemv)", Code: code})
+		if got := stickyError(err); got != want {
+			t.Errorf("stickyError(code %d) = %v", code, got)
+		}
+	}
+	if stickyError(errors.New("cuda: a position was outside the KV cache")) {
+		t.Error("a device error word is not sticky")
 	}
 }

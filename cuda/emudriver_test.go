@@ -326,3 +326,23 @@ func TestEmulatedSharedMemory(t *testing.T) {
 		return b.drv.FuncSetAttribute(b.k.attention, cu.FuncAttrMaxDynamicSharedSizeBytes, maxDyn)
 	})
 }
+
+// TestEmulatedSelftestModelsOnly runs the selftest's whole-model pass
+// (cudacheck --models-only) on the emulated driver: one row per check, then
+// the verdict.
+func TestEmulatedSelftestModelsOnly(t *testing.T) {
+	dir := emulatedDriver(t)
+	var out strings.Builder
+	err := Selftest(context.Background(), &out, SelftestOptions{
+		Backend: Options{DriverLibDirs: []string{dir}, KernelCacheDir: filepath.Join(dir, "kernels")},
+		Seed:    1, Models: []string{model.TinyLlama}, SkipOps: true, BandwidthBytes: -1,
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[1], "check ") || !strings.HasPrefix(lines[2], "model tiny-llama ") ||
+		!strings.Contains(lines[3], "(unfused)") || !strings.HasSuffix(lines[2], "ok") || lines[4] != "all 2 checks passed" {
+		t.Fatalf("selftest output:\n%s", out.String())
+	}
+}

@@ -8,9 +8,9 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
-	"text/tabwriter"
 	"time"
 
+	"github.com/genbench/genbench/cuda/cu"
 	"github.com/genbench/genbench/gocore/backend"
 	"github.com/genbench/genbench/gocore/bf16"
 	"github.com/genbench/genbench/gocore/cpu"
@@ -35,6 +35,9 @@ type SelftestOptions struct {
 	// BandwidthBytes is the buffer size of the copy-bandwidth measurement
 	// (0 = 1 GiB; negative skips it).
 	BandwidthBytes int64
+	// SkipOps runs only the whole-model checks (the op, sampler and graph
+	// checks ran in an earlier --quick pass).
+	SkipOps bool
 }
 
 // DefaultSelftestModels are the models checked when Models is nil.
@@ -60,7 +63,11 @@ type checkResult struct {
 // inputs (odd sizes included), the device sampler against
 // gocore/sampling, a captured graph against eager execution, and
 // teacher-forced logits of whole models (GPU vs CPU, synthetic weights).
-// It writes a table to w and returns an error when any check fails.
+// It writes one line per check to w as soon as the check ends (so a run
+// stopped by a time limit keeps every finished row), and returns an error
+// when any check fails. A sticky device fault (an illegal or misaligned
+// address, after which every CUDA call of the process fails) stops the
+// run at the check that caused it.
 func Selftest(ctx context.Context, w io.Writer, opts SelftestOptions) error {
 	b, err := Open(ctx, opts.Device, opts.Backend)
 	if err != nil {
@@ -88,62 +95,101 @@ func Selftest(ctx context.Context, w io.Writer, opts SelftestOptions) error {
 	}
 	rng := rand.New(rand.NewPCG(opts.Seed, 0x5e1f7e57))
 	st := &selftest{b: b, rng: rng}
-	checks := []func() []checkResult{
-		st.embed, st.rmsnorm, st.matmul, st.ropeKV, st.attention, st.elementwise,
-		st.decodeChain, st.sampler, st.graph,
+	n, failedN := 0, 0
+	fmt.Fprintf(w, rowFormat, "check", "shape", "result", "criterion", "time", "status")
+	st.emit = func(r checkResult) {
+		n++
+		status, metric := "ok", r.metric
+		if !r.pass || r.err != nil {
+			status = "FAIL"
+			failedN++
+		}
+		if r.err != nil {
+			metric = "error: " + r.err.Error()
+			if stickyError(r.err) && st.fatal == nil {
+				st.fatal = fmt.Errorf("check %q (%s): %w", r.name, r.shape, r.err)
+			}
+		}
+		fmt.Fprintf(w, rowFormat, r.name, r.shape, metric, r.tol, r.dur.Round(time.Millisecond).String(), status)
+		if f, ok := w.(interface{ Sync() error }); ok {
+			_ = f.Sync()
+		}
 	}
-	var results []checkResult
-	for _, c := range checks {
+	stop := func() error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		results = append(results, c()...)
+		if st.fatal != nil {
+			fmt.Fprintf(w, "stopped: a sticky device fault ends every later check; the first was in %v\n", st.fatal)
+			return fmt.Errorf("cuda selftest: %w", st.fatal)
+		}
+		return nil
+	}
+	if !opts.SkipOps {
+		for _, c := range []func() []checkResult{
+			st.embed, st.rmsnorm, st.matmul, st.ropeKV, st.attention, st.elementwise,
+			st.decodeChain, st.sampler, st.graph,
+		} {
+			if err := stop(); err != nil {
+				return err
+			}
+			c()
+		}
 	}
 	models := opts.Models
 	if models == nil {
 		models = DefaultSelftestModels(opts.Quick)
 	}
 	for _, name := range models {
-		if err := ctx.Err(); err != nil {
+		if err := stop(); err != nil {
 			return err
 		}
-		results = append(results, st.model(name, opts.Seed, opts.Threads))
+		st.emit(st.model(name, opts.Seed, opts.Threads))
 		if strings.HasPrefix(name, "tiny-") && !b.noFuse {
 			// The same with every op launched on its own, to tell a fusion
 			// problem from a kernel problem.
 			_ = b.do(func() error { b.noFuse = true; return nil })
 			r := st.model(name, opts.Seed, opts.Threads)
 			r.name += " (unfused)"
-			results = append(results, r)
+			st.emit(r)
 			_ = b.do(func() error { b.noFuse = false; return nil })
 		}
 	}
-	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "check\tshape\tresult\tcriterion\ttime\tstatus")
-	failed := 0
-	for _, r := range results {
-		status := "ok"
-		metric := r.metric
-		if !r.pass || r.err != nil {
-			status = "FAIL"
-			failed++
-		}
-		if r.err != nil {
-			metric = "error: " + r.err.Error()
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", r.name, r.shape, metric, r.tol, r.dur.Round(time.Millisecond), status)
+	if err := stop(); err != nil {
+		return err
 	}
-	tw.Flush()
-	if failed > 0 {
-		return fmt.Errorf("cuda selftest: %d of %d checks failed", failed, len(results))
+	if failedN > 0 {
+		return fmt.Errorf("cuda selftest: %d of %d checks failed", failedN, n)
 	}
-	fmt.Fprintf(w, "all %d checks passed\n", len(results))
+	fmt.Fprintf(w, "all %d checks passed\n", n)
 	return nil
+}
+
+// rowFormat is one line of the selftest table.
+const rowFormat = "%-28s  %-44s  %-40s  %-28s  %8s  %s\n"
+
+// stickyError reports whether err is a CUDA error after which the context
+// is unusable: every later call returns it (CUDA driver API, CUresult:
+// "the process must be terminated and relaunched").
+func stickyError(err error) bool {
+	var e *cu.Error
+	if !errors.As(err, &e) {
+		return false
+	}
+	switch e.Code {
+	case 700, 702, 714, 715, 716, 717, 718, 719: // illegal address, launch timeout, hardware stack, illegal instruction, misaligned, invalid address space, invalid PC, launch failed
+		return true
+	}
+	return false
 }
 
 type selftest struct {
 	b   *Backend
 	rng *rand.Rand
+	// emit receives each result as soon as its check ends (nil: dropped).
+	emit func(checkResult)
+	// fatal is the first sticky device fault; later checks are skipped.
+	fatal error
 }
 
 // randBF16 draws n values ~ N(0, std) rounded to bf16.
@@ -268,11 +314,18 @@ func failed(name, shape string, err error) checkResult {
 	return checkResult{name: name, shape: shape, err: err}
 }
 
-// timed runs f and stamps its duration.
-func timed(f func() checkResult) checkResult {
+// timed runs f, stamps its duration and emits the result; after a sticky
+// device fault it runs nothing.
+func (s *selftest) timed(f func() checkResult) checkResult {
+	if s.fatal != nil {
+		return checkResult{}
+	}
 	t0 := time.Now()
 	r := f()
 	r.dur = time.Since(t0)
+	if s.emit != nil {
+		s.emit(r)
+	}
 	return r
 }
 
@@ -346,7 +399,7 @@ func (s *selftest) embed() []checkResult {
 		scale            float32
 	}{{37, 19, 5, 1}, {1000, 1152, 7, 34}, {300, 2048, 1, 1}} {
 		shape := fmt.Sprintf("vocab %d, hidden %d, n %d, scale %g", c.vocab, c.hidden, c.n, c.scale)
-		res = append(res, timed(func() checkResult {
+		res = append(res, s.timed(func() checkResult {
 			r := &run{s: s}
 			defer r.done()
 			table := s.randBF16(c.vocab*c.hidden, 1)
@@ -374,7 +427,7 @@ func (s *selftest) embed() []checkResult {
 		}))
 	}
 	// An out-of-range id must be reported, not read out of bounds.
-	res = append(res, timed(func() checkResult {
+	res = append(res, s.timed(func() checkResult {
 		r := &run{s: s}
 		defer r.done()
 		w := r.weight(backend.Matrix{Name: "embed", Rows: 10, Cols: 8, Data: s.randBF16(80, 1)})
@@ -402,7 +455,7 @@ func (s *selftest) rmsnorm() []checkResult {
 			styleName = "gemma"
 		}
 		shape := fmt.Sprintf("%d×%d %s", c.rows, c.dim, styleName)
-		res = append(res, timed(func() checkResult {
+		res = append(res, s.timed(func() checkResult {
 			r := &run{s: s}
 			defer r.done()
 			x := s.randBF16(c.rows*c.dim, 2)
@@ -448,7 +501,7 @@ func (s *selftest) matmul() []checkResult {
 			rows += p
 		}
 		shape := fmt.Sprintf("n %d, %v×%d", c.n, c.parts, c.cols)
-		res = append(res, timed(func() checkResult {
+		res = append(res, s.timed(func() checkResult {
 			r := &run{s: s}
 			defer r.done()
 			x := s.randBF16(c.n*c.cols, 1)
@@ -500,7 +553,7 @@ func (s *selftest) decodeChain() []checkResult {
 		style         backend.NormStyle
 		act           backend.Activation
 	}{{2048, 8192, backend.LlamaNorm, backend.SiLU}, {1152, 6912, backend.GemmaNorm, backend.GELUTanh}, {72, 200, backend.LlamaNorm, backend.SiLU}} {
-		res = append(res, timed(func() checkResult { return s.decodeChainCase(c.hidden, c.inter, c.style, c.act) }))
+		res = append(res, s.timed(func() checkResult { return s.decodeChainCase(c.hidden, c.inter, c.style, c.act) }))
 	}
 	return res
 }
@@ -590,7 +643,7 @@ func (s *selftest) ropeKV() []checkResult {
 		if c.qkNorm {
 			name = "q/k norm+rope+kv"
 		}
-		res = append(res, timed(func() checkResult {
+		res = append(res, s.timed(func() checkResult {
 			r := &run{s: s}
 			defer r.done()
 			q := s.randBF16(c.n*c.H*c.D, 1)
@@ -708,7 +761,7 @@ func (s *selftest) attention() []checkResult {
 		{6, 3, 3, 20, 0, 32, 10},        // odd head_dim (scalar loads), MHA
 	} {
 		shape := fmt.Sprintf("n %d, H %d/%d, D %d, win %d, pos ..%d", c.n, c.H, c.KV, c.D, c.window, c.last)
-		res = append(res, timed(func() checkResult {
+		res = append(res, s.timed(func() checkResult {
 			r := &run{s: s}
 			defer r.done()
 			scale := float32(1 / math.Sqrt(float64(c.D)))
@@ -753,7 +806,7 @@ func (s *selftest) elementwise() []checkResult {
 			name = "glu gelu-tanh"
 		}
 		n, width := 3, 1001
-		res = append(res, timed(func() checkResult {
+		res = append(res, s.timed(func() checkResult {
 			r := &run{s: s}
 			defer r.done()
 			g, u := s.randBF16(n*width, 3), s.randBF16(n*width, 1)
@@ -774,7 +827,7 @@ func (s *selftest) elementwise() []checkResult {
 			return ulpCheck(name, "3×1001", got, want, 2)
 		}))
 	}
-	res = append(res, timed(func() checkResult {
+	res = append(res, s.timed(func() checkResult {
 		r := &run{s: s}
 		defer r.done()
 		n := 4099
@@ -794,7 +847,7 @@ func (s *selftest) elementwise() []checkResult {
 		cpu.RefAdd(want, a, c)
 		return ulpCheck("add (in place)", "4099", got, want, 0)
 	}))
-	res = append(res, timed(func() checkResult {
+	res = append(res, s.timed(func() checkResult {
 		r := &run{s: s}
 		defer r.done()
 		n := 1027
@@ -814,7 +867,7 @@ func (s *selftest) elementwise() []checkResult {
 		cpu.RefSoftcap(want, 30)
 		return ulpCheck("softcap", "1027, cap 30", got, want, 1)
 	}))
-	res = append(res, timed(func() checkResult {
+	res = append(res, s.timed(func() checkResult {
 		r := &run{s: s}
 		defer r.done()
 		src := s.randBF16(300, 1)
@@ -871,7 +924,7 @@ func (s *selftest) sampler() []checkResult {
 	for _, c := range cases {
 		shape := fmt.Sprintf("vocab %d, %d steps", c.vocab, steps)
 		name := "sampler " + c.name
-		res = append(res, timed(func() checkResult {
+		res = append(res, s.timed(func() checkResult {
 			r := &run{s: s}
 			defer r.done()
 			history := []int32{1, 5, 5, int32(c.vocab - 1)}
@@ -963,7 +1016,7 @@ func survivors(logits []float32, history []int32, p sampling.Params) []bool {
 // graph checks that a captured sequence replays with values read at replay
 // time.
 func (s *selftest) graph() []checkResult {
-	return []checkResult{timed(func() checkResult {
+	return []checkResult{s.timed(func() checkResult {
 		r := &run{s: s}
 		defer r.done()
 		const vocab, hidden = 50, 24

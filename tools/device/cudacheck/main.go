@@ -5,7 +5,13 @@
 //
 // Usage:
 //
-//	cudacheck [--device N] [--quick] [--models a,b] [--seed N] [--bandwidth-json FILE]
+//	cudacheck [--device N] [--quick] [--models-only] [--models a,b] [--seed N] [--bandwidth-json FILE]
+//
+// Each check's row is printed as soon as it ends; --quick runs every op,
+// the device sampler, graph replay and the tiny models (a minute at most),
+// --models-only only the whole-model checks (the full-size dev models by
+// default), so a device check can run the two as separately time-boxed
+// steps.
 package main
 
 import (
@@ -23,6 +29,7 @@ import (
 func main() {
 	device := flag.Int("device", 0, "GPU ordinal")
 	quick := flag.Bool("quick", false, "skip the full-size synthetic models")
+	modelsOnly := flag.Bool("models-only", false, "only the whole-model checks (default models: the full-size dev models)")
 	models := flag.String("models", "", "comma-separated built-in model names to check (default: tiny + dev models)")
 	seed := flag.Uint64("seed", 42, "seed of the random inputs and synthetic weights")
 	bwJSON := flag.String("bandwidth-json", "", "also write the probe and copy bandwidth as JSON to this file")
@@ -51,6 +58,13 @@ func main() {
 		Backend: cuda.Options{Progress: func(s string) { fmt.Fprintln(os.Stderr, s) }}}
 	if *models != "" {
 		opts.Models = strings.Split(*models, ",")
+	}
+	if *modelsOnly {
+		opts.SkipOps = true
+		if opts.Models == nil {
+			full := cuda.DefaultSelftestModels(false)
+			opts.Models = full[len(cuda.DefaultSelftestModels(true)):]
+		}
 	}
 	if err := cuda.Selftest(ctx, os.Stdout, opts); err != nil {
 		fmt.Fprintln(os.Stderr, "cudacheck:", err)
