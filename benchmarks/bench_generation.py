@@ -36,9 +36,6 @@ from genbench import _native  # noqa: E402
 #: The driver name reports carry.
 DRIVER = "bench_generation.py"
 
-#: Flags whose value only shapes the ad-hoc run.
-ADHOC_FLAGS = ("prompt_tokens", "max_new_tokens", "temperature", "top_k", "top_p", "repetition_penalty")
-
 #: Status codes that mean the command line was wrong (exit status 2).
 USAGE_STATUSES = (_native.ERR_INVALID_ARGUMENT, _native.ERR_BAD_JSON)
 
@@ -52,60 +49,50 @@ def _csv(value: str) -> List[str]:
     return [v.strip() for v in value.split(",") if v.strip()]
 
 
+#: Value placeholders in --help (the flags themselves come from genbench.flag_specs()).
+METAVARS = {
+    "suite": "TIER", "configs": "KEYS", "model": "ID_OR_PATH", "revision": "REV", "prompt_tokens": "N",
+    "max_new_tokens": "N", "temperature": "F", "top_k": "N", "top_p": "F", "repetition_penalty": "F",
+    "seed": "N", "warmup": "N", "trials": "N", "output_dir": "DIR",
+}
+
+#: argparse value types of the flag table's types.
+_TYPES = {"string": str, "int": int, "float": float, "strings": _csv}
+
+
 def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
-    """The benchmark's flags: those of the genbench command, with the same defaults.
+    """The benchmark's flags, built from the engine's flag table (the genbench
+    command's flags, with the same names, types, defaults and help).
 
     With suppress_defaults, flags not given are absent from the result (to
     tell which flags the user set).
     """
-    def d(value: Any) -> Any:
-        return argparse.SUPPRESS if suppress_defaults else value
-
     p = argparse.ArgumentParser(
         prog="bench_generation.py",
         description="Single-stream generation benchmark (BENCH.md): a suite with --suite, "
                     "else one ad-hoc run built from the individual flags.",
     )
-    p.add_argument("--suite", type=str, default=d(""), metavar="TIER",
-                   help="suite tier: quick (short, medium), standard (quick + prefill, decode, sampled) or "
-                        "full (all seven configs); without it, one ad-hoc run")
-    p.add_argument("--configs", type=_csv, action="extend", default=d([]), metavar="KEYS",
-                   help="run only these configs (comma-separated: short, medium, prefill, decode, long, sampled, "
-                        "full-pipe), from the suite if one is given")
-    p.add_argument("--model", type=str, default=d(""), metavar="ID_OR_PATH",
-                   help="a local directory, a Hugging Face id or a built-in spec name; empty = the embedded "
-                        "tiny-llama with synthetic weights")
-    p.add_argument("--revision", type=str, default=d(""), metavar="REV",
-                   help="Hugging Face revision (branch, tag or commit hash) of a model given by id; empty = main")
-    p.add_argument("--random-weights", action="store_true", default=d(False),
-                   help="seeded synthetic weights of the model's architecture (--model names a built-in spec)")
-    p.add_argument("--device", type=str, default=d("auto"), help="auto, cpu, cuda or cuda:N")
-    p.add_argument("--dtype", type=str, default=d("bfloat16"), help="compute dtype (bfloat16 only)")
-    p.add_argument("--threads", type=int, default=d(0), help="CPU worker threads (0 = all cores)")
-    p.add_argument("--prompt-tokens", type=int, default=d(256), metavar="N", help="prompt length of the ad-hoc run")
-    p.add_argument("--max-new-tokens", type=int, default=d(256), metavar="N",
-                   help="tokens to generate in the ad-hoc run (end-of-sequence never stops a benchmark run)")
-    p.add_argument("--temperature", type=float, default=d(0.0), metavar="F",
-                   help="sampling temperature of the ad-hoc run (0 = greedy)")
-    p.add_argument("--top-k", type=int, default=d(50), metavar="N", help="top-k of the ad-hoc run (0 = disabled)")
-    p.add_argument("--top-p", type=float, default=d(0.9), metavar="F",
-                   help="top-p of the ad-hoc run, in (0, 1] (1 = disabled)")
-    p.add_argument("--repetition-penalty", type=float, default=d(1.0), metavar="F",
-                   help="repetition penalty of the ad-hoc run (1 = disabled)")
-    p.add_argument("--seed", type=int, default=d(42), metavar="N",
-                   help="seed of sampling and of the prompt ids of a model without a tokenizer")
-    p.add_argument("--warmup", type=int, default=d(2), metavar="N", help="warm-up runs per config (not timed)")
-    p.add_argument("--trials", type=int, default=d(3), metavar="N", help="timed trials per config")
-    p.add_argument("--engine", type=str, default=d("genbench"),
-                   help="engine running the configs: genbench, or hf (Hugging Face transformers)")
-    p.add_argument("--output-dir", type=str, default=d(""), metavar="DIR",
-                   help="directory for the JSON report (empty = benchmarks/reports under the repository root)")
-    p.add_argument("--no-save", action="store_true", default=d(False), help="do not write the JSON report")
-    p.add_argument("--json", action="store_true", default=d(False),
-                   help="print the JSON report on stdout and nothing else there (the summary goes to stderr)")
-    p.add_argument("--quiet", action="store_true", default=d(False),
-                   help="no progress and no summary on stderr (errors are still printed)")
+    for spec in genbench.flag_specs():
+        flag, field, kind = "--" + spec["name"], spec["field"], spec["type"]
+        default = spec["default"]
+        if kind in ("int", "float"):  # JSON writes the float 1.0 as 1
+            default = _TYPES[kind](default)
+        if suppress_defaults:
+            default = argparse.SUPPRESS
+        if kind == "bool":
+            p.add_argument(flag, dest=field, action="store_true", default=default, help=spec["help"])
+        elif kind == "strings":
+            p.add_argument(flag, dest=field, type=_csv, action="extend", default=default,
+                           metavar=METAVARS.get(field), help=spec["help"])
+        else:
+            p.add_argument(flag, dest=field, type=_TYPES[kind], default=default,
+                           metavar=METAVARS.get(field), help=spec["help"])
     return p
+
+
+def adhoc_fields() -> List[str]:
+    """The fields of the flags that only shape the ad-hoc run."""
+    return [s["field"] for s in genbench.flag_specs() if s.get("adhoc")]
 
 
 def _in_checkout(path: Path) -> bool:
@@ -138,7 +125,7 @@ def parse_config(argv: Sequence[str]) -> Tuple[Dict[str, Any], argparse.Namespac
             flag = "--" + name.replace("_", "-")
             raise UsageError(f"{flag}: {value} is not a finite number")
     if args.suite or args.configs:
-        for name in ADHOC_FLAGS:
+        for name in adhoc_fields():
             if name in given:
                 flag = "--" + name.replace("_", "-")
                 raise UsageError(f"{flag} sets the ad-hoc run and cannot be combined with --suite or --configs "

@@ -21,7 +21,6 @@ import (
 	"unsafe"
 
 	"github.com/genbench/genbench/gocore/bench"
-	"github.com/genbench/genbench/gocore/cpu"
 	"github.com/genbench/genbench/gocore/engine"
 	"github.com/genbench/genbench/gocore/model"
 	"github.com/genbench/genbench/gocore/sampling"
@@ -195,14 +194,8 @@ func genbench_open(modelRef, device, dtype, optionsJSON *C.char, out **C.genbenc
 			}
 			o.RandomWeights, o.WeightSeed, o.Threads = x.RandomWeights, x.WeightSeed, x.Threads
 		}
-		if err := bench.ValidateDevice(o.Device); err != nil {
-			return errorf(statusInvalidArgument, "genbench_open: device: %v", err)
-		}
-		if o.DType != "bfloat16" {
-			return errorf(statusInvalidArgument, "genbench_open: dtype: unsupported dtype %q: expected bfloat16", o.DType)
-		}
-		if err := cpu.CheckThreads(o.Threads); err != nil {
-			return errorf(statusInvalidArgument, "genbench_open: threads: %v", err)
+		if err := engineOptions(o).Validate(); err != nil {
+			return errorf(statusInvalidArgument, "genbench_open: %v", err)
 		}
 		eng, err := engine.Load(context.Background(), engineOptions(o))
 		if err != nil {
@@ -401,20 +394,18 @@ func generate(h *handle, fn string, prompt []int32, params *C.genbench_generate_
 	if params != nil {
 		pr = *params
 	}
-	if pr.max_new_tokens < 1 {
-		return errorf(statusInvalidArgument, "%s: max_new_tokens %d: expected at least 1", fn, pr.max_new_tokens)
+	if err := bench.CheckTokenCount(int(pr.max_new_tokens)); err != nil {
+		return errorf(statusInvalidArgument, "%s: params: max_new_tokens: %v", fn, err)
 	}
 	if outIDs != nil && uint64(capacity) < uint64(pr.max_new_tokens) {
 		return errorf(statusBufferTooSmall, "%s: out_ids has room for %d ids but max_new_tokens is %d: expected capacity >= max_new_tokens", fn, capacity, pr.max_new_tokens)
 	}
-	// The sampling values have the benchmark's ranges.
-	check := bench.DefaultRunConfig()
-	check.MaxNewTokens, check.Temperature, check.TopK = int(pr.max_new_tokens), float64(pr.temperature), int(pr.top_k)
-	check.TopP, check.RepetitionPenalty = float64(pr.top_p), float64(pr.repetition_penalty)
-	if err := check.Validate(); err != nil {
-		msg := strings.NewReplacer("--max-new-tokens", "max_new_tokens", "--temperature", "temperature", "--top-k", "top_k",
-			"--top-p", "top_p", "--repetition-penalty", "repetition_penalty").Replace(err.Error())
-		return errorf(statusInvalidArgument, "%s: params: %s", fn, msg)
+	sp := sampling.Params{
+		Temperature: float32(pr.temperature), TopK: int(pr.top_k), TopP: float32(pr.top_p),
+		RepetitionPenalty: float32(pr.repetition_penalty), Seed: uint64(pr.seed),
+	}
+	if err := sp.Validate(); err != nil {
+		return errorf(statusInvalidArgument, "%s: params: %v", fn, err)
 	}
 	if len(prompt) == 0 {
 		return errorf(statusInvalidArgument, "%s: the prompt is empty: expected at least one token", fn)
@@ -444,11 +435,8 @@ func generate(h *handle, fn string, prompt []int32, params *C.genbench_generate_
 	req := engine.Request{
 		Prompt:       prompt,
 		MaxNewTokens: int(pr.max_new_tokens),
-		Sampling: sampling.Params{
-			Temperature: float32(pr.temperature), TopK: int(pr.top_k), TopP: float32(pr.top_p),
-			RepetitionPenalty: float32(pr.repetition_penalty), Seed: uint64(pr.seed),
-		},
-		Stop: engine.NoStop,
+		Sampling:     sp,
+		Stop:         engine.NoStop,
 	}
 	if pr.stop_at_eos != 0 {
 		req.Stop = engine.StopOnEOS
@@ -560,14 +548,19 @@ func genbench_flag_specs(out **C.char) C.int {
 	})
 }
 
-// parseRunConfig decodes a run configuration over the defaults.
+// parseRunConfig decodes a run configuration over the defaults and
+// validates it.
 func parseRunConfig(configJSON *C.char, fn string) (bench.RunConfig, error) {
-	cfg := bench.DefaultRunConfig()
 	if configJSON == nil {
-		return cfg, errorf(statusInvalidArgument, "%s: config_json is NULL: expected a JSON object (\"{}\" for the defaults)", fn)
+		return bench.DefaultRunConfig(), errorf(statusInvalidArgument, "%s: config_json is NULL: expected a JSON object (\"{}\" for the defaults)", fn)
 	}
-	data := []byte(C.GoString(configJSON))
-	if err := decodeJSON(data, &cfg, fn+": config_json",
+	return decodeRunConfig(C.GoString(configJSON), fn)
+}
+
+// decodeRunConfig is parseRunConfig of a Go string.
+func decodeRunConfig(doc, fn string) (bench.RunConfig, error) {
+	cfg := bench.DefaultRunConfig()
+	if err := decodeJSON([]byte(doc), &cfg, fn+": config_json",
 		"a JSON object whose keys are the \"field\" names of genbench_flag_specs, or \"driver\""); err != nil {
 		return cfg, err
 	}
@@ -575,20 +568,20 @@ func parseRunConfig(configJSON *C.char, fn string) (bench.RunConfig, error) {
 		cfg.Configs = []string{}
 	}
 	// the command line's checks, with the keys given standing for the flags given
-	if err := cfg.ValidateGiven(bench.JSONGiven(data)); err != nil {
+	if err := cfg.ValidateGiven(bench.JSONGiven([]byte(doc))); err != nil {
 		return cfg, errorf(statusInvalidArgument, "%s: %v", fn, err)
 	}
 	return cfg, nil
 }
 
-// progressFunc turns a C progress callback into the runner's progress
-// function; a non-zero return cancels the run.
-func progressFunc(cb C.genbench_progress_callback, user unsafe.Pointer, cancel context.CancelFunc) (func(string), func(bench.Event)) {
+// progressFunc turns a C progress callback into a session's progress
+// function (nil for a NULL callback); a non-zero return cancels the run.
+func progressFunc(cb C.genbench_progress_callback, user unsafe.Pointer, cancel context.CancelFunc) func(string) {
 	if cb == nil {
-		return func(string) {}, nil
+		return nil
 	}
 	var mu sync.Mutex // one call at a time, whichever goroutine reports
-	line := func(s string) {
+	return func(s string) {
 		mu.Lock()
 		defer mu.Unlock()
 		cs := C.CString(s)
@@ -597,66 +590,35 @@ func progressFunc(cb C.genbench_progress_callback, user unsafe.Pointer, cancel c
 			cancel()
 		}
 	}
-	return line, func(e bench.Event) {
-		if s := eventLine(e); s != "" {
-			for _, l := range strings.Split(s, "\n") {
-				line(l)
+}
+
+// runSession runs a benchmark session and stores the report, its summary
+// and the saved path in the out parameters.
+func runSession(ctx context.Context, s bench.Session, fn string, outReport, outSummary, outPath **C.char) error {
+	out, err := s.Run(ctx)
+	if out == nil {
+		var le *bench.LoadError
+		if errors.As(err, &le) {
+			code := statusLoad
+			if ctx.Err() != nil {
+				code = statusCancelled
 			}
+			return withStatus(code, fmt.Errorf("%s: %w", fn, err))
 		}
+		return withStatus(statusOf(err), fmt.Errorf("%s: %w", fn, err))
 	}
-}
-
-// eventLine formats a progress event as the genbench command prints it.
-func eventLine(e bench.Event) string {
-	c := e.Config
-	switch e.Kind {
-	case bench.EventConfigStart:
-		return fmt.Sprintf("[%d/%d] %s: prompt %d, gen %d, %s", e.ConfigIndex+1, e.ConfigCount, c.Key, c.PromptTokens, c.GenTokens, bench.SamplingLabel(c.Sampling))
-	case bench.EventWarmup:
-		return fmt.Sprintf("  warm-up %d/%d done", e.Run, e.Runs)
-	case bench.EventTrial:
-		f := e.Figures
-		return fmt.Sprintf("  trial %d/%d: %.1f tok/s (TTFT %.1f ms, prefill %.1f tok/s, decode %.1f tok/s)", e.Run, e.Runs, f.E2ETokS, f.TTFTMs, f.PrefillTokS, f.DecodeTokS)
-	case bench.EventConfigDone:
-		if e.Result != nil {
-			return fmt.Sprintf("  %s: median %.1f tok/s", c.Key, e.Result.E2ETokS.Median)
-		}
-	}
-	return ""
-}
-
-// finishRun saves (unless no_save) and returns a report with its summary,
-// storing them in the out parameters; runErr is the runner's error.
-func finishRun(rep *bench.Report, cfg bench.RunConfig, runErr error, fn string, outReport, outSummary, outPath **C.char) error {
-	if rep == nil {
-		if runErr == nil {
-			runErr = errors.New("the runner returned no report")
-		}
-		return withStatus(statusOf(runErr), fmt.Errorf("%s: %w", fn, runErr))
-	}
-	saved := ""
-	var saveErr error
-	if !cfg.NoSave {
-		dir := cfg.OutputDir
-		if dir == "" {
-			dir = defaultReportDir()
-		}
-		saved, saveErr = bench.Save(rep, dir)
-	}
-	data, err := bench.Marshal(rep)
-	if err != nil {
-		return fmt.Errorf("%s: %w", fn, err)
+	data, merr := bench.Marshal(out.Report)
+	if merr != nil {
+		return fmt.Errorf("%s: %w", fn, merr)
 	}
 	setString(outReport, string(data))
-	setString(outSummary, bench.RenderSummary(rep))
-	setString(outPath, saved)
+	setString(outSummary, out.Summary)
+	setString(outPath, out.Path)
 	switch {
-	case runErr != nil && saved != "":
-		return withStatus(statusOf(runErr), fmt.Errorf("%s: %w (the finished configs are in %s)", fn, runErr, saved))
-	case runErr != nil:
-		return withStatus(statusOf(runErr), fmt.Errorf("%s: %w", fn, runErr))
-	case saveErr != nil:
-		return fmt.Errorf("%s: %w", fn, saveErr)
+	case err != nil:
+		return withStatus(statusOf(err), fmt.Errorf("%s: %w", fn, err))
+	case out.SaveErr != nil:
+		return fmt.Errorf("%s: %w", fn, out.SaveErr)
 	}
 	return nil
 }
@@ -683,29 +645,15 @@ func genbench_bench(p *C.genbench_engine, configJSON *C.char, progress C.genbenc
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		line, events := progressFunc(progress, progressUser, cancel)
-		var eng *engine.Engine
-		if h != nil {
-			eng = h.eng
-			cfg.Model, cfg.Device, cfg.DType, cfg.RandomWeights, cfg.Threads = h.opts.Model, h.opts.Device, h.opts.DType, h.opts.RandomWeights, h.opts.Threads
-		} else {
-			opts := cfg.EngineOptions()
-			opts.Progress = line
-			line(fmt.Sprintf("loading %s on %s ...", opts.Model, opts.Device))
-			eng, err = engine.Load(ctx, opts)
-			if err != nil {
-				code := statusLoad
-				if ctx.Err() != nil {
-					code = statusCancelled
-				}
-				return withStatus(code, fmt.Errorf("%s: load model %q: %w", fn, opts.Model, err))
-			}
-			defer eng.Close()
-			info, dev := eng.ModelInfo(), eng.DeviceInfo()
-			line(fmt.Sprintf("loaded %s (%s, %d layers) on %s %s", info.ID, info.Arch, info.NumLayers, dev.Kind, dev.Name))
+		s := bench.Session{Config: cfg, Progress: progressFunc(progress, progressUser, cancel)}
+		if s.Progress == nil {
+			s.Progress = func(string) {} // still shows download progress on stderr
 		}
-		rep, runErr := bench.Run(ctx, eng, cfg, events)
-		return finishRun(rep, cfg, runErr, fn, outReport, outSummary, outPath)
+		if h != nil {
+			s.Gen = h.eng
+			s.Config.Model, s.Config.Device, s.Config.DType, s.Config.RandomWeights, s.Config.Threads = h.opts.Model, h.opts.Device, h.opts.DType, h.opts.RandomWeights, h.opts.Threads
+		}
+		return runSession(ctx, s, fn, outReport, outSummary, outPath)
 	})
 }
 
@@ -835,9 +783,8 @@ func genbench_bench_external(p *C.genbench_engine, configJSON, overridesJSON *C.
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		_, events := progressFunc(progress, progressUser, cancel)
-		rep, runErr := bench.Run(ctx, g, cfg, events)
-		if rep != nil {
+		s := bench.Session{Config: cfg, Gen: g, Progress: progressFunc(progress, progressUser, cancel)}
+		s.Amend = func(rep *bench.Report) {
 			if ov.EngineVersion != "" {
 				rep.EngineVersion = ov.EngineVersion
 			}
@@ -845,7 +792,7 @@ func genbench_bench_external(p *C.genbench_engine, configJSON, overridesJSON *C.
 			rep.Environment.TorchVersion = ov.TorchVersion
 			rep.Environment.TransformersVersion = ov.TransformersVersion
 		}
-		return finishRun(rep, cfg, runErr, fn, outReport, outSummary, outPath)
+		return runSession(ctx, s, fn, outReport, outSummary, outPath)
 	})
 }
 

@@ -5,13 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/pflag"
 
 	"github.com/genbench/genbench/gocore/bench"
-	"github.com/genbench/genbench/gocore/engine"
 )
 
 // benchFlags builds the benchmark's flag set from bench.FlagSpecs, bound
@@ -73,7 +71,7 @@ func parseBench(args []string) (bench.RunConfig, *pflag.FlagSet, error) {
 	if fs.Changed("configs") && len(keys) == 0 {
 		return cfg, fs, usagef("--configs: no config key given: expected a comma-separated list of %s", strings.Join(bench.ConfigKeys(), ", "))
 	}
-	if err := cfg.ValidateGiven(func(f string) bool { return fs.Changed(strings.ReplaceAll(f, "_", "-")) }); err != nil {
+	if err := cfg.ValidateGiven(func(f string) bool { return fs.Changed(bench.FlagName(f)[2:]) }); err != nil {
 		return cfg, fs, usageError{err}
 	}
 	if cfg.Engine != bench.EngineGenbench {
@@ -93,99 +91,36 @@ func (a *app) bench(ctx context.Context, args []string) error {
 		return err
 	}
 	cfg.Driver = bench.DriverGenbench
-	showProgress := a.stderrTTY && !cfg.Quiet
-	logf := func(format string, args ...any) {
-		if showProgress {
-			fmt.Fprintf(a.stderr, format+"\n", args...)
-		}
+	session := bench.Session{Config: cfg}
+	if a.stderrTTY && !cfg.Quiet { // also shows download progress on the terminal
+		session.Progress = func(line string) { fmt.Fprintln(a.stderr, line) }
 	}
-
-	opts := cfg.EngineOptions()
-	if showProgress { // also shows download progress on the terminal
-		opts.Progress = func(msg string) { logf("%s", msg) }
+	out, err := session.Run(ctx)
+	if out == nil {
+		return err
 	}
-	logf("loading %s on %s ...", opts.Model, opts.Device)
-	eng, err := engine.Load(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("load model %q: %w", opts.Model, err)
+	if out.SaveErr != nil {
+		return errors.Join(err, out.SaveErr)
 	}
-	defer eng.Close()
-	info, dev := eng.ModelInfo(), eng.DeviceInfo()
-	logf("loaded %s (%s, %d layers) on %s %s", info.ID, info.Arch, info.NumLayers, dev.Kind, dev.Name)
-
-	rep, runErr := bench.Run(ctx, eng, cfg, func(e bench.Event) {
-		if showProgress {
-			printEvent(a.stderr, e)
-		}
-	})
-	if rep == nil {
-		return runErr
-	}
-	var saved string
-	if !cfg.NoSave {
-		dir := cfg.OutputDir
-		if dir == "" {
-			dir = defaultReportDir()
-		}
-		p, err := bench.Save(rep, dir)
-		if err != nil {
-			return errors.Join(runErr, err)
-		}
-		saved = p
-	}
-	summary := bench.RenderSummary(rep)
 	if cfg.JSON {
-		data, err := bench.Marshal(rep)
-		if err != nil {
-			return errors.Join(runErr, err)
+		data, merr := bench.Marshal(out.Report)
+		if merr != nil {
+			return errors.Join(err, merr)
 		}
-		if _, err := a.stdout.Write(data); err != nil {
-			return errors.Join(runErr, fmt.Errorf("write report: %w", err))
+		if _, werr := a.stdout.Write(data); werr != nil {
+			return errors.Join(err, fmt.Errorf("write report: %w", werr))
 		}
 		if !cfg.Quiet {
-			fmt.Fprint(a.stderr, summary)
-			if saved != "" {
-				fmt.Fprintf(a.stderr, "Report saved to %s\n", saved)
+			fmt.Fprint(a.stderr, out.Summary)
+			if out.Path != "" {
+				fmt.Fprintf(a.stderr, "Report saved to %s\n", out.Path)
 			}
 		}
 	} else {
-		fmt.Fprint(a.stdout, summary)
-		if saved != "" {
-			fmt.Fprintf(a.stdout, "Report saved to %s\n", saved)
+		fmt.Fprint(a.stdout, out.Summary)
+		if out.Path != "" {
+			fmt.Fprintf(a.stdout, "Report saved to %s\n", out.Path)
 		}
 	}
-	if runErr != nil {
-		if saved != "" {
-			return fmt.Errorf("%w (the finished configs are in %s)", runErr, saved)
-		}
-		return runErr
-	}
-	return nil
-}
-
-// printEvent writes one progress line.
-func printEvent(w io.Writer, e bench.Event) {
-	c := e.Config
-	switch e.Kind {
-	case bench.EventConfigStart:
-		fmt.Fprintf(w, "[%d/%d] %s: prompt %d, gen %d, %s\n", e.ConfigIndex+1, e.ConfigCount, c.Key, c.PromptTokens, c.GenTokens, bench.SamplingLabel(c.Sampling))
-	case bench.EventWarmup:
-		fmt.Fprintf(w, "  warm-up %d/%d done\n", e.Run, e.Runs)
-	case bench.EventTrial:
-		f := e.Figures
-		fmt.Fprintf(w, "  trial %d/%d: %.1f tok/s (TTFT %.1f ms, prefill %.1f tok/s, decode %.1f tok/s)\n", e.Run, e.Runs, f.E2ETokS, f.TTFTMs, f.PrefillTokS, f.DecodeTokS)
-	case bench.EventConfigDone:
-		fmt.Fprintf(w, "  %s: median %.1f tok/s\n", c.Key, e.Result.E2ETokS.Median)
-	}
-}
-
-// defaultReportDir is benchmarks/reports under the root of this module's
-// checkout (found by walking up from the working directory to its go.mod),
-// else ./benchmarks/reports.
-func defaultReportDir() string {
-	rel := filepath.Join("benchmarks", "reports")
-	if root := bench.ModuleRoot(); root != "" {
-		return filepath.Join(root, rel)
-	}
-	return rel
+	return err
 }

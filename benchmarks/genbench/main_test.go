@@ -296,7 +296,7 @@ func TestEnvAndHelp(t *testing.T) {
 
 func TestDefaultReportDir(t *testing.T) {
 	root, _ := filepath.Abs("../..")
-	if got := defaultReportDir(); got != filepath.Join(root, "benchmarks", "reports") {
+	if got := bench.DefaultReportDir(); got != filepath.Join(root, "benchmarks", "reports") {
 		t.Errorf("in the repository: %s", got)
 	}
 	wd, _ := os.Getwd()
@@ -304,7 +304,7 @@ func TestDefaultReportDir(t *testing.T) {
 	if err := os.Chdir(t.TempDir()); err != nil {
 		t.Fatal(err)
 	}
-	if got := defaultReportDir(); got != filepath.Join("benchmarks", "reports") {
+	if got := bench.DefaultReportDir(); got != filepath.Join("benchmarks", "reports") {
 		t.Errorf("outside: %s", got)
 	}
 }

@@ -89,11 +89,20 @@ func (a *app) generate(ctx context.Context, args []string) error {
 	if fs.NArg() > 0 {
 		return usagef("unexpected argument %q (pass the prompt with --prompt)", fs.Arg(0))
 	}
-	// The sampling flags have the benchmark's ranges.
-	check := bench.DefaultRunConfig()
-	check.MaxNewTokens, check.Temperature, check.TopK, check.TopP, check.RepetitionPenalty = *maxNew, *temperature, *topK, *topP, *rep
-	check.Device, check.DType, check.Threads = *device, *dtype, *threads
-	if err := check.Validate(); err != nil {
+	sp := sampling.Params{
+		Temperature: float32(*temperature), TopK: *topK, TopP: float32(*topP),
+		RepetitionPenalty: float32(*rep), Seed: *seed,
+	}
+	opts := engine.Options{Model: *modelRef, Device: *device, DType: *dtype, RandomWeights: *random || *modelRef == "", Threads: *threads}
+	if opts.Model == "" {
+		opts.Model = bench.DefaultModel
+	}
+	var badMax error
+	if err := bench.CheckTokenCount(*maxNew); err != nil {
+		badMax = fmt.Errorf("--max-new-tokens: %w", err)
+	}
+	badSampling := sampling.CheckValues(*temperature, *topK, *topP, *rep, bench.FlagName) // before float32
+	if err := errors.Join(badMax, badSampling, opts.ValidateAs(bench.FlagName)); err != nil {
 		return usageError{err}
 	}
 	if (*prompt == "") == (*promptIDs == "") {
@@ -110,10 +119,6 @@ func (a *app) generate(ctx context.Context, args []string) error {
 		}
 	}
 
-	opts := engine.Options{Model: *modelRef, Device: *device, DType: *dtype, RandomWeights: *random || *modelRef == "", Threads: *threads}
-	if opts.Model == "" {
-		opts.Model = bench.DefaultModel
-	}
 	if a.stderrTTY {
 		opts.Progress = func(msg string) { fmt.Fprintln(a.stderr, msg) }
 	}
@@ -149,11 +154,8 @@ func (a *app) generate(ctx context.Context, args []string) error {
 	res, err := eng.Generate(ctx, engine.Request{
 		Prompt:       ids,
 		MaxNewTokens: *maxNew,
-		Sampling: sampling.Params{
-			Temperature: float32(*temperature), TopK: *topK, TopP: float32(*topP),
-			RepetitionPenalty: float32(*rep), Seed: *seed,
-		},
-		Stop: stop,
+		Sampling:     sp,
+		Stop:         stop,
 		OnToken: func(id int32) error {
 			if sd != nil {
 				write(sd.Add(id))

@@ -23,33 +23,39 @@ type FlagSpec struct {
 	Type    string `json:"type"`    // FlagString, FlagInt, FlagFloat, FlagBool or FlagStrings
 	Default any    `json:"default"` // DefaultRunConfig's value
 	Help    string `json:"help"`
+	// Adhoc marks a flag that only shapes the ad-hoc run: with --suite or
+	// --configs it would be silently ignored, so drivers refuse it there.
+	Adhoc bool `json:"adhoc"`
 }
 
 // flagTable lists the flags in the order help shows them; defaults come
 // from DefaultRunConfig.
-var flagTable = []struct{ name, typ, help string }{
-	{"suite", FlagString, "suite tier to run: quick (short, medium), standard (quick + prefill, decode, sampled) or full (all seven configs); without it, one ad-hoc run from --prompt-tokens, --max-new-tokens and the sampling flags"},
-	{"configs", FlagStrings, "run only these configs (comma-separated keys: short, medium, prefill, decode, long, sampled, full-pipe), from the suite if one is given"},
-	{"model", FlagString, "model: a local directory, a Hugging Face id (e.g. meta-llama/Llama-3.2-1B-Instruct) or a built-in spec name; empty = the embedded tiny-llama with synthetic weights"},
-	{"revision", FlagString, "Hugging Face revision (branch, tag or commit hash) of a model given by id; empty = main"},
-	{"random-weights", FlagBool, "use seeded synthetic weights of the model's architecture instead of reading a checkpoint (--model then names a built-in spec, e.g. meta-llama/Llama-3.2-1B-Instruct or tiny-qwen3)"},
-	{"device", FlagString, "device: auto (the first GPU if one is usable, else the CPU), cpu, cuda or cuda:N"},
-	{"dtype", FlagString, "compute dtype (bfloat16 is the only one supported)"},
-	{"threads", FlagInt, "CPU worker threads (0 = all cores)"},
-	{"prompt-tokens", FlagInt, "prompt length in tokens of the ad-hoc run"},
-	{"max-new-tokens", FlagInt, "tokens to generate in the ad-hoc run (end-of-sequence never stops a benchmark run)"},
-	{"temperature", FlagFloat, "sampling temperature of the ad-hoc run (0 = greedy)"},
-	{"top-k", FlagInt, "top-k of the ad-hoc run when sampling (0 = disabled)"},
-	{"top-p", FlagFloat, "top-p of the ad-hoc run when sampling, in (0, 1] (1 = disabled)"},
-	{"repetition-penalty", FlagFloat, "repetition penalty of the ad-hoc run (1 = disabled)"},
-	{"seed", FlagInt, "seed of sampling and of the prompt ids of a model without a tokenizer"},
-	{"warmup", FlagInt, "warm-up runs per config (not timed)"},
-	{"trials", FlagInt, "timed trials per config (figures are the median, min and max over them)"},
-	{"engine", FlagString, "engine running the configs: genbench, or hf (Hugging Face transformers; bench_generation.py only)"},
-	{"output-dir", FlagString, "directory for the JSON report (empty = benchmarks/reports under the repository root, else ./benchmarks/reports)"},
-	{"no-save", FlagBool, "do not write the JSON report"},
-	{"json", FlagBool, "print the JSON report on stdout and nothing else there (the summary goes to stderr)"},
-	{"quiet", FlagBool, "no progress and no summary on stderr (errors are still printed)"},
+var flagTable = []struct {
+	name, typ, help string
+	adhoc           bool
+}{
+	{"suite", FlagString, "suite tier to run: quick (short, medium), standard (quick + prefill, decode, sampled) or full (all seven configs); without it, one ad-hoc run from --prompt-tokens, --max-new-tokens and the sampling flags", false},
+	{"configs", FlagStrings, "run only these configs (comma-separated keys: short, medium, prefill, decode, long, sampled, full-pipe), from the suite if one is given", false},
+	{"model", FlagString, "model: a local directory, a Hugging Face id (e.g. meta-llama/Llama-3.2-1B-Instruct) or a built-in spec name; empty = the embedded tiny-llama with synthetic weights", false},
+	{"revision", FlagString, "Hugging Face revision (branch, tag or commit hash) of a model given by id; empty = main", false},
+	{"random-weights", FlagBool, "use seeded synthetic weights of the model's architecture instead of reading a checkpoint (--model then names a built-in spec, e.g. meta-llama/Llama-3.2-1B-Instruct or tiny-qwen3)", false},
+	{"device", FlagString, "device: auto (the first GPU if one is usable, else the CPU), cpu, cuda or cuda:N", false},
+	{"dtype", FlagString, "compute dtype (bfloat16 is the only one supported)", false},
+	{"threads", FlagInt, "CPU worker threads (0 = all cores)", false},
+	{"prompt-tokens", FlagInt, "prompt length in tokens of the ad-hoc run", true},
+	{"max-new-tokens", FlagInt, "tokens to generate in the ad-hoc run (end-of-sequence never stops a benchmark run)", true},
+	{"temperature", FlagFloat, "sampling temperature of the ad-hoc run (0 = greedy)", true},
+	{"top-k", FlagInt, "top-k of the ad-hoc run when sampling (0 = disabled)", true},
+	{"top-p", FlagFloat, "top-p of the ad-hoc run when sampling, in (0, 1] (1 = disabled)", true},
+	{"repetition-penalty", FlagFloat, "repetition penalty of the ad-hoc run (1 = disabled)", true},
+	{"seed", FlagInt, "seed of sampling and of the prompt ids of a model without a tokenizer", false},
+	{"warmup", FlagInt, "warm-up runs per config (not timed)", false},
+	{"trials", FlagInt, "timed trials per config (figures are the median, min and max over them)", false},
+	{"engine", FlagString, "engine running the configs: genbench, or hf (Hugging Face transformers; bench_generation.py only)", false},
+	{"output-dir", FlagString, "directory for the JSON report (empty = benchmarks/reports under the repository root, else ./benchmarks/reports)", false},
+	{"no-save", FlagBool, "do not write the JSON report", false},
+	{"json", FlagBool, "print the JSON report on stdout and nothing else there (the summary goes to stderr)", false},
+	{"quiet", FlagBool, "no progress and no summary on stderr (errors are still printed)", false},
 }
 
 // FlagSpecs returns the benchmark flags with their types, defaults and help.
@@ -58,7 +64,7 @@ func FlagSpecs() []FlagSpec {
 	out := make([]FlagSpec, len(flagTable))
 	for i, f := range flagTable {
 		field := strings.ReplaceAll(f.name, "-", "_")
-		out[i] = FlagSpec{Name: f.name, Field: field, Type: f.typ, Help: f.help}
+		out[i] = FlagSpec{Name: f.name, Field: field, Type: f.typ, Help: f.help, Adhoc: f.adhoc}
 		// flagTable and RunConfig are kept in step by the tests.
 		if v, ok := fieldByJSON(reflect.ValueOf(&def).Elem(), field); ok {
 			out[i].Default = v.Interface()

@@ -1,16 +1,12 @@
 package bench
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 
-	"github.com/genbench/genbench/gocore/cpu"
 	"github.com/genbench/genbench/gocore/engine"
 	"github.com/genbench/genbench/gocore/sampling"
 )
@@ -142,32 +138,17 @@ func (c *RunConfig) Validate() error {
 			}
 		}
 	}
-	if err := ValidateDevice(c.Device); err != nil {
-		bad("--device: %w", err)
+	if err := c.EngineOptions().ValidateAs(FlagName); err != nil {
+		errs = append(errs, err)
 	}
-	if c.DType != "bfloat16" {
-		bad("--dtype: unsupported dtype %q: expected bfloat16", c.DType)
+	if err := CheckTokenCount(c.PromptTokens); err != nil {
+		bad("--prompt-tokens: %w", err)
 	}
-	if err := cpu.CheckThreads(c.Threads); err != nil {
-		bad("--threads: %w", err)
+	if err := CheckTokenCount(c.MaxNewTokens); err != nil {
+		bad("--max-new-tokens: %w", err)
 	}
-	if c.PromptTokens < 1 || c.PromptTokens > MaxTokens {
-		bad("--prompt-tokens: %d: expected a positive number of tokens, at most %d", c.PromptTokens, MaxTokens)
-	}
-	if c.MaxNewTokens < 1 || c.MaxNewTokens > MaxTokens {
-		bad("--max-new-tokens: %d: expected a positive number of tokens, at most %d", c.MaxNewTokens, MaxTokens)
-	}
-	if err := sampling.CheckFloat(c.Temperature); err != nil || c.Temperature < 0 {
-		bad("--temperature: %v: expected a finite value >= 0 (0 = greedy), at most %.4g", c.Temperature, sampling.MaxFloat)
-	}
-	if c.TopK < 0 {
-		bad("--top-k: %d is negative: expected 0 (disabled) or a positive count", c.TopK)
-	}
-	if math.IsNaN(c.TopP) || c.TopP <= 0 || c.TopP > 1 || float32(c.TopP) == 0 {
-		bad("--top-p: %v is out of range: expected a value in (0, 1] (1 = disabled), at least %.2g", c.TopP, math.SmallestNonzeroFloat32)
-	}
-	if err := sampling.CheckFloat(c.RepetitionPenalty); err != nil || c.RepetitionPenalty <= 0 || float32(c.RepetitionPenalty) == 0 {
-		bad("--repetition-penalty: %v: expected a finite value from %.2g to %.4g (1 = disabled)", c.RepetitionPenalty, math.SmallestNonzeroFloat32, sampling.MaxFloat)
+	if err := sampling.CheckValues(c.Temperature, c.TopK, c.TopP, c.RepetitionPenalty, FlagName); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Warmup < 0 {
 		bad("--warmup: %d is negative: expected 0 or more warm-up runs", c.Warmup)
@@ -184,12 +165,7 @@ func (c *RunConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// AdhocFields are the RunConfig fields (JSON names) that only shape the
-// ad-hoc run; with a suite or a config list they would be silently
-// ignored.
-var AdhocFields = []string{"prompt_tokens", "max_new_tokens", "temperature", "top_k", "top_p", "repetition_penalty"}
-
-// CheckGiven refuses ad-hoc fields given together with a suite or a config
+// CheckGiven refuses ad-hoc fields (FlagSpec.Adhoc) given together with a suite or a config
 // list. given reports whether a field (JSON name) was set explicitly (a
 // flag on the command line, a key in a JSON configuration), so every front
 // end applies the same rule.
@@ -197,9 +173,9 @@ func (c *RunConfig) CheckGiven(given func(field string) bool) error {
 	if c.Suite == "" && len(c.Configs) == 0 {
 		return nil
 	}
-	for _, f := range AdhocFields {
-		if given(f) {
-			return fmt.Errorf("--%s sets the ad-hoc run and cannot be combined with --suite or --configs (their configs fix prompt, length and sampling)", strings.ReplaceAll(f, "_", "-"))
+	for _, f := range FlagSpecs() {
+		if f.Adhoc && given(f.Field) {
+			return fmt.Errorf("--%s sets the ad-hoc run and cannot be combined with --suite or --configs (their configs fix prompt, length and sampling)", f.Name)
 		}
 	}
 	return nil
@@ -224,19 +200,17 @@ func JSONGiven(data []byte) func(field string) bool {
 	return func(f string) bool { _, ok := keys[f]; return ok }
 }
 
-// ValidateDevice checks a device name: "auto", "cpu", "cuda" or "cuda:N".
-func ValidateDevice(d string) error {
-	switch d {
-	case "auto", "cpu", "cuda":
-		return nil
+// CheckTokenCount checks a prompt or generation length: 1 to MaxTokens.
+func CheckTokenCount(n int) error {
+	if n < 1 || n > MaxTokens {
+		return fmt.Errorf("%d: expected a positive number of tokens, at most %d", n, MaxTokens)
 	}
-	if n, ok := strings.CutPrefix(d, "cuda:"); ok {
-		if i, err := strconv.Atoi(n); err == nil && i >= 0 {
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown device %q: expected auto, cpu, cuda or cuda:N (N = GPU index)", d)
+	return nil
 }
+
+// FlagName is the command-line flag of a RunConfig (or engine option,
+// or sampling parameter) JSON field: "top_p" is --top-p.
+func FlagName(field string) string { return "--" + strings.ReplaceAll(field, "_", "-") }
 
 // SuiteName names the run for reports and file names: the suite tier,
 // "custom" for a selection of configs, or "adhoc".
@@ -326,23 +300,4 @@ func filter(keys, sel []string) []string {
 		}
 	}
 	return out
-}
-
-// ParseRunConfig decodes a JSON run configuration (as the C ABI receives
-// it): fields left out keep DefaultRunConfig's values, unknown fields are
-// an error, and the result is validated (ValidateGiven).
-func ParseRunConfig(data []byte) (RunConfig, error) {
-	cfg := DefaultRunConfig()
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&cfg); err != nil {
-		return cfg, fmt.Errorf("run configuration: expected a JSON object with the fields of the benchmark flags (e.g. {\"suite\": \"quick\"}): %w", err)
-	}
-	if dec.More() {
-		return cfg, errors.New("run configuration: unexpected data after the JSON object")
-	}
-	if err := cfg.ValidateGiven(JSONGiven(data)); err != nil {
-		return cfg, fmt.Errorf("run configuration: %w", err)
-	}
-	return cfg, nil
 }

@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/genbench/genbench/gocore/engine"
 )
 
 // The defaults BENCH.md states: seed 42, bfloat16, 2 warm-ups, 3 trials,
@@ -138,13 +140,13 @@ func TestValidateErrors(t *testing.T) {
 		}
 	}
 	for _, d := range []string{"auto", "cpu", "cuda", "cuda:0", "cuda:3"} {
-		if err := ValidateDevice(d); err != nil {
-			t.Errorf("ValidateDevice(%q) = %v", d, err)
+		if _, err := engine.ParseDevice(d); err != nil {
+			t.Errorf("ParseDevice(%q) = %v", d, err)
 		}
 	}
 	for _, d := range []string{"", "gpu", "cuda:", "cuda:-1", "CPU"} {
-		if err := ValidateDevice(d); err == nil {
-			t.Errorf("ValidateDevice(%q) succeeded", d)
+		if _, err := engine.ParseDevice(d); err == nil {
+			t.Errorf("ParseDevice(%q) succeeded", d)
 		}
 	}
 }
@@ -218,29 +220,6 @@ func TestRunConfigJSON(t *testing.T) {
 	}
 	if c.Suite != "quick" || c.Trials != 1 || c.Warmup != 2 || c.Seed != 42 || !reflect.DeepEqual(c.Configs, []string{"medium"}) {
 		t.Errorf("decoded = %+v", c)
-	}
-}
-
-func TestParseRunConfig(t *testing.T) {
-	c, err := ParseRunConfig([]byte(`{"suite": "standard", "seed": 7, "driver": "bench_generation.py"}`))
-	if err != nil || c.Suite != "standard" || c.Seed != 7 || c.Trials != 3 || c.Driver != DriverPython {
-		t.Errorf("ParseRunConfig = %+v, %v", c, err)
-	}
-	for doc, want := range map[string]string{
-		`{"suit": "quick"}`: `unknown field "suit"`,
-		`{"trials": "3"}`:   "cannot unmarshal string",
-		`{"top_p": 0}`:      "--top-p: 0 is out of range",
-		// the rule the command line applies to its flags
-		`{"suite": "quick", "prompt_tokens": 8}`:     "--prompt-tokens sets the ad-hoc run and cannot be combined with --suite",
-		`{"configs": ["short"], "temperature": 0.5}`: "--temperature sets the ad-hoc run",
-		`{"threads": 100000000}`:                     "--threads: 100000000 is too many",
-		`{"temperature": 1e308}`:                     "--temperature: 1e+308",
-		`[1]`:                                        "expected a JSON object",
-		`{"suite": "quick"}x`:                        "unexpected data after the JSON object",
-	} {
-		if _, err := ParseRunConfig([]byte(doc)); err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("ParseRunConfig(%s) error %v, want %q", doc, err, want)
-		}
 	}
 }
 

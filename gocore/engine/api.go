@@ -4,8 +4,13 @@
 package engine
 
 import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/genbench/genbench/gocore/cpu"
 	"github.com/genbench/genbench/gocore/sampling"
 )
 
@@ -18,9 +23,10 @@ type Options struct {
 	// Revision is the Hugging Face revision (branch, tag or commit) used
 	// when Model is a Hugging Face id; "" = "main".
 	Revision string
-	// Device is "auto", "cpu", "cuda" or "cuda:N".
+	// Device is "auto" (or ""), "cpu", "cuda" or "cuda:N" (see ParseDevice).
 	Device string
-	// DType is the compute dtype; "bfloat16" is the only supported value.
+	// DType is the compute dtype; "bfloat16" (or "") is the only supported
+	// value.
 	DType string
 	// RandomWeights uses seeded synthetic weights of the model's spec
 	// instead of reading safetensors.
@@ -31,6 +37,60 @@ type Options struct {
 	Threads int
 	// Progress, when non-nil, receives human-readable loading progress lines.
 	Progress func(msg string)
+}
+
+// Validate checks Device, DType and Threads (cpu.CheckThreads); each bad value is one line
+// "<field>: <value and what was expected>", the field by its JSON name in
+// the C ABI ("device", "dtype", "threads").
+func (o Options) Validate() error { return o.ValidateAs(nil) }
+
+// ValidateAs is Validate with the fields named by name (given the JSON
+// name), so a front end reports the same text in its own vocabulary, e.g.
+// "--device" for a command-line flag. A nil name keeps the JSON names.
+func (o Options) ValidateAs(name func(field string) string) error {
+	if name == nil {
+		name = func(f string) string { return f }
+	}
+	var errs []error
+	if _, err := o.device(); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", name("device"), err))
+	}
+	if o.DType != "" && o.DType != "bfloat16" {
+		errs = append(errs, fmt.Errorf("%s: unsupported dtype %q: expected bfloat16", name("dtype"), o.DType))
+	}
+	if err := cpu.CheckThreads(o.Threads); err != nil {
+		errs = append(errs, fmt.Errorf("%s: %w", name("threads"), err))
+	}
+	return errors.Join(errs...)
+}
+
+// device parses Device; "" (the zero value) is "auto".
+func (o Options) device() (Device, error) {
+	if o.Device == "" {
+		return Device{Kind: "auto"}, nil
+	}
+	return ParseDevice(o.Device)
+}
+
+// Device is a parsed device name.
+type Device struct {
+	Kind  string // "auto", "cpu" or "cuda"
+	Index int    // the GPU index of "cuda:N" (0 otherwise)
+}
+
+// ParseDevice parses a device name: "auto" (the first usable GPU, else
+// the CPU), "cpu", "cuda" (GPU 0) or "cuda:N" (GPU N).
+func ParseDevice(s string) (Device, error) {
+	switch s {
+	case "auto", "cpu", "cuda":
+		return Device{Kind: s}, nil
+	}
+	if n, ok := strings.CutPrefix(s, "cuda:"); ok {
+		if i, err := strconv.Atoi(n); err == nil && i >= 0 {
+			return Device{Kind: "cuda", Index: i}, nil
+		}
+	}
+	return Device{}, fmt.Errorf("unknown device %q: expected auto, cpu, cuda or cuda:N (N = GPU index)", s)
 }
 
 // StopMode says how end-of-sequence tokens are treated.

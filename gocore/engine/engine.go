@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -83,17 +82,15 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	switch strings.ToLower(opts.DType) {
-	case "", "bfloat16", "bf16":
-	default:
-		return nil, fmt.Errorf("engine: dtype %q not supported (want bfloat16)", opts.DType)
+	if err := opts.Validate(); err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
 	}
-	if err := cpu.CheckThreads(opts.Threads); err != nil {
-		return nil, fmt.Errorf("engine: threads: %w", err)
-	}
-	kind, index, err := parseDevice(opts.Device)
-	if err != nil {
-		return nil, err
+	dev, _ := opts.device()
+	if dev.Kind == "auto" {
+		dev.Kind = "cpu"
+		if cudaAvailable() {
+			dev.Kind = "cuda"
+		}
 	}
 	progress := opts.Progress
 	if progress == nil {
@@ -113,8 +110,8 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("engine: load: %w", err)
 	}
 	switch {
-	case kind == "cuda":
-		be, err := openCUDA(ctx, index, progress)
+	case dev.Kind == "cuda":
+		be, err := openCUDA(ctx, dev.Index, progress)
 		if err != nil && !autoDevice(opts.Device) {
 			return nil, err
 		}
@@ -131,6 +128,7 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	e.dev = DeviceInfo{Kind: bi.Kind, Index: bi.Index, Name: bi.Name, ComputeCapability: bi.ComputeCapability,
 		MemoryBytes: bi.MemoryBytes, DriverVersion: bi.DriverVersion, CUDAVersion: bi.CUDAVersion, Cores: bi.Cores, Threads: bi.Threads}
 	progress(fmt.Sprintf("uploading %s weights to %s", e.info.ID, bi.Kind))
+	var err error
 	if e.dec, err = decoder.New(e.be, e.weights); err != nil {
 		return nil, fmt.Errorf("engine: %s: %w", e.info.ID, err)
 	}
@@ -146,33 +144,7 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-func autoDevice(dev string) bool {
-	d := strings.ToLower(strings.TrimSpace(dev))
-	return d == "" || d == "auto"
-}
-
-// parseDevice splits "auto", "cpu", "cuda", "cuda:N".
-func parseDevice(dev string) (kind string, index int, err error) {
-	d := strings.ToLower(strings.TrimSpace(dev))
-	switch {
-	case d == "" || d == "auto":
-		if cudaAvailable() {
-			return "cuda", 0, nil
-		}
-		return "cpu", 0, nil
-	case d == "cpu":
-		return "cpu", 0, nil
-	case d == "cuda":
-		return "cuda", 0, nil
-	case strings.HasPrefix(d, "cuda:"):
-		n, err := strconv.Atoi(d[5:])
-		if err != nil || n < 0 {
-			return "", 0, fmt.Errorf("engine: device %q: want cuda:N with N a device index >= 0", dev)
-		}
-		return "cuda", n, nil
-	}
-	return "", 0, fmt.Errorf("engine: device %q not recognised (want auto, cpu, cuda or cuda:N)", dev)
-}
+func autoDevice(dev string) bool { return dev == "" || dev == "auto" }
 
 func (e *Engine) loadModel(ctx context.Context, opts Options, progress func(string)) error {
 	ref := opts.Model

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -202,7 +203,7 @@ func TestBadOptions(t *testing.T) {
 		opts Options
 		want string
 	}{
-		{Options{Device: "tpu"}, "not recognised"},
+		{Options{Device: "tpu"}, `unknown device "tpu"`},
 		{Options{Device: "cuda:x"}, "cuda:N"},
 		{Options{Device: "cuda"}, "CUDA"},
 		{Options{DType: "float16"}, "dtype"},
@@ -329,5 +330,29 @@ func TestLongPromptChunkedPrefill(t *testing.T) {
 		if want := argmax(logits[len(p)-1+i]); want != tok {
 			t.Fatalf("token %d = %d, teacher-forced argmax %d", i, tok, want)
 		}
+	}
+}
+
+// The device grammar and the load options' ranges, each stated once.
+func TestParseDeviceAndValidate(t *testing.T) {
+	for s, want := range map[string]Device{"auto": {Kind: "auto"}, "cpu": {Kind: "cpu"}, "cuda": {Kind: "cuda"}, "cuda:3": {Kind: "cuda", Index: 3}} {
+		if got, err := ParseDevice(s); err != nil || got != want {
+			t.Errorf("ParseDevice(%q) = %+v, %v; want %+v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "gpu", "CPU", "cuda:", "cuda:-1", "cuda:x", " cpu"} {
+		if _, err := ParseDevice(s); err == nil || err.Error() != fmt.Sprintf("unknown device %q: expected auto, cpu, cuda or cuda:N (N = GPU index)", s) {
+			t.Errorf("ParseDevice(%q) error %v", s, err)
+		}
+	}
+	if err := (Options{}).Validate(); err != nil {
+		t.Errorf("zero Options: %v", err)
+	}
+	err := Options{Device: "tpu", DType: "float16", Threads: -2}.ValidateAs(func(f string) string { return "<" + f + ">" })
+	want := `<device>: unknown device "tpu": expected auto, cpu, cuda or cuda:N (N = GPU index)` + "\n" +
+		`<dtype>: unsupported dtype "float16": expected bfloat16` + "\n" +
+		`<threads>: -2 is negative: expected 0 (all cores) or a positive count`
+	if err == nil || err.Error() != want {
+		t.Errorf("ValidateAs = %v, want %q", err, want)
 	}
 }

@@ -30,8 +30,10 @@
 package sampling
 
 import (
+	"errors"
 	"fmt"
 	"math"
+	"strconv"
 )
 
 // Params are the sampling parameters of one generation. The zero value is
@@ -68,22 +70,66 @@ func CheckFloat(v float64) error {
 	return nil
 }
 
-// Validate checks p: Temperature >= 0 (0 = greedy), TopK >= 0, TopP in
-// [0, 1] (0 and 1 disable it) and RepetitionPenalty >= 0 (0 and 1 disable
-// it), all finite.
-func (p Params) Validate() error {
-	switch {
-	case !(p.Temperature >= 0) || math.IsInf(float64(p.Temperature), 0):
-		return fmt.Errorf("temperature must be a finite number >= 0 (0 = greedy), got %g", p.Temperature)
-	case p.TopK < 0:
-		return fmt.Errorf("top_k must be >= 0 (0 = disabled), got %d", p.TopK)
-	case !(p.TopP >= 0 && p.TopP <= 1):
-		return fmt.Errorf("top_p must be in (0, 1] (0 or 1 = disabled), got %g", p.TopP)
-	case !(p.RepetitionPenalty >= 0) || math.IsInf(float64(p.RepetitionPenalty), 0):
-		return fmt.Errorf("repetition_penalty must be a finite number > 0 (1 = disabled), got %g", p.RepetitionPenalty)
-	}
-	return nil
-}
-
 // Greedy reports whether the params select argmax decoding.
 func (p Params) Greedy() bool { return p.Temperature <= 0 }
+
+// Resolved returns p with the zero value's unset fields given their
+// meaning: a TopP or RepetitionPenalty of 0 becomes 1 (disabled). It is
+// what NewSampler validates, so a Params literal that leaves them out is
+// valid; a value a user typed is checked as given (Validate).
+func (p Params) Resolved() Params {
+	if p.TopP == 0 {
+		p.TopP = 1
+	}
+	if p.RepetitionPenalty == 0 {
+		p.RepetitionPenalty = 1
+	}
+	return p
+}
+
+// Validate checks p against the one set of ranges every front end uses
+// (CheckValues). Each bad value is one line "<field>: <value and what was
+// expected>", the field by its JSON name ("top_p").
+func (p Params) Validate() error { return p.ValidateAs(nil) }
+
+// ValidateAs is Validate with the fields named by name (given the JSON
+// name), so a front end reports the same text in its own vocabulary, e.g.
+// "--top-p" for a command-line flag. A nil name keeps the JSON names.
+func (p Params) ValidateAs(name func(field string) string) error {
+	return checkValues(float64(p.Temperature), p.TopK, float64(p.TopP), float64(p.RepetitionPenalty), 32, name)
+}
+
+// CheckValues checks sampling values as a front end reads them (float64
+// flags or JSON numbers), before they are narrowed to Params' float32:
+// Temperature finite, >= 0 (0 = greedy) and at most MaxFloat; TopK >= 0
+// (0 = disabled); TopP in (0, 1] (1 = disabled) and not 0 in float32;
+// RepetitionPenalty > 0 (1 = disabled), neither 0 nor infinite in float32.
+// Fields are named as in ValidateAs.
+func CheckValues(temperature float64, topK int, topP, repetitionPenalty float64, name func(field string) string) error {
+	return checkValues(temperature, topK, topP, repetitionPenalty, 64, name)
+}
+
+// checkValues is CheckValues, printing values with the precision of bits.
+func checkValues(temperature float64, topK int, topP, repetitionPenalty float64, bits int, name func(string) string) error {
+	if name == nil {
+		name = func(f string) string { return f }
+	}
+	var errs []error
+	bad := func(field, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", name(field), fmt.Sprintf(format, args...)))
+	}
+	num := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, bits) }
+	if CheckFloat(temperature) != nil || temperature < 0 {
+		bad("temperature", "%s: expected a finite value >= 0 (0 = greedy), at most %.4g", num(temperature), MaxFloat)
+	}
+	if topK < 0 {
+		bad("top_k", "%d is negative: expected 0 (disabled) or a positive count", topK)
+	}
+	if !(topP > 0 && topP <= 1) || float32(topP) == 0 {
+		bad("top_p", "%s is out of range: expected a value in (0, 1] (1 = disabled), at least %.2g", num(topP), math.SmallestNonzeroFloat32)
+	}
+	if CheckFloat(repetitionPenalty) != nil || repetitionPenalty <= 0 || float32(repetitionPenalty) == 0 {
+		bad("repetition_penalty", "%s: expected a finite value from %.2g to %.4g (1 = disabled)", num(repetitionPenalty), math.SmallestNonzeroFloat32, MaxFloat)
+	}
+	return errors.Join(errs...)
+}

@@ -66,13 +66,14 @@ type Sampler struct {
 	keys    []uint64  // top-p sorting scratch
 }
 
-// NewSampler validates p (Params.Validate) and prepares a sampler for a
+// NewSampler validates p (its Resolved form: a zero TopP or
+// RepetitionPenalty means disabled) and prepares a sampler for a
 // vocabulary of the given size.
 func NewSampler(p Params, vocab int) (*Sampler, error) {
 	if vocab <= 0 {
 		return nil, fmt.Errorf("sampling: vocabulary size must be positive, got %d", vocab)
 	}
-	if err := p.Validate(); err != nil {
+	if err := p.Resolved().Validate(); err != nil {
 		return nil, fmt.Errorf("sampling: %w", err)
 	}
 	s := &Sampler{p: p, vocab: vocab}

@@ -1,6 +1,7 @@
 package sampling
 
 import (
+	"fmt"
 	"math"
 	"slices"
 	"sort"
@@ -577,5 +578,55 @@ func TestTinyTemperatureIsGreedy(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// One set of ranges, one text per bad value, named in the caller's
+// vocabulary; a Params literal that leaves TopP and RepetitionPenalty out
+// is valid once Resolved.
+func TestParamsValidate(t *testing.T) {
+	for _, c := range []struct {
+		p    Params
+		want string
+	}{
+		{Params{Temperature: 0.7, TopK: 50, TopP: 0.9, RepetitionPenalty: 1.1}, ""},
+		{Params{TopP: 1, RepetitionPenalty: 1}, ""},
+		{Params{Temperature: -0.5, TopP: 1, RepetitionPenalty: 1}, "temperature: -0.5: expected a finite value >= 0 (0 = greedy), at most 3.403e+38"},
+		{Params{Temperature: float32(math.Inf(1)), TopP: 1, RepetitionPenalty: 1}, "temperature: +Inf: expected a finite value >= 0 (0 = greedy), at most 3.403e+38"},
+		{Params{TopK: -3, TopP: 1, RepetitionPenalty: 1}, "top_k: -3 is negative: expected 0 (disabled) or a positive count"},
+		{Params{TopP: 0, RepetitionPenalty: 1}, "top_p: 0 is out of range: expected a value in (0, 1] (1 = disabled), at least 1.4e-45"},
+		{Params{TopP: 1.5, RepetitionPenalty: 1}, "top_p: 1.5 is out of range: expected a value in (0, 1] (1 = disabled), at least 1.4e-45"},
+		{Params{TopP: float32(math.NaN()), RepetitionPenalty: 1}, "top_p: NaN is out of range: expected a value in (0, 1] (1 = disabled), at least 1.4e-45"},
+		{Params{TopP: 1, RepetitionPenalty: 0}, "repetition_penalty: 0: expected a finite value from 1.4e-45 to 3.403e+38 (1 = disabled)"},
+		{Params{Temperature: -1, TopK: -1, TopP: 2, RepetitionPenalty: -1}, "temperature: -1: expected a finite value >= 0 (0 = greedy), at most 3.403e+38\n" +
+			"top_k: -1 is negative: expected 0 (disabled) or a positive count\n" +
+			"top_p: 2 is out of range: expected a value in (0, 1] (1 = disabled), at least 1.4e-45\n" +
+			"repetition_penalty: -1: expected a finite value from 1.4e-45 to 3.403e+38 (1 = disabled)"},
+	} {
+		err := c.p.Validate()
+		if got := fmt.Sprint(err); (err == nil) != (c.want == "") || (err != nil && got != c.want) {
+			t.Errorf("%+v: Validate() = %v, want %q", c.p, err, c.want)
+		}
+	}
+	flag := func(f string) string { return "--" + strings.ReplaceAll(f, "_", "-") }
+	if err := (Params{TopP: 0}).ValidateAs(flag); err == nil || !strings.Contains(err.Error(), "--top-p: 0 is out of range") ||
+		!strings.Contains(err.Error(), "--repetition-penalty: 0:") {
+		t.Errorf("ValidateAs: %v", err)
+	}
+	// Values read as float64 are checked before they narrow to float32.
+	err := CheckValues(1e308, 0, 1e-300, 1e39, flag)
+	want := "--temperature: 1e+308: " + "expected a finite value >= 0 (0 = greedy), at most 3.403e+38" + "\n--top-p: 1e-300 is out of range: " + "expected a value in (0, 1] (1 = disabled), at least 1.4e-45" +
+		"\n--repetition-penalty: 1e+39: " + "expected a finite value from 1.4e-45 to 3.403e+38 (1 = disabled)"
+	if err == nil || err.Error() != want {
+		t.Errorf("CheckValues = %v, want %q", err, want)
+	}
+	if err := CheckValues(3.4e38, 0, 0.9, 3.4e38, nil); err != nil {
+		t.Errorf("CheckValues of the largest float32 values: %v", err)
+	}
+	if err := (Params{}).Resolved().Validate(); err != nil {
+		t.Errorf("the zero Params, resolved: %v", err)
+	}
+	if r := (Params{Temperature: 1, TopP: 0.5, RepetitionPenalty: 1.2}).Resolved(); r.TopP != 0.5 || r.RepetitionPenalty != 1.2 {
+		t.Errorf("Resolved changed given values: %+v", r)
 	}
 }

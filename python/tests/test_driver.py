@@ -175,6 +175,59 @@ class SameCommandTest(unittest.TestCase):
                 self.assertEqual(py.stdout, "")
 
 
+class SameErrorTextTest(unittest.TestCase):
+    """An invalid value gets the same error text from the genbench command,
+    the Python driver and the C ABI, each naming it in its own vocabulary
+    (--top-p on a command line, top_p in the C ABI)."""
+
+    @staticmethod
+    def after(name: str, message: str) -> str:
+        """The text after "<name>: " on the message's line naming it."""
+        for line in message.splitlines():
+            head, sep, tail = line.partition(name + ": ")
+            if sep and (not head or head.endswith(" ")):
+                return tail.strip()
+        raise AssertionError(f"{name!r} not named in {message!r}")
+
+    def c_abi(self, fn: Any) -> str:
+        with self.assertRaises(genbench.GenbenchError) as cm:
+            fn()
+        self.assertEqual(cm.exception.status, _native.ERR_INVALID_ARGUMENT)
+        return str(cm.exception)
+
+    def test_same_text_everywhere(self) -> None:
+        # (field, value on a command line, the same value in Python, the text after the name)
+        sampling = [("top_p", "0", 0.0, "0 is out of range: expected a value in (0, 1] (1 = disabled), at least 1.4e-45"),
+                    ("top_p", "1.5", 1.5, "1.5 is out of range: expected a value in (0, 1] (1 = disabled), at least 1.4e-45"),
+                    ("temperature", "-1", -1.0, "-1: expected a finite value >= 0 (0 = greedy), at most 3.403e+38"),
+                    ("top_k", "-3", -3, "-3 is negative: expected 0 (disabled) or a positive count"),
+                    ("repetition_penalty", "0", 0.0, "0: expected a finite value from 1.4e-45 to 3.403e+38 (1 = disabled)")]
+        load = [("device", "tpu", "tpu", 'unknown device "tpu": expected auto, cpu, cuda or cuda:N (N = GPU index)'),
+                ("dtype", "float16", "float16", 'unsupported dtype "float16": expected bfloat16'),
+                ("threads", "-2", -2, "-2 is negative: expected 0 (all cores) or a positive count")]
+        with genbench.Engine("tiny-llama", device="cpu", threads=1) as eng:
+            for field, arg, value, want in sampling + load:
+                flag = "--" + field.replace("_", "-")
+                with self.subTest(field=field, value=arg):
+                    got = {}
+                    for name, cmd in (("genbench bench", ["bench", flag, arg, "--no-save"]),
+                                      ("genbench generate", ["generate", "--prompt", "hi", flag, arg])):
+                        r = subprocess.run([str(genbench_binary())] + cmd, cwd=REPO, stdout=subprocess.PIPE,
+                                           stderr=subprocess.PIPE, text=True, timeout=60)
+                        self.assertEqual(r.returncode, 2, r.stderr)
+                        got[name] = self.after(flag, r.stderr)
+                    r = run_driver([flag, arg, "--no-save"])
+                    self.assertEqual(r.returncode, 2, r.stderr)
+                    got["bench_generation.py"] = self.after(flag, r.stderr)
+                    got["genbench_bench"] = self.after(flag, self.c_abi(lambda: genbench.run_bench({field: value})))
+                    if (field, arg, value, want) in sampling:
+                        got["genbench_generate"] = self.after(field, self.c_abi(
+                            lambda: eng.generate("hi", max_new_tokens=2, **{field: value})))
+                    else:
+                        got["genbench_open"] = self.after(field, self.c_abi(lambda: genbench.Engine(**{field: value})))
+                    self.assertEqual(got, {k: want for k in got})
+
+
 class DriverTest(unittest.TestCase):
     def test_quick_suite_prints_summary_and_saves(self) -> None:
         with tempfile.TemporaryDirectory() as out:

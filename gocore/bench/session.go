@@ -1,0 +1,135 @@
+package bench
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/genbench/genbench/gocore/engine"
+)
+
+// Session is one benchmark as every front end runs it (the genbench
+// command, the C ABI and through it the Python driver): load the model
+// unless a generator is given, run the configs with progress lines, save
+// the report and render its summary.
+type Session struct {
+	// Config is the validated run configuration.
+	Config RunConfig
+	// Gen runs the configs; nil loads Config's model for the session (and
+	// closes it at the end).
+	Gen Generator
+	// Progress, when non-nil, receives progress lines: loading, then one
+	// line per event (EventLine). It is also the engine's load progress.
+	Progress func(line string)
+	// Amend, when non-nil, edits the report before it is saved.
+	Amend func(*Report)
+}
+
+// Outputs is what a session produced.
+type Outputs struct {
+	Report  *Report
+	Summary string // RenderSummary of Report
+	Path    string // where the report was saved; "" when not saved
+	// SaveErr says why the report could not be saved (nil when it was,
+	// or when Config.NoSave).
+	SaveErr error
+}
+
+// LoadError is a session's failure to load its model.
+type LoadError struct {
+	Model string // the model as the user named it (or engine.DefaultModel)
+	Err   error
+}
+
+func (e *LoadError) Error() string { return fmt.Sprintf("load model %q: %v", e.Model, e.Err) }
+
+func (e *LoadError) Unwrap() error { return e.Err }
+
+// Run runs the session. It returns nil Outputs when no report was made
+// (the model did not load, or the configuration did not validate), with
+// the error. Otherwise the outputs hold the report (partial when the run
+// failed or was cancelled) and the error is the run's, naming the saved
+// report when there is one.
+func (s Session) Run(ctx context.Context) (*Outputs, error) {
+	line := s.Progress
+	if line == nil {
+		line = func(string) {}
+	}
+	gen := s.Gen
+	if gen == nil {
+		opts := s.Config.EngineOptions()
+		opts.Progress = s.Progress
+		name := s.Config.ModelName()
+		line(fmt.Sprintf("loading %s on %s ...", name, opts.Device))
+		eng, err := engine.Load(ctx, opts)
+		if err != nil {
+			return nil, &LoadError{Model: name, Err: err}
+		}
+		defer eng.Close()
+		info, dev := eng.ModelInfo(), eng.DeviceInfo()
+		line(fmt.Sprintf("loaded %s (%s, %d layers) on %s %s", info.ID, info.Arch, info.NumLayers, dev.Kind, dev.Name))
+		gen = eng
+	}
+	var events func(Event)
+	if s.Progress != nil {
+		events = func(e Event) {
+			if l := EventLine(e); l != "" {
+				line(l)
+			}
+		}
+	}
+	rep, runErr := Run(ctx, gen, s.Config, events)
+	if rep == nil {
+		if runErr == nil {
+			runErr = errors.New("the runner returned no report")
+		}
+		return nil, runErr
+	}
+	if s.Amend != nil {
+		s.Amend(rep)
+	}
+	out := &Outputs{Report: rep, Summary: RenderSummary(rep)}
+	if !s.Config.NoSave {
+		dir := s.Config.OutputDir
+		if dir == "" {
+			dir = DefaultReportDir()
+		}
+		out.Path, out.SaveErr = Save(rep, dir)
+	}
+	if runErr != nil && out.Path != "" {
+		runErr = fmt.Errorf("%w (the finished configs are in %s)", runErr, out.Path)
+	}
+	return out, runErr
+}
+
+// EventLine is the progress line of an event, as every front end shows it
+// ("" for an event without one).
+func EventLine(e Event) string {
+	c := e.Config
+	switch e.Kind {
+	case EventConfigStart:
+		return fmt.Sprintf("[%d/%d] %s: prompt %d, gen %d, %s", e.ConfigIndex+1, e.ConfigCount, c.Key, c.PromptTokens, c.GenTokens, SamplingLabel(c.Sampling))
+	case EventWarmup:
+		return fmt.Sprintf("  warm-up %d/%d done", e.Run, e.Runs)
+	case EventTrial:
+		f := e.Figures
+		return fmt.Sprintf("  trial %d/%d: %.1f tok/s (TTFT %.1f ms, prefill %.1f tok/s, decode %.1f tok/s)", e.Run, e.Runs, f.E2ETokS, f.TTFTMs, f.PrefillTokS, f.DecodeTokS)
+	case EventConfigDone:
+		if e.Result != nil {
+			return fmt.Sprintf("  %s: median %.1f tok/s", c.Key, e.Result.E2ETokS.Median)
+		}
+	}
+	return ""
+}
+
+// DefaultReportDir is where a report is saved when no output directory is
+// given: benchmarks/reports under the root of the genbench checkout that
+// holds the working directory (ModuleRoot), else ./benchmarks/reports.
+func DefaultReportDir() string {
+	rel := filepath.Join("benchmarks", "reports")
+	if root := ModuleRoot(); root != "" {
+		return filepath.Join(root, rel)
+	}
+	return rel
+}
