@@ -341,13 +341,12 @@ func genbench_detokenize(p *C.genbench_engine, ids *C.int32_t, nIDs C.size_t, sk
 	})
 }
 
-// checkIDs checks that ids are in [0, limit), limit being the smaller of
-// the model's and the tokenizer's vocabulary (tokVocab 0 = no tokenizer).
+// checkIDs checks that ids are in [0, limit), limit being the larger of
+// the model's and the tokenizer's vocabulary: an id of either can be
+// decoded (one the tokenizer lacks decodes to nothing, as in Hugging Face's
+// tokenizers).
 func checkIDs(ids []int32, vocab, tokVocab int, what string) error {
-	limit := vocab
-	if tokVocab > 0 && tokVocab < limit {
-		limit = tokVocab
-	}
+	limit := max(vocab, tokVocab)
 	for i, id := range ids {
 		if id < 0 || int(id) >= limit {
 			return errorf(statusInvalidArgument, "%s[%d] = %d is out of range: expected a token id in [0, %d)", what, i, id, limit)
@@ -410,13 +409,8 @@ func generate(h *handle, fn string, prompt []int32, params *C.genbench_generate_
 	if len(prompt) == 0 {
 		return errorf(statusInvalidArgument, "%s: the prompt is empty: expected at least one token", fn)
 	}
-	vocab := h.eng.ModelInfo().VocabSize
-	if err := checkIDs(prompt, vocab, 0, fn+": prompt"); err != nil {
-		return err
-	}
-	if mp := h.eng.Spec().MaxPositionEmbeddings; mp > 0 && len(prompt)+int(pr.max_new_tokens) > mp {
-		return errorf(statusInvalidArgument, "%s: prompt (%d tokens) + max_new_tokens (%d) = %d exceeds the model's context of %d positions",
-			fn, len(prompt), pr.max_new_tokens, len(prompt)+int(pr.max_new_tokens), mp)
+	if err := h.eng.ValidatePrompt(prompt, int(pr.max_new_tokens)); err != nil {
+		return errorf(statusInvalidArgument, "%s: %s", fn, strings.TrimPrefix(err.Error(), "engine: "))
 	}
 	var sd *tokenizer.StreamDecoder
 	if tok := h.eng.Tokenizer(); tok != nil {

@@ -191,9 +191,12 @@ func (e *Engine) loadModel(ctx context.Context, opts Options, progress func(stri
 	if err != nil {
 		return fmt.Errorf("engine: model %s: %w", ref, err)
 	}
-	if e.tok != nil && e.tok.VocabSize() > spec.VocabSize {
-		return fmt.Errorf("engine: model %s: tokenizer has %d tokens but the model's vocabulary is %d", ref, e.tok.VocabSize(), spec.VocabSize)
-	}
+	// A tokenizer may be larger than the embedding table (Gemma 3's
+	// <image_soft_token>, id 262144 of a 262144-row table) or smaller
+	// (Qwen3's padded table): both load, as in Hugging Face transformers.
+	// Only an id that reaches the embedding matters: validateIDs refuses a
+	// prompt id past the table, and the logits cover the table only, so
+	// nothing past it can be sampled.
 	path := dir
 	if dir == "" || opts.RandomWeights {
 		path = weights.SyntheticSource
@@ -264,6 +267,14 @@ func (e *Engine) validate(req *Request) error {
 	return e.validateIDs(req.Prompt, req.MaxNewTokens)
 }
 
+// ValidatePrompt checks that ids can be a prompt followed by maxNewTokens
+// generated positions: not empty, every id inside the model's vocabulary
+// (the error names the token when the tokenizer knows the id), and the
+// total within the model's positions.
+func (e *Engine) ValidatePrompt(ids []int32, maxNewTokens int) error {
+	return e.validateIDs(ids, maxNewTokens)
+}
+
 // validateIDs checks a prompt that will be followed by extra positions.
 func (e *Engine) validateIDs(ids []int32, extra int) error {
 	if len(ids) == 0 {
@@ -272,13 +283,26 @@ func (e *Engine) validateIDs(ids []int32, extra int) error {
 	v := e.spec.VocabSize
 	for i, id := range ids {
 		if id < 0 || int(id) >= v {
-			return fmt.Errorf("engine: prompt token %d at index %d out of the vocabulary [0, %d)", id, i, v)
+			return e.outOfVocab(id, i)
 		}
 	}
 	if mp := e.spec.MaxPositionEmbeddings; mp > 0 && len(ids)+extra > mp {
 		return fmt.Errorf("engine: prompt (%d) + new tokens (%d) = %d exceeds the model's %d positions", len(ids), extra, len(ids)+extra, mp)
 	}
 	return nil
+}
+
+// outOfVocab is the error for prompt id at index i outside the embedding
+// table; it names the token when the tokenizer has one of that id (a
+// tokenizer may be larger than the table: Gemma 3's <image_soft_token>).
+func (e *Engine) outOfVocab(id int32, i int) error {
+	v := e.spec.VocabSize
+	if e.tok != nil {
+		if s, ok := e.tok.TokenString(id); ok {
+			return fmt.Errorf("engine: prompt token %q (id %d, at index %d) has no embedding: the model's vocabulary is [0, %d) and the tokenizer's %d entries go past it", s, id, i, v, e.tok.VocabSize())
+		}
+	}
+	return fmt.Errorf("engine: prompt token id %d at index %d is outside the model's vocabulary [0, %d)", id, i, v)
 }
 
 // stateFor returns a decode state for capacity positions, reusing the

@@ -5,7 +5,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/genbench/genbench/gocore/internal/testdata"
+	"github.com/genbench/genbench/internal/testdata"
 )
 
 // BenchmarkEncode encodes the ~1 MB bench text (testdata/bench.txt.gz) in

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/genbench/genbench/gocore/internal/testdata"
+	"github.com/genbench/genbench/internal/testdata"
 )
 
 // golden is the file tools/tokgoldens/gen.js writes from the reference.
