@@ -595,6 +595,15 @@ func TestEmuSample(t *testing.T) {
 			return l
 		}
 	}
+	// negative gives logits well below zero with a unique maximum.
+	negative := func(vocab int) []uint16 {
+		l := make([]uint16, vocab)
+		for i := range l {
+			l[i] = bf16.FromFloat32(-8 - 3*float32(rng.Float64()))
+		}
+		l[rng.IntN(vocab)] = bf16.FromFloat32(-7)
+		return l
+	}
 	// minSame < steps: thousands of survivors, where float32 summation
 	// order (the CPU's) may move the top-p boundary or a draw boundary by
 	// one id; every device token must then still be kept by the exact
@@ -619,6 +628,13 @@ func TestEmuSample(t *testing.T) {
 		{"top-p only, few", 3000, sampling.Params{Temperature: 0.7, TopP: 0.8, Seed: 4}, steps, nil},
 		{"top-p only, many", 9000, sampling.Params{Temperature: 1.5, TopP: 0.9, Seed: 3}, 4, nil},
 		{"full softmax", 6000, sampling.Params{Temperature: 1, Seed: 5}, 4, nil},
+		// T -> 0: logits/T overflows to +Inf for many ids (and to -Inf
+		// for all of them when every logit is negative); the token must be
+		// the real (greedy) argmax, not the first id that overflowed.
+		{"tiny temperature", 3000, sampling.Params{Temperature: 1e-38, Seed: 5}, steps, nil},
+		{"tiny temperature+top-k+penalty", 3000, sampling.Params{Temperature: 1e-38, TopK: 40, TopP: 0.9, RepetitionPenalty: 1.2, Seed: 6}, steps, nil},
+		{"tiny temperature, all negative", 800, sampling.Params{Temperature: 1e-38, Seed: 8}, steps, negative},
+		{"tiny temperature, no overflow", 800, sampling.Params{Temperature: 0.01, Seed: 9}, steps, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := newRun(t)
@@ -697,6 +713,10 @@ func exactTopP(logits []float32, history []int32, p sampling.Params) []bool {
 	kept := make([]bool, len(f))
 	if p.Greedy() {
 		kept[sampling.Argmax(f)] = true
+		return kept
+	}
+	if a := sampling.Argmax(f); p.Temperature < 1 && math.IsInf(float64(f[a]/p.Temperature), 0) {
+		kept[a] = true // the T -> 0 limit: greedy
 		return kept
 	}
 	sampling.ApplyTemperature(f, p.Temperature)

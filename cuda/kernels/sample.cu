@@ -235,12 +235,15 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
   const bool pen = penalty != 1.0f && penalty != 0.0f;
   const bool temp = !greedy && temperature != 1.0f && temperature > 0.0f;
 
-  // Scores: penalty, temperature; the argmax on the way.
-  float bx = 0.0f;
-  int bi = NO_ID;
+  // Scores: penalty, temperature; the argmax on the way, of the scaled
+  // scores and (for the T -> 0 limit below) of the unscaled ones.
+  const bool tiny_t = temp && temperature < 1.0f;
+  float bx = 0.0f, rbx = 0.0f;
+  int bi = NO_ID, rbi = NO_ID;
   for (int i = tid; i < V; i += bd) {
     float x = bf2f(logits[i]);
     if (pen && presence[i]) x = x < 0.0f ? x * penalty : x / penalty;
+    if (tiny_t && x == x) amax_take(rbx, rbi, x, i);
     if (temp) x = x / temperature;
     scratch[i] = x;
     if (x == x) amax_take(bx, bi, x, i);
@@ -249,9 +252,28 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
   const int argmax = bi == NO_ID ? 0 : bi;
   const float maxv = bx;
   int tok = argmax;
+  // The T -> 0 limit is greedy (gocore/sampling): when the largest unscaled
+  // score divided by T overflows to +-Inf (ties among several +Inf would
+  // hide the real maximum), the token is the argmax of the unscaled scores,
+  // ties to the lowest id, id 0 when every score is -Inf or NaN.
+  bool t_limit = false;
+  if (tiny_t) {
+    block_argmax(rbx, rbi, redf, redi);
+    int a = rbi;
+    float xa = rbx;
+    if (rbi == NO_ID || rbx == GB_NEG_INF) {
+      a = 0;
+      xa = bf2f(logits[0]);
+      if (pen && presence[0]) xa = xa < 0.0f ? xa * penalty : xa / penalty;
+    }
+    if (fabsf(xa / temperature) == GB_INF) {
+      t_limit = true;
+      tok = a;
+    }
+  }
   __syncthreads();
 
-  if (!greedy && bi != NO_ID && maxv != GB_INF) {
+  if (!greedy && !t_limit && bi != NO_ID && maxv != GB_INF) {
     float thr = GB_NEG_INF;
     if (topk > 0 && topk < V) thr = radix_kth(scratch, V, topk, hist, state);
     int cnt = 0;
