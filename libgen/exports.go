@@ -199,7 +199,7 @@ func genbench_open(modelRef, device, dtype, optionsJSON *C.char, out **C.genbenc
 		}
 		eng, err := engine.Load(context.Background(), engineOptions(o))
 		if err != nil {
-			return withStatus(statusLoad, fmt.Errorf("genbench_open: load model %q: %w", engineOptions(o).Model, err))
+			return withStatus(statusLoad, fmt.Errorf("genbench_open: load model %q: %w", engineOptions(o).ModelName(), err))
 		}
 		h := register(eng, o)
 		C.gb_store_handle(out, C.uintptr_t(h.id))
@@ -207,14 +207,9 @@ func genbench_open(modelRef, device, dtype, optionsJSON *C.char, out **C.genbenc
 	})
 }
 
-// engineOptions maps open options to the engine's, the way the genbench
-// command does: the embedded default model always has synthetic weights.
+// engineOptions are the engine's load options of open options.
 func engineOptions(o openOptions) engine.Options {
-	cfg := bench.DefaultRunConfig()
-	cfg.Model, cfg.Device, cfg.DType, cfg.RandomWeights, cfg.Threads = o.Model, o.Device, o.DType, o.RandomWeights, o.Threads
-	opts := cfg.EngineOptions()
-	opts.WeightSeed = o.WeightSeed
-	return opts
+	return engine.Options{Model: o.Model, Device: o.Device, DType: o.DType, RandomWeights: o.RandomWeights, WeightSeed: o.WeightSeed, Threads: o.Threads}
 }
 
 // genbench_close releases an engine and retires its handle. See capi/genbench.h.
@@ -463,7 +458,7 @@ func generate(h *handle, fn string, prompt []int32, params *C.genbench_generate_
 		*outN = C.size_t(len(res.Tokens))
 	}
 	if outT != nil {
-		f := bench.Measure(len(prompt), len(res.Tokens), res.TTFT, res.Total, 0)
+		f := res.Figures(len(prompt))
 		reason := C.int32_t(0)
 		switch {
 		case stopped:
@@ -861,7 +856,7 @@ func genbench_write_hf(modelName *C.char, weightSeed C.uint64_t, dir *C.char) C.
 		}
 		name := C.GoString(modelName)
 		if name == "" {
-			name = bench.DefaultModel
+			name = engine.DefaultModel
 		}
 		spec, ok := model.Builtin(name)
 		if !ok {

@@ -93,10 +93,7 @@ func (a *app) generate(ctx context.Context, args []string) error {
 		Temperature: float32(*temperature), TopK: *topK, TopP: float32(*topP),
 		RepetitionPenalty: float32(*rep), Seed: *seed,
 	}
-	opts := engine.Options{Model: *modelRef, Device: *device, DType: *dtype, RandomWeights: *random || *modelRef == "", Threads: *threads}
-	if opts.Model == "" {
-		opts.Model = bench.DefaultModel
-	}
+	opts := engine.Options{Model: *modelRef, Device: *device, DType: *dtype, RandomWeights: *random, Threads: *threads}
 	var badMax error
 	if err := bench.CheckTokenCount(*maxNew); err != nil {
 		badMax = fmt.Errorf("--max-new-tokens: %w", err)
@@ -124,13 +121,13 @@ func (a *app) generate(ctx context.Context, args []string) error {
 	}
 	eng, err := engine.Load(ctx, opts)
 	if err != nil {
-		return fmt.Errorf("load model %q: %w", opts.Model, err)
+		return fmt.Errorf("load model %q: %w", opts.ModelName(), err)
 	}
 	defer eng.Close()
 	tok := eng.Tokenizer()
 	if ids == nil {
 		if tok == nil {
-			return fmt.Errorf("model %q has no tokenizer: pass the prompt as ids with --prompt-ids", opts.Model)
+			return fmt.Errorf("model %q has no tokenizer: pass the prompt as ids with --prompt-ids", opts.ModelName())
 		}
 		ids = tok.Encode(*prompt, !*noSpecial)
 		if len(ids) == 0 {
@@ -175,7 +172,7 @@ func (a *app) generate(ctx context.Context, args []string) error {
 	if werr != nil {
 		return fmt.Errorf("write output: %w", werr)
 	}
-	f := bench.Measure(len(ids), len(res.Tokens), res.TTFT, res.Total, 0)
+	f := res.Figures(len(ids))
 	end := "max-new-tokens reached"
 	if res.StoppedOnEOS {
 		end = "end-of-sequence"

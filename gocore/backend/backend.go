@@ -137,15 +137,15 @@ const (
 
 // Info describes a backend instance.
 type Info struct {
-	Kind              string // "cpu" or "cuda"
-	Index             int
-	Name              string // CPU model or GPU name
-	ComputeCapability string
-	MemoryBytes       int64
-	DriverVersion     string
-	CUDAVersion       string
-	Cores             int // logical CPU cores
-	Threads           int // worker threads used
+	Kind              string `json:"kind"` // "cpu" or "cuda"
+	Index             int    `json:"index"`
+	Name              string `json:"name"` // CPU model or GPU name
+	ComputeCapability string `json:"compute_capability,omitempty"`
+	MemoryBytes       int64  `json:"memory_bytes"`
+	DriverVersion     string `json:"driver_version,omitempty"`
+	CUDAVersion       string `json:"cuda_version,omitempty"`
+	Cores             int    `json:"cores,omitempty"`   // logical CPU cores
+	Threads           int    `json:"threads,omitempty"` // worker threads used
 }
 
 // Backend is the set of operations the decoder needs. See the package doc

@@ -11,10 +11,6 @@ import (
 	"github.com/genbench/genbench/gocore/sampling"
 )
 
-// DefaultModel is the built-in model used when no --model is given: a tiny
-// Llama-architecture spec with synthetic weights.
-const DefaultModel = "tiny-llama"
-
 // Drivers and engines a report can name.
 const (
 	DriverGenbench = "genbench"            // the native Go driver
@@ -43,7 +39,7 @@ type RunConfig struct {
 	// else from all seven.
 	Configs []string `json:"configs"`
 	// Model is a local directory, a Hugging Face id, a built-in spec name,
-	// or "" for DefaultModel.
+	// or "" for the engine's default (engine.DefaultModel).
 	Model string `json:"model"`
 	// Revision is the Hugging Face revision (branch, tag or commit hash)
 	// of a model given by id; "" = main.
@@ -269,24 +265,15 @@ func (c *RunConfig) adhocSampling() sampling.Params {
 	return p
 }
 
-// ModelName is the model to load: Model, or DefaultModel when empty.
-func (c *RunConfig) ModelName() string {
-	if c.Model == "" {
-		return DefaultModel
-	}
-	return c.Model
-}
-
 // EngineOptions maps the run configuration to the engine's load options,
-// so that every driver loads the same model the same way. The embedded
-// default model always has synthetic weights.
+// so that every driver loads the same model the same way.
 func (c *RunConfig) EngineOptions() engine.Options {
 	return engine.Options{
-		Model:         c.ModelName(),
+		Model:         c.Model,
 		Revision:      c.Revision,
 		Device:        c.Device,
 		DType:         c.DType,
-		RandomWeights: c.RandomWeights || c.Model == "",
+		RandomWeights: c.RandomWeights,
 		Threads:       c.Threads,
 	}
 }

@@ -202,7 +202,7 @@ func TestPlan(t *testing.T) {
 func TestEngineOptions(t *testing.T) {
 	c := DefaultRunConfig()
 	o := c.EngineOptions()
-	if o.Model != "tiny-llama" || !o.RandomWeights || o.Device != "auto" || o.DType != "bfloat16" {
+	if o.ModelName() != "tiny-llama" || o.Device != "auto" || o.DType != "bfloat16" {
 		t.Errorf("default options = %+v", o)
 	}
 	c.Model, c.Device, c.Threads = "/models/x", "cuda:1", 4

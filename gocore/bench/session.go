@@ -60,7 +60,7 @@ func (s Session) Run(ctx context.Context) (*Outputs, error) {
 	if gen == nil {
 		opts := s.Config.EngineOptions()
 		opts.Progress = s.Progress
-		name := s.Config.ModelName()
+		name := opts.ModelName()
 		line(fmt.Sprintf("loading %s on %s ...", name, opts.Device))
 		eng, err := engine.Load(ctx, opts)
 		if err != nil {

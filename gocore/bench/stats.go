@@ -3,6 +3,8 @@ package bench
 import (
 	"slices"
 	"time"
+
+	"github.com/genbench/genbench/gocore/engine"
 )
 
 // Figure is one measured quantity over the timed trials.
@@ -44,24 +46,9 @@ type TrialFigures struct {
 	PeakMem     int64   `json:"peak_mem_bytes"`
 }
 
-// Measure computes the figures of BENCH.md from one run: E2E = generated /
-// total time; TTFT; prefill = prompt / TTFT; decode = (generated - 1) /
-// (total - TTFT). A quantity whose time span is zero (decode of a single
-// token) is 0.
+// Measure computes the figures of BENCH.md from one run (engine.Measure)
+// with its peak memory.
 func Measure(promptTokens, genTokens int, ttft, total time.Duration, peakMem int64) TrialFigures {
-	return TrialFigures{
-		E2ETokS:     rate(genTokens, total),
-		TTFTMs:      float64(ttft) / float64(time.Millisecond),
-		PrefillTokS: rate(promptTokens, ttft),
-		DecodeTokS:  rate(genTokens-1, total-ttft),
-		PeakMem:     peakMem,
-	}
-}
-
-// rate is n per second over d, or 0 when d is not positive or n is zero.
-func rate(n int, d time.Duration) float64 {
-	if d <= 0 || n <= 0 {
-		return 0
-	}
-	return float64(n) / d.Seconds()
+	f := engine.Measure(promptTokens, genTokens, ttft, total)
+	return TrialFigures{E2ETokS: f.E2ETokS, TTFTMs: f.TTFTMs, PrefillTokS: f.PrefillTokS, DecodeTokS: f.DecodeTokS, PeakMem: peakMem}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/genbench/genbench/gocore/backend"
 	"github.com/genbench/genbench/gocore/cpu"
 	"github.com/genbench/genbench/gocore/sampling"
 )
@@ -37,6 +38,15 @@ type Options struct {
 	Threads int
 	// Progress, when non-nil, receives human-readable loading progress lines.
 	Progress func(msg string)
+}
+
+// ModelName is the model Load loads: Model, or DefaultModel when Model is
+// empty.
+func (o Options) ModelName() string {
+	if o.Model == "" {
+		return DefaultModel
+	}
+	return o.Model
 }
 
 // Validate checks Device, DType and Threads (cpu.CheckThreads); each bad value is one line
@@ -130,6 +140,39 @@ type Result struct {
 	StoppedOnEOS bool
 }
 
+// Figures are the speeds of one generation as BENCH.md defines them.
+type Figures struct {
+	E2ETokS     float64 // generated tokens / Total
+	TTFTMs      float64 // TTFT in milliseconds
+	PrefillTokS float64 // prompt tokens / TTFT
+	DecodeTokS  float64 // (generated - 1) / (Total - TTFT)
+}
+
+// Figures measures the generation of r from a prompt of promptTokens.
+func (r *Result) Figures(promptTokens int) Figures {
+	return Measure(promptTokens, len(r.Tokens), r.TTFT, r.Total)
+}
+
+// Measure computes the Figures of a generation of genTokens tokens from a
+// prompt of promptTokens. A speed whose time span is zero (the decode of a
+// single token) is 0.
+func Measure(promptTokens, genTokens int, ttft, total time.Duration) Figures {
+	return Figures{
+		E2ETokS:     rate(genTokens, total),
+		TTFTMs:      float64(ttft) / float64(time.Millisecond),
+		PrefillTokS: rate(promptTokens, ttft),
+		DecodeTokS:  rate(genTokens-1, total-ttft),
+	}
+}
+
+// rate is n per second over d, or 0 when d is not positive or n is zero.
+func rate(n int, d time.Duration) float64 {
+	if d <= 0 || n <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
+}
+
 // ModelInfo describes the loaded model for reports.
 type ModelInfo struct {
 	ID           string `json:"id"`           // what the user asked for (id, path or built-in name)
@@ -144,15 +187,6 @@ type ModelInfo struct {
 	Synthetic    bool   `json:"synthetic"`
 }
 
-// DeviceInfo describes the device the engine computes on.
-type DeviceInfo struct {
-	Kind              string `json:"kind"` // "cpu" or "cuda"
-	Index             int    `json:"index"`
-	Name              string `json:"name"` // GPU name or CPU model
-	ComputeCapability string `json:"compute_capability,omitempty"`
-	MemoryBytes       int64  `json:"memory_bytes"`
-	DriverVersion     string `json:"driver_version,omitempty"`
-	CUDAVersion       string `json:"cuda_version,omitempty"`
-	Cores             int    `json:"cores,omitempty"`   // CPU cores (logical)
-	Threads           int    `json:"threads,omitempty"` // worker goroutines used
-}
+// DeviceInfo describes the device the engine computes on (the backend's
+// Info).
+type DeviceInfo = backend.Info

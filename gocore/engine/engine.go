@@ -124,10 +124,8 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	default:
 		e.be = cpu.New(opts.Threads)
 	}
-	bi := e.be.Info()
-	e.dev = DeviceInfo{Kind: bi.Kind, Index: bi.Index, Name: bi.Name, ComputeCapability: bi.ComputeCapability,
-		MemoryBytes: bi.MemoryBytes, DriverVersion: bi.DriverVersion, CUDAVersion: bi.CUDAVersion, Cores: bi.Cores, Threads: bi.Threads}
-	progress(fmt.Sprintf("uploading %s weights to %s", e.info.ID, bi.Kind))
+	e.dev = e.be.Info()
+	progress(fmt.Sprintf("uploading %s weights to %s", e.info.ID, e.dev.Kind))
 	var err error
 	if e.dec, err = decoder.New(e.be, e.weights); err != nil {
 		return nil, fmt.Errorf("engine: %s: %w", e.info.ID, err)
@@ -147,10 +145,7 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 func autoDevice(dev string) bool { return dev == "" || dev == "auto" }
 
 func (e *Engine) loadModel(ctx context.Context, opts Options, progress func(string)) error {
-	ref := opts.Model
-	if ref == "" {
-		ref = DefaultModel
-	}
+	ref := opts.ModelName()
 	e.info.ID = ref
 	tinyBuiltin := strings.HasPrefix(ref, "tiny-")
 	spec, builtin := model.Builtin(ref)

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/genbench/genbench/gocore/model"
 	"github.com/genbench/genbench/gocore/sampling"
@@ -354,5 +356,22 @@ func TestParseDeviceAndValidate(t *testing.T) {
 		`<threads>: -2 is negative: expected 0 (all cores) or a positive count`
 	if err == nil || err.Error() != want {
 		t.Errorf("ValidateAs = %v, want %q", err, want)
+	}
+}
+
+// A generation's figures are BENCH.md's definitions, computed by hand here.
+func TestResultFigures(t *testing.T) {
+	// 256 prompt tokens, 64 generated; first token at 200 ms, last at 1.46 s.
+	r := Result{Tokens: make([]int32, 64), TTFT: 200 * time.Millisecond, Total: 1460 * time.Millisecond}
+	want := Figures{E2ETokS: 64 / 1.46, TTFTMs: 200, PrefillTokS: 256 / 0.2, DecodeTokS: 63 / 1.26}
+	got := r.Figures(256)
+	for _, c := range [][2]float64{{got.E2ETokS, want.E2ETokS}, {got.TTFTMs, want.TTFTMs}, {got.PrefillTokS, want.PrefillTokS}, {got.DecodeTokS, want.DecodeTokS}} {
+		if math.Abs(c[0]-c[1]) > 1e-9*c[1] {
+			t.Errorf("Figures(256) = %+v, want %+v", got, want)
+			break
+		}
+	}
+	if f := (&Result{Tokens: []int32{1}, TTFT: time.Second, Total: time.Second}).Figures(8); f.DecodeTokS != 0 || f.E2ETokS != 1 {
+		t.Errorf("one token: %+v, want no decode span and 1 tok/s", f)
 	}
 }
