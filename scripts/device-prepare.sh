@@ -5,6 +5,9 @@
 #   genbench      the static benchmark driver (CGO_ENABLED=0)
 #   cudacheck     the CUDA selftest and bandwidth probe (tools/device/cudacheck)
 #   libgen.so     the C ABI library (for the Python driver's genbench engine)
+#   libgen.glibc  the newest glibc symbol version libgen.so needs (cgo links
+#                 it against this machine's glibc; the device check compares
+#                 it with the device's `ldd --version` before the HF steps)
 #   golden.test   the golden-logit comparison test binary (GOLDEN_PKG)
 # Then copy the repository with device-carry/ to the GPU machine and run
 # scripts/device-check.sh there from the repository root.
@@ -26,6 +29,20 @@ CGO_ENABLED=0 "$GO" build -trimpath -ldflags="$ldflags" -o "$out/cudacheck" ./to
 echo "device-prepare: libgen.so"
 CGO_ENABLED=1 "$GO" build -trimpath -ldflags="$ldflags" -buildmode=c-shared -o "$out/libgen.so" ./libgen
 rm -f "$out/libgen.h"
+# The newest GLIBC_x.y symbol version libgen.so references.
+need=""
+if command -v objdump >/dev/null; then
+  need=$(objdump -T "$out/libgen.so" | grep -oE 'GLIBC_[0-9]+(\.[0-9]+)+' | sed 's/GLIBC_//' | sort -uV | tail -n 1)
+elif command -v readelf >/dev/null; then
+  need=$(readelf -V "$out/libgen.so" | grep -oE 'GLIBC_[0-9]+(\.[0-9]+)+' | sed 's/GLIBC_//' | sort -uV | tail -n 1)
+fi
+if [[ -n $need ]]; then
+  echo "$need" >"$out/libgen.glibc"
+  echo "device-prepare: libgen.so needs glibc >= $need (this machine: $(ldd --version | head -n 1)); the device must have at least that"
+else
+  rm -f "$out/libgen.glibc"
+  echo "device-prepare: warning: no objdump/readelf to read the glibc version libgen.so needs" >&2
+fi
 echo "device-prepare: golden.test ($GOLDEN_PKG)"
 if ! CGO_ENABLED=0 "$GO" test -c -trimpath -ldflags="$ldflags" -o "$out/golden.test" "$GOLDEN_PKG"; then
   echo "device-prepare: warning: no golden test binary from $GOLDEN_PKG; the check will skip the comparison" >&2

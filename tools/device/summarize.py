@@ -5,7 +5,8 @@ Usage: python3 tools/device/summarize.py --dir DIR [--out FILE]
 
 Reads from DIR: bandwidth.json (tools/device/bandwidth.py), and the JSON
 reports ours-<n>.json / hf-<n>.json written by the benchmark drivers with
---json. Prints one table (model, config, our E2E tok/s, HF E2E tok/s,
+--json; Hugging Face runs may also be split into one report per config,
+hf-<n>--<config>.json (scripts/device-check.sh), whose configs are merged. Prints one table (model, config, our E2E tok/s, HF E2E tok/s,
 ratio, our decode tok/s, decode % of the copy-bandwidth roofline) and writes
 everything to --out as one JSON document.
 
@@ -37,6 +38,30 @@ def med(cfg, name):
     return v.get("median") if isinstance(v, dict) else None
 
 
+def merge_hf(d, tag):
+    """The Hugging Face report of one model: hf-<tag>.json, or the configs of
+    every hf-<tag>--<config>.json merged into the first one's document."""
+    paths = [os.path.join(d, f"hf-{tag}.json")] + sorted(glob.glob(os.path.join(d, f"hf-{tag}--*.json")))
+    doc, errors = None, []
+    for p in paths:
+        if not os.path.exists(p):
+            continue
+        r = load(p)
+        if r.get("error"):
+            errors.append(r["error"])
+            continue
+        if doc is None:
+            doc = dict(r)
+            doc["configs"] = list(r.get("configs", []))
+        else:
+            doc["configs"] += [c for c in r.get("configs", []) if isinstance(c, dict)]
+    if doc is None:
+        return {"error": "; ".join(errors) or f"no hf-{tag}*.json report"}
+    if errors:
+        doc["partial_errors"] = errors
+    return doc
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--dir", required=True)
@@ -48,7 +73,7 @@ def main():
     for path in sorted(glob.glob(os.path.join(a.dir, "ours-*.json"))):
         tag = os.path.basename(path)[len("ours-"):-len(".json")]
         ours = load(path)
-        hf = load(os.path.join(a.dir, f"hf-{tag}.json"))
+        hf = merge_hf(a.dir, tag)
         models[tag] = {"ours": ours, "hf": hf}
         model = (ours.get("model") or {}).get("id") or tag
         wbytes = (ours.get("model") or {}).get("weight_bytes") or 0
