@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/genbench/genbench/gocore/sidefile"
 )
 
 // Marshal returns the report's JSON document (indented, newline-terminated).
@@ -122,7 +124,7 @@ func Save(r *Report, dir string) (string, error) {
 
 // LoadReport reads a report file, checks it against the schema and decodes it.
 func LoadReport(path string) (*Report, error) {
-	data, err := os.ReadFile(path)
+	data, err := sidefile.Read(path, sidefile.ReportLimit)
 	if err != nil {
 		return nil, fmt.Errorf("read report: %w", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/genbench/genbench/gocore/sidefile"
 )
 
 // Files the engine needs from a model repository.
@@ -144,9 +146,9 @@ func isFile(path string) bool {
 // readIndexShards returns the sorted, distinct shard file names of a
 // safetensors index, each checked by checkRelPath.
 func readIndexShards(path string) ([]string, error) {
-	b, err := os.ReadFile(path)
+	b, err := sidefile.Read(path, sidefile.IndexLimit)
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, err
 	}
 	return parseIndexShards(b, path)
 }

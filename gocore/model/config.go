@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/genbench/genbench/gocore/bf16"
+	"github.com/genbench/genbench/gocore/sidefile"
 )
 
 // supportedArchitectures are the config.json "architectures" values this
@@ -582,12 +583,12 @@ func (s *Spec) StopIDs() []int32 {
 // LoadSpec reads dir/config.json and, when present, dir/generation_config.json.
 func LoadSpec(dir string) (*Spec, error) {
 	cfgPath := filepath.Join(dir, "config.json")
-	cfg, err := os.ReadFile(cfgPath)
+	cfg, err := sidefile.Read(cfgPath, sidefile.ConfigLimit)
 	if err != nil {
 		return nil, fmt.Errorf("reading model config: %w", err)
 	}
 	genPath := filepath.Join(dir, "generation_config.json")
-	gen, err := os.ReadFile(genPath)
+	gen, err := sidefile.Read(genPath, sidefile.ConfigLimit)
 	if err != nil {
 		if !errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("reading generation config: %w", err)

@@ -11,6 +11,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/genbench/genbench/gocore/sidefile"
 )
 
 // File is one memory-mapped safetensors file.
@@ -147,7 +149,12 @@ type Dir struct {
 // two shards.
 func OpenDir(dir string) (*Dir, error) {
 	single := filepath.Join(dir, SingleFileName)
-	if _, err := os.Stat(single); err == nil {
+	_, err := os.Stat(single)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		// e.g. a symlink loop or a permission problem: not "absent"
+		return nil, fmt.Errorf("safetensors: %w", err)
+	}
+	if err == nil {
 		f, err := Open(single)
 		if err != nil {
 			return nil, err
@@ -160,7 +167,7 @@ func OpenDir(dir string) (*Dir, error) {
 		return d, nil
 	}
 	indexPath := filepath.Join(dir, IndexFileName)
-	raw, err := os.ReadFile(indexPath)
+	raw, err := sidefile.Read(indexPath, sidefile.IndexLimit)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return nil, fmt.Errorf("safetensors: %s: no %s or %s", dir, SingleFileName, IndexFileName)

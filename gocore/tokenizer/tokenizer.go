@@ -31,6 +31,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/genbench/genbench/gocore/sidefile"
 )
 
 // Tokenizer encodes text to token ids and decodes ids to text.
@@ -71,15 +73,15 @@ type Tokenizer struct {
 // Load reads dir/tokenizer.json and, when present, dir/tokenizer_config.json.
 func Load(dir string) (*Tokenizer, error) {
 	tokPath := filepath.Join(dir, "tokenizer.json")
-	tj, err := os.ReadFile(tokPath)
+	tj, err := sidefile.Read(tokPath, sidefile.TokenizerLimit)
 	if err != nil {
-		return nil, fmt.Errorf("tokenizer: read %s: %w (expected a Hugging Face tokenizer.json)", tokPath, err)
+		return nil, fmt.Errorf("tokenizer: %w (expected a Hugging Face tokenizer.json)", err)
 	}
 	cfgPath := filepath.Join(dir, "tokenizer_config.json")
-	cj, err := os.ReadFile(cfgPath)
+	cj, err := sidefile.Read(cfgPath, sidefile.ConfigLimit)
 	if err != nil {
 		if !os.IsNotExist(err) {
-			return nil, fmt.Errorf("tokenizer: read %s: %w", cfgPath, err)
+			return nil, fmt.Errorf("tokenizer: %w", err)
 		}
 		cj = nil
 	}
