@@ -605,7 +605,7 @@ func runSession(ctx context.Context, s bench.Session, fn string, outReport, outS
 	setString(outPath, out.Path)
 	switch {
 	case err != nil:
-		return withStatus(statusOf(err), fmt.Errorf("%s: %w", fn, err))
+		return withStatus(statusOf(err), fmt.Errorf("%s: %w", fn, errors.Join(err, out.SaveErr)))
 	case out.SaveErr != nil:
 		return fmt.Errorf("%s: %w", fn, out.SaveErr)
 	}

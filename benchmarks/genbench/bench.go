@@ -99,16 +99,25 @@ func (a *app) bench(ctx context.Context, args []string) error {
 	if out == nil {
 		return err
 	}
-	if out.SaveErr != nil {
-		return errors.Join(err, out.SaveErr)
+	return a.printBench(cfg, out, err)
+}
+
+// printBench prints a session's outputs: the summary on stdout, or with
+// --json the report on stdout and the summary on stderr (unless --quiet).
+// A failed save loses nothing: the figures are printed first, then the
+// save error is returned (joined to err, the run's own error).
+func (a *app) printBench(cfg bench.RunConfig, out *bench.Outputs, err error) error {
+	saveErr := out.SaveErr
+	if saveErr != nil {
+		saveErr = fmt.Errorf("%w (the figures are printed above)", saveErr)
 	}
 	if cfg.JSON {
 		data, merr := bench.Marshal(out.Report)
 		if merr != nil {
-			return errors.Join(err, merr)
+			return errors.Join(err, saveErr, merr)
 		}
 		if _, werr := a.stdout.Write(data); werr != nil {
-			return errors.Join(err, fmt.Errorf("write report: %w", werr))
+			return errors.Join(err, saveErr, fmt.Errorf("write report: %w", werr))
 		}
 		if !cfg.Quiet {
 			fmt.Fprint(a.stderr, out.Summary)
@@ -122,5 +131,5 @@ func (a *app) bench(ctx context.Context, args []string) error {
 			fmt.Fprintf(a.stdout, "Report saved to %s\n", out.Path)
 		}
 	}
-	return err
+	return errors.Join(err, saveErr)
 }

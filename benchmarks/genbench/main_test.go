@@ -377,3 +377,56 @@ func TestSelftestArguments(t *testing.T) {
 		}
 	}
 }
+
+// An output directory that cannot be written is refused before the run.
+func TestUnwritableOutputDirBeforeRun(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "afile")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := genbench(t, "", "--suite", "quick", "--output-dir", filepath.Join(file, "sub"))
+	if r.code != 1 || r.stdout != "" || !strings.Contains(r.stderr, "output directory "+filepath.Join(file, "sub")) ||
+		!strings.Contains(r.stderr, "not a directory") || strings.Contains(r.stderr, "trial") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1 and the directory named before any run", r.code, r.stdout, r.stderr)
+	}
+}
+
+// When saving fails after the run, the summary (or with --json the report)
+// is still printed, then the error.
+func TestSaveFailureKeepsFigures(t *testing.T) {
+	data, err := os.ReadFile("../../gocore/bench/testdata/report_cpu_quick.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	summary, err := os.ReadFile("../../gocore/bench/testdata/summary_cpu_quick.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal(data, &rep); err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "afile")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, asJSON := range []bool{false, true} {
+		var out, errb bytes.Buffer
+		a := &app{stdout: &out, stderr: &errb}
+		cfg := bench.DefaultRunConfig()
+		cfg.JSON, cfg.Quiet = asJSON, true
+		_, saveErr := bench.Save(&rep, filepath.Join(file, "sub"))
+		err := a.printBench(cfg, &bench.Outputs{Report: &rep, Summary: bench.RenderSummary(&rep), SaveErr: saveErr}, nil)
+		if err == nil || !strings.Contains(err.Error(), "save report") || !strings.Contains(err.Error(), "printed above") {
+			t.Errorf("json %v: error %v, want the save error", asJSON, err)
+		}
+		want := string(summary)
+		if asJSON {
+			if want, _ := bench.Marshal(&rep); out.String() != string(want) {
+				t.Errorf("json: stdout is not the report: %.200q", out.String())
+			}
+		} else if out.String() != want {
+			t.Errorf("stdout %q, want the summary %q", out.String(), want)
+		}
+	}
+}

@@ -224,3 +224,23 @@ func TestValidateNotAReport(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckOutputDir(t *testing.T) {
+	root := t.TempDir()
+	dir := filepath.Join(root, "new", "reports")
+	if err := CheckOutputDir(dir); err != nil {
+		t.Fatalf("fresh directory: %v", err)
+	}
+	if ents, err := os.ReadDir(dir); err != nil || len(ents) != 0 {
+		t.Errorf("left behind %v (%v)", ents, err)
+	}
+	file := filepath.Join(root, "afile")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []string{file, filepath.Join(file, "sub")} {
+		if err := CheckOutputDir(d); err == nil || !strings.Contains(err.Error(), "output directory "+d) {
+			t.Errorf("CheckOutputDir(%s) = %v, want an error naming it", d, err)
+		}
+	}
+}

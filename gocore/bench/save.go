@@ -63,6 +63,28 @@ func slug(s string) string {
 	return b.String()
 }
 
+// CheckOutputDir checks, before a run, that Save will be able to write
+// into dir: it creates dir if missing and creates and removes a temporary
+// file there, so a read-only, full or misspelt directory is reported before
+// the run rather than after it.
+func CheckOutputDir(dir string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("output directory %s: %w (give a writable --output-dir, or --no-save)", dir, err)
+	}
+	tmp, err := os.CreateTemp(dir, ".report-check-*.tmp")
+	if err != nil {
+		return fmt.Errorf("output directory %s is not writable: %w (give a writable --output-dir, or --no-save)", dir, err)
+	}
+	name := tmp.Name()
+	_, werr := tmp.Write([]byte("{}\n"))
+	cerr := tmp.Close()
+	rerr := os.Remove(name)
+	if err := errors.Join(werr, cerr, rerr); err != nil {
+		return fmt.Errorf("output directory %s is not writable: %w (give a writable --output-dir, or --no-save)", dir, err)
+	}
+	return nil
+}
+
 // Save writes the report as JSON into dir (created if missing) under
 // FileName, atomically: the document is written to a temporary file that
 // is renamed into place, and an existing report is never overwritten (a

@@ -47,14 +47,21 @@ func (e *LoadError) Error() string { return fmt.Sprintf("load model %q: %v", e.M
 func (e *LoadError) Unwrap() error { return e.Err }
 
 // Run runs the session. It returns nil Outputs when no report was made
-// (the model did not load, or the configuration did not validate), with
-// the error. Otherwise the outputs hold the report (partial when the run
-// failed or was cancelled) and the error is the run's, naming the saved
-// report when there is one.
+// (the output directory is not writable, the model did not load, or the
+// configuration did not validate), with the error. Otherwise the outputs
+// hold the report (partial when the run failed or was cancelled) and its
+// summary, even when saving failed (SaveErr), and the error is the run's,
+// naming the saved report when there is one.
 func (s Session) Run(ctx context.Context) (*Outputs, error) {
 	line := s.Progress
 	if line == nil {
 		line = func(string) {}
+	}
+	if !s.Config.NoSave {
+		// an unwritable directory is found now, not after an hour-long run
+		if err := CheckOutputDir(s.reportDir()); err != nil {
+			return nil, err
+		}
 	}
 	gen := s.Gen
 	if gen == nil {
@@ -91,16 +98,21 @@ func (s Session) Run(ctx context.Context) (*Outputs, error) {
 	}
 	out := &Outputs{Report: rep, Summary: RenderSummary(rep)}
 	if !s.Config.NoSave {
-		dir := s.Config.OutputDir
-		if dir == "" {
-			dir = DefaultReportDir()
-		}
-		out.Path, out.SaveErr = Save(rep, dir)
+		out.Path, out.SaveErr = Save(rep, s.reportDir())
 	}
 	if runErr != nil && out.Path != "" {
 		runErr = fmt.Errorf("%w (the finished configs are in %s)", runErr, out.Path)
 	}
 	return out, runErr
+}
+
+// reportDir is where the report is saved: Config.OutputDir, else
+// DefaultReportDir.
+func (s Session) reportDir() string {
+	if s.Config.OutputDir != "" {
+		return s.Config.OutputDir
+	}
+	return DefaultReportDir()
 }
 
 // EventLine is the progress line of an event, as every front end shows it

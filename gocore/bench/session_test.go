@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -84,5 +85,42 @@ func TestSessionLoadsTheModel(t *testing.T) {
 	var le *LoadError
 	if out != nil || !errors.As(err, &le) || le.Model != cfg.Model || !strings.HasPrefix(err.Error(), `load model "`+cfg.Model+`": `) {
 		t.Errorf("missing model: %v, %v", out, err)
+	}
+}
+
+// A session whose output directory is unwritable fails before the run; one
+// whose save fails after the run still returns the report and its summary.
+func TestSessionSaveFailures(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "afile")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := quickConfig()
+	cfg.OutputDir = filepath.Join(file, "sub")
+	gen := &fakeGen{t: t}
+	out, err := Session{Config: cfg, Gen: gen}.Run(context.Background())
+	if out != nil || err == nil || !strings.Contains(err.Error(), "output directory "+cfg.OutputDir) || gen.calls != 0 {
+		t.Errorf("unwritable directory: %v, %v after %d generations; want an error before the run", out, err, gen.calls)
+	}
+	dir := filepath.Join(t.TempDir(), "reports")
+	cfg.OutputDir = dir
+	out, err = Session{
+		Config: cfg,
+		Gen:    &fakeGen{t: t},
+		// the directory turns into a file during the run
+		Amend: func(*Report) {
+			if err := os.Remove(dir); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(dir, nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		},
+	}.Run(context.Background())
+	if err != nil || out == nil || out.SaveErr == nil || out.Path != "" {
+		t.Fatalf("save failure: %+v, %v; want outputs with SaveErr", out, err)
+	}
+	if len(out.Report.Configs) != 2 || out.Summary != RenderSummary(out.Report) {
+		t.Errorf("the report and summary are not kept: %d configs, summary %q", len(out.Report.Configs), out.Summary)
 	}
 }
