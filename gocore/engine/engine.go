@@ -402,6 +402,9 @@ func (e *Engine) Generate(ctx context.Context, req Request) (*Result, error) {
 		if err := e.be.ReadBF16AsF32(e.logits, st.Logits, 0); err != nil {
 			return res, fmt.Errorf("engine: reading logits: %w", err)
 		}
+		if err := sampling.CheckFinite(e.logits); err != nil {
+			return res, fmt.Errorf("engine: token %d: %w: the model's weights likely hold NaN or Inf values (a corrupt or wrongly converted checkpoint)", i, err)
+		}
 		id := sampler.Sample(e.logits, history)
 		history = append(history, id)
 		if done, err := res.emit(&req, stop, id, time.Since(t0)); done || err != nil {

@@ -375,3 +375,33 @@ func TestResultFigures(t *testing.T) {
 		t.Errorf("one token: %+v, want no decode span and 1 tok/s", f)
 	}
 }
+
+// A checkpoint whose weights are NaN or Inf makes generation fail with an
+// error that names the likely cause, instead of printing token 0 forever.
+func TestNonFiniteWeights(t *testing.T) {
+	for _, bits := range []uint16{0x7fc0, 0x7f80} { // bf16 NaN, +Inf
+		spec, _ := model.Builtin("tiny-llama")
+		m, err := weights.Synthetic(spec, 5)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range m.Norm.Data {
+			m.Norm.Data[i] = bits
+		}
+		dir := t.TempDir()
+		tj, tc := tokenizer.TinyFiles()
+		if err := weights.WriteHF(dir, m, tj, tc); err != nil {
+			t.Fatal(err)
+		}
+		e := load(t, Options{Model: dir, Device: "cpu", Threads: 1})
+		for _, temp := range []float32{0, 0.8} {
+			res, err := e.Generate(context.Background(), Request{Prompt: prompt(8, 1), MaxNewTokens: 4, Sampling: sampling.Params{Temperature: temp}})
+			if err == nil || !strings.Contains(err.Error(), "logits are not finite") || !strings.Contains(err.Error(), "weights likely hold NaN or Inf") {
+				t.Errorf("norm 0x%04x, temperature %v: %v, want the non-finite logits named", bits, temp, err)
+			}
+			if res != nil && len(res.Tokens) != 0 {
+				t.Errorf("norm 0x%04x: generated %v", bits, res.Tokens)
+			}
+		}
+	}
+}

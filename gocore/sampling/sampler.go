@@ -53,6 +53,41 @@ func DrawInverseCDF(weights []float32, u float32) int32 {
 	return last
 }
 
+// CheckFinite returns an error naming the first score that is NaN or
+// ±Inf: such logits come from a broken model, and sampling them would
+// silently give garbage (argmax of all-NaN scores is token 0). One pass
+// without branches: x*0 is 0 for a finite x and NaN otherwise, and a NaN
+// sticks in the sums.
+func CheckFinite(logits []float32) error {
+	var a, b, c, d float32
+	n4 := len(logits) &^ 3
+	for i := 0; i < n4; i += 4 {
+		s := logits[i : i+4 : i+4]
+		a += s[0] * 0
+		b += s[1] * 0
+		c += s[2] * 0
+		d += s[3] * 0
+	}
+	for _, x := range logits[n4:] {
+		a += x * 0
+	}
+	if a+b+c+d == 0 {
+		return nil
+	}
+	for i, x := range logits {
+		if x-x != 0 { // NaN for NaN and ±Inf, 0 for every finite x
+			n := 0
+			for _, y := range logits[i:] {
+				if y-y != 0 {
+					n++
+				}
+			}
+			return fmt.Errorf("logits are not finite: score %d is %v (%d of %d scores are NaN or Inf)", i, x, n, len(logits))
+		}
+	}
+	return nil
+}
+
 // Sampler draws tokens for one generation. It is not safe for concurrent use.
 type Sampler struct {
 	p     Params

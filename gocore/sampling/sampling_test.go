@@ -630,3 +630,35 @@ func TestParamsValidate(t *testing.T) {
 		t.Errorf("Resolved changed given values: %+v", r)
 	}
 }
+
+func TestCheckFinite(t *testing.T) {
+	nan := float32(math.NaN())
+	if err := CheckFinite([]float32{0, -3.5, 1e38, -1e38, math.SmallestNonzeroFloat32}); err != nil {
+		t.Errorf("finite scores: %v", err)
+	}
+	for _, c := range []struct {
+		x    []float32
+		want string
+	}{
+		{[]float32{1, nan, 2, nan}, "score 1 is NaN (2 of 4 scores"},
+		{[]float32{inf, 0}, "score 0 is +Inf (1 of 2"},
+		{[]float32{0, 0, -inf}, "score 2 is -Inf (1 of 3"},
+	} {
+		if err := CheckFinite(c.x); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("CheckFinite(%v) = %v, want %q", c.x, err, c.want)
+		}
+	}
+}
+
+func BenchmarkCheckFinite262k(b *testing.B) {
+	x := make([]float32, 262144)
+	for i := range x {
+		x[i] = float32(i%1000) - 500
+	}
+	b.SetBytes(int64(4 * len(x)))
+	for b.Loop() {
+		if CheckFinite(x) != nil {
+			b.Fatal("finite scores refused")
+		}
+	}
+}
