@@ -187,8 +187,8 @@ func TestBadRequests(t *testing.T) {
 	}{
 		{Request{MaxNewTokens: 4}, "empty prompt"},
 		{Request{Prompt: []int32{1}, MaxNewTokens: 0}, "max new tokens"},
-		{Request{Prompt: []int32{1, 512}, MaxNewTokens: 4}, "out of the vocabulary"},
-		{Request{Prompt: []int32{-1}, MaxNewTokens: 4}, "out of the vocabulary"},
+		{Request{Prompt: []int32{1, 512}, MaxNewTokens: 4}, "outside the model's vocabulary"},
+		{Request{Prompt: []int32{-1}, MaxNewTokens: 4}, "outside the model's vocabulary"},
 		{Request{Prompt: []int32{1}, MaxNewTokens: 5000}, "exceeds"},
 		{Request{Prompt: []int32{1}, MaxNewTokens: 2, Sampling: sampling.Params{Temperature: -1}}, "temperature"},
 	} {
