@@ -9,7 +9,11 @@
 //	genbench selftest [--device cuda:N] [--quick]
 //
 // Exit status: 0 success, 2 bad usage (unknown flag or command, a value out
-// of range), 1 any other error. Errors are one line on stderr.
+// of range), 1 any other error. Errors are one line on stderr. SIGINT,
+// SIGTERM and SIGHUP stop the run at the next token (a benchmark saves and
+// prints the finished configs, marked incomplete) and the exit status is
+// then 128 + the signal number (130, 143, 129); a second signal kills at
+// once.
 package main
 
 import (
@@ -19,6 +23,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 )
 
@@ -43,10 +48,45 @@ type app struct {
 
 func main() {
 	a := &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, stderrTTY: isTerminal(os.Stderr)}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, caught, stop := notifySignals(context.Background())
 	code := a.run(ctx, os.Args[1:])
 	stop()
+	if s, ok := (<-caught).(syscall.Signal); ok && code != 0 {
+		code = 128 + int(s)
+	}
 	os.Exit(code)
+}
+
+// stopSignals are the signals that stop a run gracefully.
+var stopSignals = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP}
+
+// notifySignals returns a context cancelled by the first of stopSignals;
+// after stop, caught yields that signal (nil if none came). The first
+// signal restores the default action, so a second one kills the process.
+func notifySignals(parent context.Context) (ctx context.Context, caught <-chan os.Signal, stop func()) {
+	ctx, cancel := context.WithCancel(parent)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, stopSignals...)
+	done := make(chan struct{})
+	result := make(chan os.Signal, 1)
+	go func() {
+		var got os.Signal
+		select {
+		case got = <-sigs:
+			signal.Reset(stopSignals...)
+			cancel()
+		case <-done:
+		}
+		result <- got
+	}()
+	var once sync.Once
+	return ctx, result, func() {
+		once.Do(func() {
+			signal.Stop(sigs)
+			close(done)
+			cancel()
+		})
+	}
 }
 
 // commands maps subcommand names to their implementations.
@@ -105,7 +145,8 @@ Usage:
   genbench help                   this text
 
 Run "genbench bench --help" (or any command with --help) for its flags.
-Exit status: 0 success, 2 bad usage, 1 other errors.
+Exit status: 0 success, 2 bad usage, 1 other errors; 128+N when signal N
+(SIGINT 130, SIGTERM 143, SIGHUP 129) stopped a run, after saving what finished.
 `)
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,7 +12,9 @@ import (
 	"reflect"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/genbench/genbench/cuda"
 	"github.com/genbench/genbench/gocore/bench"
@@ -427,6 +430,38 @@ func TestSaveFailureKeepsFigures(t *testing.T) {
 			}
 		} else if out.String() != want {
 			t.Errorf("stdout %q, want the summary %q", out.String(), want)
+		}
+	}
+}
+
+// SIGINT, SIGTERM and SIGHUP stop a suite the same way: the finished
+// configs are saved (marked incomplete) and printed, and the exit status is
+// 128 + the signal number.
+func TestSignalsSavePartialReport(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
+		dir := t.TempDir()
+		cmd := exec.Command(binary, "--device", "cpu", "--suite", "full", "--output-dir", dir)
+		var out, errb bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &errb
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(1500 * time.Millisecond) // the full suite takes far longer
+		if err := cmd.Process.Signal(sig); err != nil {
+			t.Fatal(err)
+		}
+		err := cmd.Wait()
+		code := cmd.ProcessState.ExitCode()
+		if ee := new(exec.ExitError); !errors.As(err, &ee) || code != 128+int(sig) {
+			t.Errorf("%v: %v, exit %d; want exit %d", sig, err, code, 128+int(sig))
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+		if len(files) != 1 {
+			t.Fatalf("%v: reports %v, want one (stderr %q)", sig, files, errb.String())
+		}
+		rep, lerr := bench.LoadReport(files[0])
+		if lerr != nil || rep.Complete || !strings.Contains(errb.String(), "interrupted") || !strings.Contains(out.String(), "INCOMPLETE") {
+			t.Errorf("%v: report %v complete=%v; stderr %q; stdout %q", sig, lerr, rep != nil && rep.Complete, errb.String(), out.String())
 		}
 	}
 }
