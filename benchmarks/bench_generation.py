@@ -22,6 +22,7 @@ import argparse
 import math
 import os
 import platform
+import signal
 import sys
 import tempfile
 import time
@@ -141,19 +142,51 @@ def parse_config(argv: Sequence[str]) -> Tuple[Dict[str, Any], argparse.Namespac
     return config, args
 
 
-def _progress_printer(args: argparse.Namespace) -> genbench.engine.ProgressFn:
+#: The signals that stop a run as the genbench command does: the finished
+#: configs are saved (marked incomplete) and printed, and the exit status is
+#: 128 + the signal number (SIGINT 130, SIGTERM 143, SIGHUP 129).
+STOP_SIGNALS = tuple(s for s in (getattr(signal, n, None) for n in ("SIGINT", "SIGTERM", "SIGHUP")) if s is not None)
+
+
+class SignalStop:
+    """Records the first stop signal; the progress callback then asks the
+    engine to stop. The handler only records (raising from it could land
+    inside a ctypes callback, where the exception is lost); the first signal
+    restores the default action, so a second one kills at once."""
+
+    def __init__(self) -> None:
+        self.signum: Optional[int] = None
+
+    def install(self) -> None:
+        for s in STOP_SIGNALS:
+            try:
+                signal.signal(s, self._handle)
+            except (ValueError, OSError):  # not the main thread, or not settable
+                pass
+
+    def _handle(self, signum: int, _frame: Any) -> None:
+        if self.signum is None:
+            self.signum = signum
+        for s in STOP_SIGNALS:
+            try:
+                signal.signal(s, signal.SIG_DFL)
+            except (ValueError, OSError):
+                pass
+
+
+def _progress_printer(args: argparse.Namespace, stop: Optional[SignalStop] = None) -> genbench.engine.ProgressFn:
     """Progress lines go to stderr when it is a terminal and --quiet is not given.
 
     The callback is installed either way: it gives Python control between
-    steps, so Ctrl-C stops the run (KeyboardInterrupt raised in it cancels
-    the run and is re-raised with the partial report attached).
+    steps, so a stop signal (see SignalStop) or Ctrl-C stops the run (the
+    engine cancels it and returns the partial report).
     """
     show = not args.quiet and sys.stderr.isatty()
 
     def progress(line: str) -> bool:
         if show:
             print(line, file=sys.stderr, flush=True)
-        return False
+        return stop is not None and stop.signum is not None
 
     return progress
 
@@ -305,13 +338,13 @@ class HFRunner:
         return toks, ttft, (t1 - t0) * 1000, peak
 
 
-def run_hf(config: Dict[str, Any], args: argparse.Namespace) -> genbench.BenchRun:
+def run_hf(config: Dict[str, Any], args: argparse.Namespace, stop: Optional[SignalStop] = None) -> genbench.BenchRun:
     """Runs the configs with transformers through the genbench runner."""
     torch, transformers = import_hf()
     dev = _hf_device(torch, args.device)
     if args.threads > 0:
         torch.set_num_threads(args.threads)
-    progress = _progress_printer(args)
+    progress = _progress_printer(args, stop)
     # Our engine supplies the prompt ids (its tokenizer) and the model
     # description; it stays on the CPU.
     tiny = args.model == "" or (args.model.startswith("tiny-") and not Path(args.model).is_dir())
@@ -351,16 +384,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except UsageError as e:
         print(f"bench_generation.py: {e}", file=sys.stderr)
         return 2
+    stop = SignalStop()
+    stop.install()
     try:
         if args.engine == "hf":
-            run = run_hf(config, args)
+            run = run_hf(config, args, stop)
         else:
-            run = genbench.run_bench(config, _progress_printer(args))
+            run = genbench.run_bench(config, _progress_printer(args, stop))
     except genbench.GenbenchError as e:
         partial = getattr(e, "partial", None)
         if partial is not None:
             emit(partial, args)
         print(f"bench_generation.py: {e}", file=sys.stderr)
+        if stop.signum is not None:
+            return 128 + stop.signum
         return 2 if e.status in USAGE_STATUSES else 1
     except (RuntimeError, OSError, ValueError) as e:
         print(f"bench_generation.py: {e}", file=sys.stderr)
@@ -371,7 +408,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             emit(partial, args)
         print("bench_generation.py: interrupted", file=sys.stderr)
         return 130
-    emit(run, args)
+    emit(run, args)  # a signal after the last step: the run is complete
     return 0
 
 

@@ -310,6 +310,28 @@ class DriverTest(unittest.TestCase):
             self.assertIn("cancel", partial.report["error"])
             self.assertEqual([str(p) for p in Path(out).glob("*.json")], [partial.report_path])
 
+    def test_signals_keep_the_partial_report(self) -> None:
+        """SIGINT, SIGTERM and SIGHUP stop a suite as in the genbench command: the finished
+        configs are saved and printed, the exit status is 128 + the signal, no traceback."""
+        import signal
+        import time
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            with self.subTest(sig=sig.name), tempfile.TemporaryDirectory() as out:
+                p = subprocess.Popen([sys.executable, str(DRIVER), "--device", "cpu", "--suite", "full",
+                                      "--output-dir", out], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+                time.sleep(3)  # loaded and running: the full suite takes far longer
+                p.send_signal(sig)
+                stdout, stderr = p.communicate(timeout=60)
+                self.assertEqual(p.returncode, 128 + sig, stderr)
+                self.assertNotIn("Traceback", stderr)
+                self.assertNotIn("Exception ignored", stderr)
+                self.assertIn("INCOMPLETE", stdout)
+                reports = list(Path(out).glob("*.json"))
+                self.assertEqual(len(reports), 1, stderr)
+                report = json.loads(reports[0].read_text())
+                self.assertFalse(report["complete"])
+
     def test_engine_hf_with_stub_torch(self) -> None:
         """The hf path's wiring, with stand-ins for torch and transformers (tests/stub_hf)."""
         with tempfile.TemporaryDirectory() as tmp:
