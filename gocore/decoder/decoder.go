@@ -38,26 +38,24 @@ type layer struct {
 	shape                                       backend.AttnShape
 }
 
-// New validates the weights against their spec and uploads them.
+// New checks the weights' shapes against their spec (validated when the
+// weights were made: weights.Load, weights.Synthetic) and uploads them.
 func New(be backend.Backend, m *weights.Model) (*Decoder, error) {
 	if m == nil || m.Spec == nil {
 		return nil, errors.New("decoder: no model")
 	}
-	s := m.Spec
-	if err := checkSpec(s); err != nil {
-		return nil, err
-	}
+	s := m.Spec // validated when the weights were made (weights.Load, weights.Synthetic)
 	d := &Decoder{be: be, spec: s, eps: float32(s.RMSNormEps)}
 	if s.GemmaNorm {
 		d.style = backend.GemmaNorm
 	}
 	switch s.Activation {
-	case "silu":
+	case model.SiLU:
 		d.act = backend.SiLU
-	case "gelu_pytorch_tanh", "gelu_tanh":
+	case model.GELUTanh:
 		d.act = backend.GELUTanh
 	default:
-		return nil, fmt.Errorf("decoder: activation %q not supported (want silu or gelu_pytorch_tanh)", s.Activation)
+		return nil, fmt.Errorf("decoder: activation %q not supported (want %s or %s)", s.Activation, model.SiLU, model.GELUTanh)
 	}
 	var err error
 	if d.invFull, err = InvFreq(s, model.FullAttention); err != nil {
@@ -96,29 +94,6 @@ func New(be backend.Backend, m *weights.Model) (*Decoder, error) {
 	}
 	ok = true
 	return d, nil
-}
-
-func checkSpec(s *model.Spec) error {
-	switch {
-	case s.HiddenSize <= 0 || s.IntermediateSize <= 0 || s.NumLayers <= 0 || s.VocabSize <= 0:
-		return fmt.Errorf("decoder: spec %q: sizes must be > 0 (hidden %d, intermediate %d, layers %d, vocab %d)", s.Name, s.HiddenSize, s.IntermediateSize, s.NumLayers, s.VocabSize)
-	case s.NumHeads <= 0 || s.NumKVHeads <= 0 || s.NumHeads%s.NumKVHeads != 0:
-		return fmt.Errorf("decoder: spec %q: %d heads not a multiple of %d kv heads", s.Name, s.NumHeads, s.NumKVHeads)
-	case s.HeadDim <= 0 || s.HeadDim%2 != 0:
-		return fmt.Errorf("decoder: spec %q: head dim %d must be even and > 0", s.Name, s.HeadDim)
-	case len(s.LayerTypes) != 0 && len(s.LayerTypes) != s.NumLayers:
-		return fmt.Errorf("decoder: spec %q: %d layer types for %d layers", s.Name, len(s.LayerTypes), s.NumLayers)
-	case !(s.RMSNormEps > 0):
-		return fmt.Errorf("decoder: spec %q: rms_norm_eps %v must be > 0", s.Name, s.RMSNormEps)
-	case !(s.AttnScale > 0):
-		return fmt.Errorf("decoder: spec %q: attention scale %v must be > 0", s.Name, s.AttnScale)
-	}
-	for i, lt := range s.LayerTypes {
-		if lt == model.SlidingAttention && s.SlidingWindow <= 0 {
-			return fmt.Errorf("decoder: spec %q: layer %d slides but sliding_window is %d", s.Name, i, s.SlidingWindow)
-		}
-	}
-	return nil
 }
 
 func (d *Decoder) upload(t *weights.Tensor, rows, cols int) (backend.Weight, error) {

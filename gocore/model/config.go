@@ -8,21 +8,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 
-	"github.com/genbench/genbench/gocore/bf16"
 	"github.com/genbench/genbench/gocore/sidefile"
 )
-
-// supportedArchitectures are the config.json "architectures" values this
-// package understands.
-var supportedArchitectures = []string{"LlamaForCausalLM", "Qwen3ForCausalLM", "Gemma3ForCausalLM"}
-
-// SupportedArchitectures returns the config.json "architectures" values
-// ParseConfig accepts.
-func SupportedArchitectures() []string {
-	return append([]string(nil), supportedArchitectures...)
-}
 
 // HF generate() global defaults (MODELS.md 1.2), used where
 // generation_config.json lacks a key.
@@ -218,36 +206,17 @@ func ParseConfig(configJSON, generationConfigJSON []byte) (*Spec, error) {
 
 func specFromRaw(rc *rawConfig) (*Spec, error) {
 	if len(rc.Architectures) == 0 {
-		return nil, fmt.Errorf("missing required key \"architectures\" (supported: %s)", strings.Join(supportedArchitectures, ", "))
+		return nil, fmt.Errorf("missing required key \"architectures\" (supported: %s)", supportedNames())
 	}
-	s := &Spec{Architecture: rc.Architectures[0], PadTokenID: -1, BOSTokenID: -1}
-	var wantType []string
-	switch s.Architecture {
-	case "LlamaForCausalLM":
-		s.Arch, wantType = ArchLlama, []string{"llama"}
-	case "Qwen3ForCausalLM":
-		s.Arch, wantType = ArchQwen3, []string{"qwen3"}
-	case "Gemma3ForCausalLM":
-		s.Arch, wantType = ArchGemma3, []string{"gemma3_text", "gemma3"}
-	default:
-		return nil, fmt.Errorf("unsupported architecture %q (supported: %s)", s.Architecture, strings.Join(supportedArchitectures, ", "))
+	def, err := archByName(rc.Architectures[0])
+	if err != nil {
+		return nil, err
 	}
-	s.ModelType = wantType[0]
-	if rc.ModelType != nil {
-		ok := false
-		for _, t := range wantType {
-			ok = ok || *rc.ModelType == t
-		}
-		if !ok {
-			return nil, fmt.Errorf("model_type %q does not match architecture %s (want %q)", *rc.ModelType, s.Architecture, wantType[0])
-		}
-		s.ModelType = *rc.ModelType
-	}
-	if s.Arch == ArchGemma3 && s.ModelType == "gemma3" {
-		return nil, fmt.Errorf("model_type \"gemma3\" is the multimodal Gemma 3; only the text model (gemma3_text) is supported")
+	s := &Spec{Arch: def.arch, Architecture: def.hfName, PadTokenID: -1, BOSTokenID: -1}
+	if s.ModelType, err = def.modelType(rc); err != nil {
+		return nil, err
 	}
 
-	var err error
 	if s.HiddenSize, err = need("hidden_size", rc.HiddenSize); err != nil {
 		return nil, err
 	}
@@ -299,64 +268,38 @@ func specFromRaw(rc *rawConfig) (*Spec, error) {
 		s.FinalLogitSoftcap = *rc.FinalLogitSoftcapping
 	}
 
-	// Architecture-specific defaults (transformers configuration classes).
-	var defTheta, defEps float64
-	var defTie bool
-	var defBOS, defEOS, defPad int32 = -1, -1, -1
-	switch s.Arch {
-	case ArchLlama:
-		s.HeadDim = s.HiddenSize / s.NumHeads
-		defTheta, defEps, defTie = 10000, 1e-6, false
-		defBOS, defEOS = 1, 2
-		s.Activation = "silu"
-	case ArchQwen3:
-		s.HeadDim = 128
-		defTheta, defEps, defTie = 10000, 1e-6, false
-		s.Activation = "silu"
-		s.QKNorm = true
-		if rc.UseSlidingWindow != nil && *rc.UseSlidingWindow {
-			return nil, errors.New("use_sliding_window true is not supported for Qwen3 (want false)")
-		}
-	case ArchGemma3:
-		s.HeadDim = 256
-		defTheta, defEps, defTie = 1e6, 1e-6, true
-		defBOS, defEOS, defPad = 2, 1, 0
-		s.Activation = "gelu_pytorch_tanh"
-		s.QKNorm, s.SandwichNorm, s.GemmaNorm = true, true, true
-	}
+	// The architecture's defaults (transformers configuration classes).
+	s.HeadDim = def.headDim(s)
+	s.Activation = def.activation
+	s.QKNorm, s.SandwichNorm, s.GemmaNorm = def.qkNorm, def.sandwichNorm, def.gemmaNorm
 	if rc.HeadDim != nil {
 		s.HeadDim = *rc.HeadDim
 	}
 	if s.HeadDim <= 0 || s.HeadDim > maxHeadDim {
 		return nil, fmt.Errorf("head_dim must be in [1, %d], got %d", maxHeadDim, s.HeadDim)
 	}
-	s.RMSNormEps = floatOr(rc.RMSNormEps, defEps)
-	s.TieWordEmbeddings = defTie
+	s.RMSNormEps = floatOr(rc.RMSNormEps, def.eps)
+	s.TieWordEmbeddings = def.tie
 	if rc.TieWordEmbeddings != nil {
 		s.TieWordEmbeddings = *rc.TieWordEmbeddings
 	}
-	// Gemma 3 reads hidden_activation only (hidden_act is a legacy key it ignores).
-	act := rc.HiddenAct
-	if s.Arch == ArchGemma3 {
-		act = rc.HiddenActivation
-	}
-	if act != nil {
-		s.Activation = *act
+	if act := def.activationOf(rc); act != nil {
+		s.Activation = Activation(*act)
 	}
 
-	if s.BOSTokenID, err = parseOneID("bos_token_id", rc.BOSTokenID, defBOS); err != nil {
+	if s.BOSTokenID, err = parseOneID("bos_token_id", rc.BOSTokenID, def.bos); err != nil {
 		return nil, err
 	}
 	if s.EOSTokenIDs, err = parseIDs("eos_token_id", rc.EOSTokenID); err != nil {
 		return nil, err
 	}
-	if rc.EOSTokenID == nil && defEOS >= 0 {
-		s.EOSTokenIDs = []int32{defEOS}
+	if rc.EOSTokenID == nil && def.eos >= 0 {
+		s.EOSTokenIDs = []int32{def.eos}
 	}
 	// Some configs write pad_token_id -1 for "none".
 	var pad int64
 	if rc.PadTokenID == nil {
-		s.PadTokenID = defPad
+		s.PadTokenID = def.pad
 	} else if isNull(rc.PadTokenID) {
 		s.PadTokenID = -1
 	} else if err := json.Unmarshal(rc.PadTokenID, &pad); err == nil && pad < 0 {
@@ -365,48 +308,29 @@ func specFromRaw(rc *rawConfig) (*Spec, error) {
 		return nil, err
 	}
 
-	if err := s.parseRope(rc, defTheta); err != nil {
+	if err := s.parseRope(rc, def); err != nil {
 		return nil, err
 	}
 
-	// Attention scale and embedding scale.
+	// Attention scale, embedding scale and layer types of full attention;
+	// the architecture's own keys may change them.
 	s.AttnScale = float32(math.Pow(float64(s.HeadDim), -0.5))
 	s.EmbedScale = 1
 	s.LayerTypes = make([]LayerType, s.NumLayers)
 	for i := range s.LayerTypes {
 		s.LayerTypes[i] = FullAttention
 	}
-	if s.Arch == ArchGemma3 {
-		q := floatOr(rc.QueryPreAttnScalar, 256)
-		if q <= 0 {
-			return nil, fmt.Errorf("query_pre_attn_scalar must be positive, got %g", q)
-		}
-		s.QueryPreAttnScalar = q
-		s.AttnScale = float32(math.Pow(q, -0.5))
-		// transformers >= 4.51: the scale is cast to the weight dtype (bf16).
-		s.EmbedScale = bf16.Round(float32(math.Sqrt(float64(s.HiddenSize))))
-		s.SlidingWindow = 4096
-		if rc.SlidingWindow != nil {
-			s.SlidingWindow = *rc.SlidingWindow
-		}
-		if err := s.gemmaLayerTypes(rc); err != nil {
+	if def.finish != nil {
+		if err := def.finish(rc, s); err != nil {
 			return nil, err
-		}
-	} else if len(rc.LayerTypes) > 0 {
-		// Llama/Qwen3 (>= 4.53 configs) may list layer types; all must be full.
-		if len(rc.LayerTypes) != s.NumLayers {
-			return nil, fmt.Errorf("layer_types has %d entries, want num_hidden_layers = %d", len(rc.LayerTypes), s.NumLayers)
-		}
-		for i, t := range rc.LayerTypes {
-			if LayerType(t) != FullAttention {
-				return nil, fmt.Errorf("layer_types[%d] = %q is not supported for %s (want %q)", i, t, s.Architecture, FullAttention)
-			}
 		}
 	}
 	return s, nil
 }
 
-func (s *Spec) gemmaLayerTypes(rc *rawConfig) error {
+// slidingLayerTypes reads layer_types, or derives them from
+// sliding_window_pattern (every pattern-th layer is full).
+func (s *Spec) slidingLayerTypes(rc *rawConfig) error {
 	if len(rc.LayerTypes) > 0 {
 		if len(rc.LayerTypes) != s.NumLayers {
 			return fmt.Errorf("layer_types has %d entries, want num_hidden_layers = %d", len(rc.LayerTypes), s.NumLayers)
@@ -436,10 +360,10 @@ func (s *Spec) gemmaLayerTypes(rc *rawConfig) error {
 
 // parseRope reads rope_theta / rope_scaling / rope_local_base_freq, or the
 // transformers v5 rope_parameters (one object, or one per layer type).
-func (s *Spec) parseRope(rc *rawConfig, defTheta float64) error {
-	s.RopeTheta = floatOr(rc.RopeTheta, defTheta)
-	if s.Arch == ArchGemma3 {
-		s.RopeLocalTheta = floatOr(rc.RopeLocalBaseFreq, 10000)
+func (s *Spec) parseRope(rc *rawConfig, def *archDef) error {
+	s.RopeTheta = floatOr(rc.RopeTheta, def.ropeTheta)
+	if def.ropeLocal > 0 {
+		s.RopeLocalTheta = floatOr(rc.RopeLocalBaseFreq, def.ropeLocal)
 	}
 	if !isNull(rc.RopeScaling) {
 		var r rawRope

@@ -80,7 +80,7 @@ func checkWant(t *testing.T, s *Spec, w want) {
 		{"num_key_value_heads", s.NumKVHeads, w.kvHeads}, {"head_dim", s.HeadDim, w.hdim},
 		{"vocab_size", s.VocabSize, w.vocab}, {"max_position_embeddings", s.MaxPositionEmbeddings, w.maxPos},
 		{"rms_norm_eps", s.RMSNormEps, w.eps}, {"rope_theta", s.RopeTheta, w.theta},
-		{"rope_local_base_freq", s.RopeLocalTheta, w.localTheta}, {"activation", s.Activation, w.act},
+		{"rope_local_base_freq", s.RopeLocalTheta, w.localTheta}, {"activation", string(s.Activation), w.act},
 		{"qk_norm", s.QKNorm, w.qkNorm}, {"sandwich", s.SandwichNorm, w.sandwich}, {"gemma_norm", s.GemmaNorm, w.gemmaNorm},
 		{"embed_scale", s.EmbedScale, w.embedScale}, {"attn_scale", s.AttnScale, w.attnScale},
 		{"sliding_window", s.SlidingWindow, w.window}, {"tie", s.TieWordEmbeddings, true},

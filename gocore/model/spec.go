@@ -1,6 +1,12 @@
 // Package model describes decoder-only transformer architectures (Llama 3.x,
 // Qwen3, Gemma 3) as a Spec parsed from a Hugging Face config.json, plus the
 // built-in specs of the dev models and their tiny test variants.
+//
+// What an architecture means (its config keys and their defaults, norm
+// style, activation, RoPE variants, layer pattern and the config.json the
+// writer produces) is one entry of the archs table (arch.go); adding an
+// architecture of the same shape (Mistral, Qwen2.5, Llama 3.1 8B) is adding
+// one entry there.
 package model
 
 // Arch is the architecture family; the decoder switches behaviour on the
@@ -12,6 +18,15 @@ const (
 	ArchLlama  Arch = "llama"  // LlamaForCausalLM
 	ArchQwen3  Arch = "qwen3"  // Qwen3ForCausalLM
 	ArchGemma3 Arch = "gemma3" // Gemma3ForCausalLM (gemma3_text)
+)
+
+// Activation is the GLU activation, named as config.json names it.
+type Activation string
+
+// The supported activations.
+const (
+	SiLU     Activation = "silu"              // SwiGLU (Llama, Qwen3)
+	GELUTanh Activation = "gelu_pytorch_tanh" // GeGLU with the tanh approximation (Gemma 3)
 )
 
 // LayerType is the attention kind of one layer.
@@ -69,8 +84,8 @@ type Spec struct {
 	RopeLocalTheta float64      `json:"rope_local_base_freq"`   // base of sliding layers (Gemma 3); 0 = RopeTheta
 	RopeScaling    *RopeScaling `json:"rope_scaling,omitempty"` // llama3 scaling, nil = default rope
 
-	// Activation is "silu" (SwiGLU) or "gelu_pytorch_tanh" (GeGLU, tanh approximation).
-	Activation string `json:"activation"`
+	// Activation is SiLU or GELUTanh.
+	Activation Activation `json:"activation"`
 	// QKNorm: per-head RMSNorm of q and k before RoPE (Qwen3, Gemma 3).
 	QKNorm bool `json:"qk_norm"`
 	// SandwichNorm: Gemma 3's four norms per layer (post-attention and

@@ -8,9 +8,7 @@ import (
 // Validate checks that the spec is internally consistent and that the
 // decoder supports it. The error names the offending config key.
 func (s *Spec) Validate() error {
-	switch s.Arch {
-	case ArchLlama, ArchQwen3, ArchGemma3:
-	default:
+	if archOf(s.Arch) == nil {
 		return fmt.Errorf("unknown architecture family %q (want %q, %q or %q)", s.Arch, ArchLlama, ArchQwen3, ArchGemma3)
 	}
 	pos := []struct {
@@ -51,7 +49,7 @@ func (s *Spec) Validate() error {
 		}
 	}
 	switch s.Activation {
-	case "silu", "gelu_pytorch_tanh":
+	case SiLU, GELUTanh:
 	default:
 		return fmt.Errorf("hidden activation %q is not supported (want silu or gelu_pytorch_tanh)", s.Activation)
 	}

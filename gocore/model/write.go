@@ -68,38 +68,12 @@ func (s *Spec) ConfigJSON() ([]byte, error) {
 	} else {
 		c["rope_scaling"] = nil
 	}
-	switch s.Arch {
-	case ArchLlama:
-		if s.Architecture != "LlamaForCausalLM" || s.QKNorm || s.SandwichNorm || s.GemmaNorm || s.EmbedScale != 1 {
-			return nil, fmt.Errorf("config.json: spec flags do not describe %s", s.Architecture)
-		}
-		c["hidden_act"] = s.Activation
-		c["mlp_bias"] = false
-		c["pretraining_tp"] = 1
-	case ArchQwen3:
-		if s.Architecture != "Qwen3ForCausalLM" || !s.QKNorm || s.SandwichNorm || s.GemmaNorm || s.EmbedScale != 1 {
-			return nil, fmt.Errorf("config.json: spec flags do not describe %s", s.Architecture)
-		}
-		c["hidden_act"] = s.Activation
-		c["use_sliding_window"] = false
-		c["sliding_window"] = nil
-		c["max_window_layers"] = s.NumLayers
-	case ArchGemma3:
-		if s.Architecture != "Gemma3ForCausalLM" || !s.QKNorm || !s.SandwichNorm || !s.GemmaNorm {
-			return nil, fmt.Errorf("config.json: spec flags do not describe %s", s.Architecture)
-		}
-		c["hidden_activation"] = s.Activation
-		c["rope_local_base_freq"] = s.RopeLocalTheta
-		c["sliding_window"] = s.SlidingWindow
-		c["layer_types"] = s.LayerTypes
-		if p := s.slidingPattern(); p > 0 {
-			c["sliding_window_pattern"] = p
-		}
-		c["query_pre_attn_scalar"] = s.QueryPreAttnScalar
-		c["final_logit_softcapping"] = nil
-		c["attn_logit_softcapping"] = nil
-		c["cache_implementation"] = "hybrid"
+	def := archOf(s.Arch)
+	if !def.describes(s) {
+		return nil, fmt.Errorf("config.json: spec flags do not describe %s", s.Architecture)
 	}
+	c[def.activationKey] = s.Activation
+	def.write(s, c)
 	if s.FinalLogitSoftcap > 0 {
 		c["final_logit_softcapping"] = s.FinalLogitSoftcap
 	}
