@@ -1,13 +1,12 @@
 package bench
 
 import (
-	"bufio"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 
 	"github.com/genbench/genbench/gocore/engine"
+	"github.com/genbench/genbench/gocore/internal/sysinfo"
 	"github.com/genbench/genbench/gocore/sampling"
 )
 
@@ -98,9 +97,9 @@ func HostEnvironment(dev engine.DeviceInfo) Environment {
 		OS:          osDescription(),
 		Arch:        runtime.GOARCH,
 		GoVersion:   runtime.Version(),
-		CPUModel:    cpuModel(),
+		CPUModel:    sysinfo.CPUModel(),
 		CPUCores:    runtime.NumCPU(),
-		MemoryBytes: hostMemory(),
+		MemoryBytes: sysinfo.MemInfo("MemTotal"),
 		Device:      dev,
 	}
 	env.GitCommit, env.GitDirty, env.GitSource = gitInfo()
@@ -125,47 +124,4 @@ func osDescription() string {
 		desc += " (" + strings.Join(extra, ", ") + ")"
 	}
 	return desc
-}
-
-// cpuModel reads the CPU model name from /proc/cpuinfo, or returns GOARCH.
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if !ok {
-			continue
-		}
-		switch strings.TrimSpace(k) {
-		case "model name", "Model", "cpu model":
-			if v = strings.TrimSpace(v); v != "" {
-				return v
-			}
-		}
-	}
-	return runtime.GOARCH
-}
-
-// hostMemory reads MemTotal from /proc/meminfo (0 when unknown).
-func hostMemory() int64 {
-	b, err := os.ReadFile("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "MemTotal:"); ok {
-			f := strings.Fields(v)
-			if len(f) >= 1 {
-				kb, err := strconv.ParseInt(f[0], 10, 64)
-				if err == nil {
-					return kb * 1024
-				}
-			}
-		}
-	}
-	return 0
 }

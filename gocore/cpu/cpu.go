@@ -10,16 +10,14 @@
 package cpu
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"math"
-	"os"
 	"runtime"
-	"strings"
 
 	"github.com/genbench/genbench/gocore/backend"
 	"github.com/genbench/genbench/gocore/bf16"
+	"github.com/genbench/genbench/gocore/internal/sysinfo"
 )
 
 // Backend implements backend.Backend on the host. Use it from one goroutine
@@ -72,47 +70,13 @@ func (b *Backend) Threads() int { return b.threads }
 
 // Info describes the CPU.
 func (b *Backend) Info() backend.Info {
-	return backend.Info{Kind: "cpu", Name: cpuModel(), MemoryBytes: memTotal(), Cores: runtime.NumCPU(), Threads: b.threads}
-}
-
-func cpuModel() string {
-	f, err := os.Open("/proc/cpuinfo")
-	if err != nil {
-		return runtime.GOARCH
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
-			return strings.TrimSpace(v)
-		}
-	}
-	return runtime.GOARCH
-}
-
-func memTotal() int64 { return meminfo("MemTotal") }
-
-// meminfo reads a /proc/meminfo field in bytes (0 when unknown).
-func meminfo(field string) int64 {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var kb int64
-		if n, _ := fmt.Sscanf(sc.Text(), field+": %d kB", &kb); n == 1 {
-			return kb * 1024
-		}
-	}
-	return 0
+	return backend.Info{Kind: "cpu", Name: sysinfo.CPUModel(), MemoryBytes: sysinfo.MemInfo("MemTotal"), Cores: runtime.NumCPU(), Threads: b.threads}
 }
 
 // checkAlloc refuses an allocation larger than the memory available, with
 // a clear error instead of the runtime's fatal out-of-memory.
 func checkAlloc(what string, bytes int64) error {
-	if avail := meminfo("MemAvailable"); avail > 0 && bytes > avail {
+	if avail := sysinfo.MemInfo("MemAvailable"); avail > 0 && bytes > avail {
 		return fmt.Errorf("cpu: %s needs %.2f GiB but only %.2f GiB of memory is available", what, float64(bytes)/(1<<30), float64(avail)/(1<<30))
 	}
 	return nil

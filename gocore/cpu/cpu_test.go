@@ -8,6 +8,7 @@ import (
 
 	"github.com/genbench/genbench/gocore/backend"
 	"github.com/genbench/genbench/gocore/bf16"
+	"github.com/genbench/genbench/gocore/internal/sysinfo"
 )
 
 func randBF16(r *rand.Rand, n int, scale float32) []uint16 {
@@ -158,7 +159,7 @@ func testMatmulBatchInvariant(t *testing.T) {
 }
 
 func TestOutOfMemoryIsAnError(t *testing.T) {
-	if meminfo("MemAvailable") == 0 {
+	if sysinfo.MemInfo("MemAvailable") == 0 {
 		t.Skip("no /proc/meminfo: the memory check is Linux-only")
 	}
 	b := New(1)

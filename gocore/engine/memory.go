@@ -1,11 +1,8 @@
 package engine
 
 import (
-	"bufio"
-	"fmt"
-	"os"
-
 	"github.com/genbench/genbench/gocore/backend"
+	"github.com/genbench/genbench/gocore/internal/sysinfo"
 )
 
 // PeakMemory is the peak memory in bytes since the last ResetPeakMemory:
@@ -18,7 +15,7 @@ func (e *Engine) PeakMemory() int64 {
 			return mr.PeakMemory()
 		}
 	}
-	v, _ := readVmHWM()
+	v, _ := sysinfo.PeakRSS()
 	return v
 }
 
@@ -32,21 +29,5 @@ func (e *Engine) ResetPeakMemory() {
 			return
 		}
 	}
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-}
-
-func readVmHWM() (int64, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		var kb int64
-		if n, _ := fmt.Sscanf(sc.Text(), "VmHWM: %d kB", &kb); n == 1 {
-			return kb * 1024, nil
-		}
-	}
-	return 0, fmt.Errorf("VmHWM not found in /proc/self/status")
+	sysinfo.ResetPeakRSS()
 }

@@ -1,15 +1,13 @@
 package weights
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/genbench/genbench/gocore/internal/sysinfo"
 )
 
 // mmapThreshold is the size above which tensor memory is mapped directly
@@ -26,7 +24,7 @@ func allocBF16(n int) ([]uint16, func() error, error) {
 	if 2*n < mmapThreshold {
 		return make([]uint16, n), nil, nil
 	}
-	if avail, ok := availableMemory(); ok && uint64(2*n) > avail {
+	if avail := sysinfo.MemInfo("MemAvailable"); avail > 0 && 2*int64(n) > avail {
 		return nil, nil, fmt.Errorf("out of memory: the weights need %.2f GiB but only %.2f GiB are available", float64(2*n)/(1<<30), float64(avail)/(1<<30))
 	}
 	m, b, err := mapHuge(2 * n)
@@ -73,25 +71,4 @@ func mapHuge(n int) (m, b []byte, err error) {
 		return nil, nil, err
 	}
 	return m, b, nil
-}
-
-// availableMemory reads MemAvailable from /proc/meminfo (Linux).
-func availableMemory() (uint64, bool) {
-	f, err := os.Open("/proc/meminfo")
-	if err != nil {
-		return 0, false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) >= 2 && fields[0] == "MemAvailable:" {
-			kb, err := strconv.ParseUint(fields[1], 10, 64)
-			if err != nil {
-				return 0, false
-			}
-			return kb * 1024, true
-		}
-	}
-	return 0, false
 }
