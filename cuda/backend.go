@@ -73,7 +73,7 @@ const stagingBytes = 32 << 20
 // fns are the loaded kernels.
 type fns struct {
 	embed, glu, add, softcap, addI32, rmsnorm, rmsnormAdd, gemv, gemm, ropeKV, attention,
-	sample, markPresence, attnSplitScores, attnSplitPV, attnSplitCombine cu.Function
+	sample, markPresence, attnSplitScores, attnSplitPV cu.Function
 }
 
 // Backend is the CUDA backend on one GPU. It implements backend.Backend,
@@ -273,7 +273,7 @@ func (b *Backend) loadKernels(ctx context.Context, nv *nvrtc.NVRTC, cc int, cubi
 			"add_i32": &b.k.addI32, "rmsnorm": &b.k.rmsnorm, "rmsnorm_add": &b.k.rmsnormAdd, "gemv": &b.k.gemv, "gemm": &b.k.gemm,
 			"rope_kv": &b.k.ropeKV, "attention": &b.k.attention, "sample": &b.k.sample,
 			"mark_presence": &b.k.markPresence, "attn_split_scores": &b.k.attnSplitScores,
-			"attn_split_pv": &b.k.attnSplitPV, "attn_split_combine": &b.k.attnSplitCombine,
+			"attn_split_pv": &b.k.attnSplitPV,
 		}
 		for _, m := range kernels.Modules() {
 			mod, err := b.drv.ModuleLoadData(images[m.Name])

@@ -135,16 +135,27 @@ func TestGeometry(t *testing.T) {
 	if s := attnStored(1<<20, sharedDefault-attnStaticShared); s*4+attnStaticShared > sharedDefault || s < 8192 {
 		t.Fatalf("attention stores %d scores", s)
 	}
-	if _, _, ok := attnSplit(512); ok {
-		t.Error("a 512-position cache should not split")
+	for _, c := range []struct{ capacity, heads, sms, chunk, splits int }{
+		{512, 4, 132, 32, 16},     // Gemma 3 1B, medium: 64 blocks instead of 4
+		{512, 32, 132, 64, 8},     // Llama 3.2 1B: 256 blocks
+		{512, 16, 132, 32, 16},    // Qwen3 1.7B
+		{1600, 32, 132, 192, 9},   // enough chunks for two blocks per SM
+		{10000, 16, 132, 256, 40}, // long caches: chunks of at most 256 keys
+		{131072, 32, 132, 2048, 64},
+		{64, 4, 4, 32, 2},
+	} {
+		chunk, splits, ok := attnSplit(c.capacity, c.heads, c.sms)
+		if !ok || chunk != c.chunk || splits != c.splits || chunk%splitMinChunk != 0 || chunk*splits < c.capacity {
+			t.Errorf("attnSplit(%d, %d heads, %d SMs) = %d x %d, %v; want %d x %d", c.capacity, c.heads, c.sms, chunk, splits, ok, c.chunk, c.splits)
+		}
 	}
-	if c, s, ok := attnSplit(1600); !ok || c != 256 || s != 7 {
-		t.Errorf("attnSplit(1600) = %d, %d, %v", c, s, ok)
+	if _, _, ok := attnSplit(32, 4, 132); ok {
+		t.Error("a 32-position cache should not split")
 	}
-	if c, s, ok := attnSplit(131072); !ok || s != maxSplits || c*s < 131072 {
-		t.Errorf("attnSplit(131072) = %d, %d, %v", c, s, ok)
+	if _, _, ok := attnSplit(256, 128, 32); ok {
+		t.Error("128 heads already fill 32 SMs: no split below 256 keys")
 	}
-	if got := attnWorkspaceBytes(4, 1000, 256, 4); got != 4*(4000+32+4096) {
+	if got := attnWorkspaceBytes(4, 1000, 256, 4); got != 4*(attnDoneSlots+4000+32+4096) {
 		t.Errorf("workspace %d bytes", got)
 	}
 	if s := attnStored(1<<20, sharedDefault-attnStaticShared-256); s*4+attnStaticShared+256 > sharedDefault {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -276,45 +277,11 @@ func TestEmulatedSharedMemory(t *testing.T) {
 	// Two queries over a 10000-position cache: the score buffer is as large
 	// as the default limit allows (the source's own static size would ask
 	// for more and fail), and the result matches the reference.
-	const n, H, KV, D, capacity, last = 2, 2, 1, 64, 10000, 9990
-	rng := rand.New(rand.NewPCG(3, 4))
-	rb := func(n int) []uint16 {
-		v := make([]uint16, n)
-		for i := range v {
-			v[i] = bf16.FromFloat32(float32(rng.NormFloat64()))
-		}
-		return v
-	}
-	q, kc, vc := rb(n*H*D), rb(capacity*KV*D), rb(capacity*KV*D)
-	pos := []int32{last - 1, last}
-	cache, err := b.NewKVCache(1, capacity, KV, D)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.writeCache(cache, 0, kc, vc); err != nil {
-		t.Fatal(err)
-	}
-	qb, _ := b.NewBuffer(backend.BF16, len(q))
-	pb, _ := b.NewBuffer(backend.Int32, n)
-	out, _ := b.NewBuffer(backend.BF16, n*H*D)
-	if err := errors.Join(b.WriteBF16(qb, 0, q), b.WriteInt32(pb, 0, pos)); err != nil {
-		t.Fatal(err)
-	}
-	shape := backend.AttnShape{Heads: H, KVHeads: KV, HeadDim: D, Scale: 0.125}
-	if err := b.Attention(out, qb, n, pb, cache, 0, shape); err != nil {
-		t.Fatal(err)
-	}
-	got := make([]uint16, n*H*D)
-	if err := b.ReadBF16(got, out, 0); err != nil {
-		t.Fatal(err)
-	}
-	want := make([]uint16, len(got))
-	cpu.RefAttention(want, q, n, pos, kc, vc, shape)
-	if c := compare(got, want); c.relL2 > 1e-3 {
-		t.Fatalf("attention over 10000 positions: relative L2 %g", c.relL2)
+	if d := emulatedAttention(t, b, rand.New(rand.NewPCG(3, 4)), 2, 2, 1, 64, 10000, 9990, 0); d > 1e-3 {
+		t.Fatalf("attention over 10000 positions: relative L2 %g", d)
 	}
 	// Raising a limit: allowed up to the opt-in maximum, then refused.
-	err = b.do(func() error { return b.ensureShared("attention", b.k.attention, 100<<10) })
+	err := b.do(func() error { return b.ensureShared("attention", b.k.attention, 100<<10) })
 	if err != nil || b.maxDynamicShared(b.k.attention) != 100<<10 {
 		t.Fatalf("raising the attention kernel's limit to 100 KiB: %v (limit %d)", err, b.maxDynamicShared(b.k.attention))
 	}
@@ -344,5 +311,71 @@ func TestEmulatedSelftestModelsOnly(t *testing.T) {
 	if len(lines) != 5 || !strings.HasPrefix(lines[1], "check ") || !strings.HasPrefix(lines[2], "model tiny-llama ") ||
 		!strings.Contains(lines[3], "(unfused)") || !strings.HasSuffix(lines[2], "ok") || lines[4] != "all 2 checks passed" {
 		t.Fatalf("selftest output:\n%s", out.String())
+	}
+}
+
+// emulatedAttention runs Attention for n queries ending at position last
+// over a random cache and returns its relative L2 distance to the
+// reference.
+func emulatedAttention(t *testing.T, b *Backend, rng *rand.Rand, n, H, KV, D, capacity, last, window int) float64 {
+	t.Helper()
+	rb := func(n int) []uint16 {
+		v := make([]uint16, n)
+		for i := range v {
+			v[i] = bf16.FromFloat32(float32(rng.NormFloat64()))
+		}
+		return v
+	}
+	q, kc, vc := rb(n*H*D), rb(capacity*KV*D), rb(capacity*KV*D)
+	pos := make([]int32, n)
+	for i := range pos {
+		pos[i] = int32(last - n + 1 + i)
+	}
+	cache, err := b.NewKVCache(1, capacity, KV, D)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Free(cache)
+	if err := b.writeCache(cache, 0, kc, vc); err != nil {
+		t.Fatal(err)
+	}
+	qb, _ := b.NewBuffer(backend.BF16, len(q))
+	pb, _ := b.NewBuffer(backend.Int32, n)
+	out, _ := b.NewBuffer(backend.BF16, n*H*D)
+	defer func() { b.Free(qb); b.Free(pb); b.Free(out) }()
+	if err := errors.Join(b.WriteBF16(qb, 0, q), b.WriteInt32(pb, 0, pos)); err != nil {
+		t.Fatal(err)
+	}
+	shape := backend.AttnShape{Heads: H, KVHeads: KV, HeadDim: D, Window: window, Scale: float32(1 / math.Sqrt(float64(D)))}
+	if err := b.Attention(out, qb, n, pb, cache, 0, shape); err != nil {
+		t.Fatal(err)
+	}
+	got := make([]uint16, n*H*D)
+	if err := b.ReadBF16(got, out, 0); err != nil {
+		t.Fatal(err)
+	}
+	want := make([]uint16, len(got))
+	cpu.RefAttention(want, q, n, pos, kc, vc, shape)
+	return compare(got, want).relL2
+}
+
+// TestEmulatedSplitAttention: decode attention split into chunks of keys
+// through the backend (workspace layout, completion counters), over
+// several shapes sharing one workspace and repeated, as graph replays do.
+func TestEmulatedSplitAttention(t *testing.T) {
+	b := openEmulated(t)
+	rng := rand.New(rand.NewPCG(9, 10))
+	for i, c := range []struct{ H, KV, D, capacity, last, window int }{
+		{2, 1, 64, 256, 200, 0},  // 4 chunks of 64 (4 emulated SMs)
+		{4, 1, 256, 128, 100, 0}, // 2 chunks; a smaller need reuses the workspace
+		{2, 1, 64, 256, 250, 0},
+		{2, 2, 128, 160, 159, 40}, // sliding window
+	} {
+		if _, splits, ok := attnSplit(c.capacity, c.H, b.sms); !ok || splits < 2 {
+			t.Fatalf("case %d does not split on %d SMs", i, b.sms)
+		}
+		if d := emulatedAttention(t, b, rng, 1, c.H, c.KV, c.D, c.capacity, c.last, c.window); d > 1e-3 {
+			t.Fatalf("split attention %+v: relative L2 %g", c, d)
+		}
 	}
 }

@@ -73,27 +73,42 @@ func attnStored(capacity, maxDynamic int) int {
 
 // Split-key decode attention (kernels/attention.cu, attn_split_*).
 const (
-	splitChunk = 256 // keys per block
-	maxSplits  = 64
+	splitMinChunk = 32  // keys per block, at least
+	splitMaxChunk = 256 // keys per block, at most
+	maxSplits     = 64
+	// attnDoneSlots is the fixed block of per-head completion counters at
+	// the start of the workspace; it holds nothing else, whatever shapes
+	// share the workspace, so the counters stay zero between launches.
+	attnDoneSlots = 256
 )
 
 // attnSplit returns the chunk size and chunk count of a one-query
-// attention over a cache of capacity positions; ok is false when one block
-// per head is enough.
-func attnSplit(capacity int) (chunk, splits int, ok bool) {
-	if capacity <= 2*splitChunk {
+// attention over a cache of capacity positions with heads query heads on a
+// GPU of sms multiprocessors; ok is false when one block per head is
+// enough. One block per head leaves most SMs idle when there are few heads
+// (4 blocks for Gemma 3 1B on 132 SMs) and walks long caches serially, so
+// the keys are split into chunks of 32-256 (a multiple of 32) until heads x
+// chunks reaches two blocks per SM or the chunks are as small as allowed.
+func attnSplit(capacity, heads, sms int) (chunk, splits int, ok bool) {
+	if capacity <= splitMinChunk || heads <= 0 || heads > attnDoneSlots {
 		return 0, 0, false
 	}
-	chunk, splits = splitChunk, ceilDiv(capacity, splitChunk)
+	want := ceilDiv(2*max(sms, 1), heads) // chunks per head to fill the GPU
+	chunk = ceilDiv(capacity, want)
+	chunk = ceilDiv(chunk, splitMinChunk) * splitMinChunk
+	chunk = min(max(chunk, splitMinChunk), splitMaxChunk)
+	splits = ceilDiv(capacity, chunk)
 	if splits > maxSplits {
 		splits = maxSplits
-		chunk = ceilDiv(capacity, splits)
+		chunk = ceilDiv(ceilDiv(capacity, splits), splitMinChunk) * splitMinChunk
+		splits = ceilDiv(capacity, chunk)
 	}
-	return chunk, splits, true
+	return chunk, splits, splits > 1
 }
 
-// attnWorkspaceBytes is the split attention's scratch: scores [H][capacity],
-// partial maxima and sums [H][S][2], partial outputs [H][S][D], float32.
+// attnWorkspaceBytes is the split attention's scratch: the completion
+// counters (attnDoneSlots int32), then scores [H][capacity], partial maxima
+// and sums [H][S][2], partial outputs [H][S][D] (float32).
 func attnWorkspaceBytes(heads, capacity, headDim, splits int) int64 {
-	return 4 * (int64(heads)*int64(capacity) + int64(heads)*int64(splits)*2 + int64(heads)*int64(splits)*int64(headDim))
+	return 4 * (attnDoneSlots + int64(heads)*int64(capacity) + int64(heads)*int64(splits)*2 + int64(heads)*int64(splits)*int64(headDim))
 }

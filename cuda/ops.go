@@ -665,7 +665,8 @@ func (b *Backend) Attention(out, q backend.Buffer, n int, pos backend.Buffer, ca
 	}
 	return b.do(func() error {
 		off := cu.DevPtr(int64(layer) * kc.layerBytes())
-		if chunk, splits, ok := attnSplit(kc.capacity); ok {
+		if chunk, splits, ok := attnSplit(kc.capacity, H, b.sms); ok {
+			// Grown in prefill (outside the decode step's capture) too.
 			need := attnWorkspaceBytes(H, kc.capacity, D, splits)
 			if need > b.attnWSN && !b.capture {
 				b.growAttnWorkspace(need)
@@ -695,15 +696,22 @@ func (b *Backend) growAttnWorkspace(need int64) {
 		b.attnWS, b.attnWSN = 0, 0
 	}
 	if p, err := b.alloc(need, "attention workspace"); err == nil {
+		// The completion counters must start at zero (each head's last
+		// block puts its counter back to zero).
+		if err := b.drv.MemsetD8Async(p, 0, need, b.stream); err != nil {
+			b.free(p, need)
+			return
+		}
 		b.attnWS, b.attnWSN = p, need
 	}
 }
 
-// launchSplitAttention runs one decode query as chunks of keys (three
+// launchSplitAttention runs one decode query as chunks of keys (two
 // kernels, see kernels/attention.cu).
 func (b *Backend) launchSplitAttention(out, q, pos cu.DevPtr, kc *kvCache, off cu.DevPtr, s backend.AttnShape, chunk, splits int) error {
 	H, D := s.Heads, s.HeadDim
-	scores := b.attnWS
+	done := b.attnWS
+	scores := done + 4*attnDoneSlots
 	part := scores + cu.DevPtr(4*int64(H)*int64(kc.capacity))
 	opart := part + cu.DevPtr(8*int64(H)*int64(splits))
 	grid := cu.Dim3{X: uint32(H), Y: uint32(splits), Z: 1}
@@ -715,12 +723,8 @@ func (b *Backend) launchSplitAttention(out, q, pos cu.DevPtr, kc *kvCache, off c
 		return err
 	}
 	p.Reset().Ptr(pos).Ptr(kc.v + off).I32(kc.capacity).I32(H).I32(s.KVHeads).I32(D).I32(s.Window).I32(chunk).
-		Ptr(scores).Ptr(part).Ptr(opart)
-	if err := b.launch("attn_split_pv", b.k.attnSplitPV, grid, block, 0, &p); err != nil {
-		return err
-	}
-	p.Reset().Ptr(out).Ptr(opart).Ptr(part).I32(D).I32(splits)
-	return b.launch("attn_split_combine", b.k.attnSplitCombine, cu.Dim3{X: uint32(H), Y: 1, Z: 1}, block, 0, &p)
+		Ptr(scores).Ptr(part).Ptr(opart).Ptr(out).Ptr(done)
+	return b.launch("attn_split_pv", b.k.attnSplitPV, grid, block, 0, &p)
 }
 
 // GLU computes rnd(rnd(act(gate)) × up).

@@ -750,7 +750,8 @@ func (s *selftest) attention() []checkResult {
 	for _, c := range []struct {
 		n, H, KV, D, window, capacity, last int
 	}{
-		{1, 4, 2, 24, 0, 64, 37},        // decode, tiny head
+		{1, 4, 2, 24, 0, 64, 37},        // decode, tiny head (split, scalar loads)
+		{1, 4, 1, 256, 0, 512, 383},     // decode, Gemma at a medium context: 16 chunks of 32
 		{1, 32, 8, 64, 0, 2048, 1500},   // decode, Llama geometry
 		{1, 4, 1, 256, 512, 2048, 1300}, // decode, Gemma sliding window (split)
 		{1, 16, 8, 128, 0, 10000, 9990}, // decode, split into 40 chunks of keys

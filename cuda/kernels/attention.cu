@@ -140,12 +140,31 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attention(
 
 // Split-key decode attention (one query): the visible keys are cut into
 // chunks of `chunk` positions, one block per (head, chunk), so that a
-// decode step with few heads still fills the GPU. Same numerics as
-// attention() up to float32 summation order: scores in float32, the global
-// maximum M (over the chunks' maxima), rnd(exp(s - M)) * v summed per
-// chunk in float32; attn_split_combine adds the chunks, divides by
-// L = sum over chunks of l_c * exp(m_c - M) and rounds once.
-// Workspace: scores [H][capacity], part [H][S][2], opart [H][S][D] floats.
+// decode step with few heads or a short cache still fills the GPU (the
+// backend splits whenever heads x chunks would leave SMs idle; chunks of
+// 32-256 keys). Same numerics as attention() up to float32 summation
+// order: scores in float32, the global maximum M (over the chunks' maxima),
+// rnd(exp(s - M)) * v summed per chunk in float32, the sum of the chunks
+// divided by L = sum over chunks of l_c * exp(m_c - M) and rounded once.
+// Two kernels: attn_split_scores (scores and each chunk's max and sum),
+// attn_split_pv (P.V of each chunk; the last block of a head to finish
+// combines the chunks and writes the output, so no third launch).
+// Bytes per head: L*D*2 (keys) + L*D*2 (values) + L*4*2 (scores written,
+// read) + S*D*4*2 (partial outputs); flops 4*L*D.
+// Workspace: scores [H][capacity], part [H][S][2], opart [H][S][D] floats,
+// then done [H] ints (zero; each head's last block resets its counter).
+//
+// Loads: with D a multiple of 8 and D/8 dividing 32 (D = 64, 128, 256), a
+// key or value row is read by G = D/8 lanes with one 16-byte load each, so
+// a warp covers 32/G rows per load and every lane keeps four loads in
+// flight; other head sizes take a scalar path.
+
+// split_groups returns G (lanes per row) for 16-byte row loads, or 0.
+__device__ __forceinline__ int split_groups(int D) {
+  if ((D & 7) != 0) return 0;
+  int G = D >> 3;
+  return (G <= 32 && (32 % G) == 0) ? G : 0;
+}
 
 // attn_split_scores: grid (H, S), 256 threads.
 extern "C" __global__ void __launch_bounds__(ATT_THREADS) attn_split_scores(
@@ -166,18 +185,45 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attn_split_scores(
   const int j0 = s * chunk, j1 = min(L, j0 + chunk);
   const int g = h / (H / KV);
   const bf16_t* qv = q + (i64)h * D;
-  for (int d = threadIdx.x; d < D; d += blockDim.x) qs[d] = bf2f(qv[d]);
-  __syncthreads();
   const i64 kstride = (i64)KV * D;
   const bf16_t* kbase = kc + (i64)g * D;
   float* sc = scores + (i64)h * capacity;
   float mx = GB_NEG_INF;
-  for (int j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
-    float v = att_score(qs, kbase + (i64)(lo + j) * kstride, D, scale);
-    sc[j] = v;
-    mx = fmaxf(mx, v);
+  const int G = split_groups(D);
+  if (G > 0) {
+    // G lanes per key, one 16-byte slice of q and k each.
+    const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
+    const int kpw = 32 / G, sub = lane / G, sl = lane % G;
+    const uint4 qq = *((const uint4*)qv + sl);
+    for (int jb = j0 + warp * kpw; jb < j1; jb += nw * kpw * 4) {
+      uint4 kk[4];
+#pragma unroll
+      for (int u = 0; u < 4; u++) {
+        const int j = jb + u * nw * kpw + sub;
+        kk[u] = j < j1 ? __ldg((const uint4*)(kbase + (i64)(lo + j) * kstride) + sl) : make_uint4(0, 0, 0, 0);
+      }
+#pragma unroll
+      for (int u = 0; u < 4; u++) {
+        const int j = jb + u * nw * kpw + sub;
+        float d = dot8(kk[u], qq, 0.0f);
+        for (int o = G >> 1; o > 0; o >>= 1) d += __shfl_xor_sync(0xffffffffu, d, o);
+        if (sl == 0 && j < j1) {
+          const float v = d * scale;
+          sc[j] = v;
+          mx = fmaxf(mx, v);
+        }
+      }
+    }
+  } else {
+    for (int d = threadIdx.x; d < D; d += blockDim.x) qs[d] = bf2f(qv[d]);
+    __syncthreads();
+    for (int j = j0 + threadIdx.x; j < j1; j += blockDim.x) {
+      float v = att_score(qs, kbase + (i64)(lo + j) * kstride, D, scale);
+      sc[j] = v;
+      mx = fmaxf(mx, v);
+    }
   }
-  mx = block_max(mx, red);
+  mx = block_max(mx, red);  // its barriers also publish sc[]
   float sum = 0.0f;
   for (int j = j0 + threadIdx.x; j < j1; j += blockDim.x) sum += expf(sc[j] - mx);
   sum = block_sum(sum, red);
@@ -187,15 +233,17 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attn_split_scores(
   }
 }
 
-// attn_split_pv: grid (H, S), 256 threads.
+// attn_split_pv: grid (H, S), 256 threads. Writes out (bf16 [H][D]) from
+// the last block of each head.
 extern "C" __global__ void __launch_bounds__(ATT_THREADS) attn_split_pv(
     const i32* __restrict__ pos, const bf16_t* __restrict__ vc, int capacity, int H, int KV, int D,
     int window, int chunk, const float* __restrict__ scores, const float* __restrict__ part,
-    float* opart) {
+    float* opart, bf16_t* out, int* done) {
   __shared__ float accs[ATT_THREADS / 32][ATT_MAXD];
+  __shared__ int s_last;
   const int h = blockIdx.x, s = blockIdx.y, S = gridDim.y;
   const int p = pos[0];
-  if (p < 0 || p >= capacity || D > ATT_MAXD) return;
+  if (p < 0 || p >= capacity || D > ATT_MAXD) return;  // uniform: no block takes a ticket
   int lo = 0;
   if (window > 0 && p - window + 1 > 0) lo = p - window + 1;
   const int L = p + 1 - lo;
@@ -207,38 +255,77 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attn_split_pv(
   const i64 kstride = (i64)KV * D;
   const bf16_t* vbase = vc + (i64)g * D;
   const float* sc = scores + (i64)h * capacity;
-  int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
-  float acc[ATT_MAXD / 32];
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31, nw = blockDim.x >> 5;
+  const int G = split_groups(D);
+  if (G > 0) {
+    // G lanes per value row (8 dimensions each), 32/G rows per warp-step,
+    // four steps' loads in flight.
+    const int rpw = 32 / G, sub = lane / G, sl = lane % G;
+    float acc[8];
 #pragma unroll
-  for (int i = 0; i < ATT_MAXD / 32; i++) acc[i] = 0.0f;
-  for (int jb = j0 + warp; jb < j1; jb += 4 * nw) {
-    float pr[4];
-    float vv[4][ATT_MAXD / 32];
+    for (int i = 0; i < 8; i++) acc[i] = 0.0f;
+    for (int jb = j0 + warp * rpw; jb < j1; jb += nw * rpw * 4) {
+      uint4 vv[4];
+      float pr[4];
 #pragma unroll
-    for (int u = 0; u < 4; u++) {
-      const int j = jb + u * nw;
-      pr[u] = 0.0f;
-#pragma unroll
-      for (int i = 0; i < ATT_MAXD / 32; i++) vv[u][i] = 0.0f;
-      if (j < j1) {
-        pr[u] = rnd(expf(sc[j] - M));
-        const bf16_t* vrow = vbase + (i64)(lo + j) * kstride;
-#pragma unroll
-        for (int i = 0; i < ATT_MAXD / 32; i++) {
-          int d = lane + 32 * i;
-          if (d < D) vv[u][i] = bf2f(vrow[d]);
+      for (int u = 0; u < 4; u++) {
+        const int j = jb + u * nw * rpw + sub;
+        pr[u] = 0.0f;
+        vv[u] = make_uint4(0, 0, 0, 0);
+        if (j < j1) {
+          pr[u] = rnd(expf(sc[j] - M));
+          vv[u] = __ldg((const uint4*)(vbase + (i64)(lo + j) * kstride) + sl);
         }
       }
+#pragma unroll
+      for (int u = 0; u < 4; u++) {
+        acc[0] = fmaf(pr[u], lo_bf(vv[u].x), acc[0]); acc[1] = fmaf(pr[u], hi_bf(vv[u].x), acc[1]);
+        acc[2] = fmaf(pr[u], lo_bf(vv[u].y), acc[2]); acc[3] = fmaf(pr[u], hi_bf(vv[u].y), acc[3]);
+        acc[4] = fmaf(pr[u], lo_bf(vv[u].z), acc[4]); acc[5] = fmaf(pr[u], hi_bf(vv[u].z), acc[5]);
+        acc[6] = fmaf(pr[u], lo_bf(vv[u].w), acc[6]); acc[7] = fmaf(pr[u], hi_bf(vv[u].w), acc[7]);
+      }
+    }
+    // Sum the warp's row groups: lanes with the same slice.
+#pragma unroll
+    for (int i = 0; i < 8; i++)
+      for (int o = G; o < 32; o <<= 1) acc[i] += __shfl_xor_sync(0xffffffffu, acc[i], o);
+    if (sub == 0) {
+#pragma unroll
+      for (int i = 0; i < 8; i++) accs[warp][sl * 8 + i] = acc[i];
+    }
+  } else {
+    float acc[ATT_MAXD / 32];
+#pragma unroll
+    for (int i = 0; i < ATT_MAXD / 32; i++) acc[i] = 0.0f;
+    for (int jb = j0 + warp; jb < j1; jb += 4 * nw) {
+      float pr[4];
+      float vv[4][ATT_MAXD / 32];
+#pragma unroll
+      for (int u = 0; u < 4; u++) {
+        const int j = jb + u * nw;
+        pr[u] = 0.0f;
+#pragma unroll
+        for (int i = 0; i < ATT_MAXD / 32; i++) vv[u][i] = 0.0f;
+        if (j < j1) {
+          pr[u] = rnd(expf(sc[j] - M));
+          const bf16_t* vrow = vbase + (i64)(lo + j) * kstride;
+#pragma unroll
+          for (int i = 0; i < ATT_MAXD / 32; i++) {
+            int d = lane + 32 * i;
+            if (d < D) vv[u][i] = bf2f(vrow[d]);
+          }
+        }
+      }
+#pragma unroll
+      for (int u = 0; u < 4; u++)
+#pragma unroll
+        for (int i = 0; i < ATT_MAXD / 32; i++) acc[i] = fmaf(pr[u], vv[u][i], acc[i]);
     }
 #pragma unroll
-    for (int u = 0; u < 4; u++)
-#pragma unroll
-      for (int i = 0; i < ATT_MAXD / 32; i++) acc[i] = fmaf(pr[u], vv[u][i], acc[i]);
-  }
-#pragma unroll
-  for (int i = 0; i < ATT_MAXD / 32; i++) {
-    int d = lane + 32 * i;
-    if (d < D) accs[warp][d] = acc[i];
+    for (int i = 0; i < ATT_MAXD / 32; i++) {
+      int d = lane + 32 * i;
+      if (d < D) accs[warp][d] = acc[i];
+    }
   }
   __syncthreads();
   for (int d = threadIdx.x; d < D; d += blockDim.x) {
@@ -246,23 +333,26 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attn_split_pv(
     for (int w = 0; w < nw; w++) v += accs[w][d];
     opart[((i64)h * S + s) * D + d] = v;
   }
-}
-
-// attn_split_combine: grid (H), 256 threads: out = rnd(sum of the chunks
-// / L), with M and L combined from the chunks in chunk order.
-extern "C" __global__ void attn_split_combine(bf16_t* out, const float* __restrict__ opart,
-                                              const float* __restrict__ part, int D, int S) {
-  const int h = blockIdx.x;
-  float M = GB_NEG_INF;
-  for (int i = 0; i < S; i++) M = fmaxf(M, part[((i64)h * S + i) * 2]);
-  float sum = 0.0f;
+  // The last block of head h to finish combines the chunks (the pattern of
+  // the CUDA programming guide's memory-fence example: write, fence, take a
+  // ticket; the last ticket reads every block's writes).
+  __threadfence();
+  __syncthreads();
+  if (threadIdx.x == 0) s_last = atomicAdd(&done[h], 1) == S - 1;
+  __syncthreads();
+  if (!s_last) return;
+  __threadfence();
+  const volatile float* vp = part + (i64)h * S * 2;
+  const volatile float* vo = opart + (i64)h * S * D;
+  float Lsum = 0.0f;
   for (int i = 0; i < S; i++) {
-    float m = part[((i64)h * S + i) * 2];
-    if (m > GB_NEG_INF) sum += part[((i64)h * S + i) * 2 + 1] * expf(m - M);
+    float m = vp[2 * i];
+    if (m > GB_NEG_INF) Lsum += vp[2 * i + 1] * expf(m - M);
   }
   for (int d = threadIdx.x; d < D; d += blockDim.x) {
     float v = 0.0f;
-    for (int i = 0; i < S; i++) v += opart[((i64)h * S + i) * D + d];
-    out[(i64)h * D + d] = f2bf(v / sum);
+    for (int i = 0; i < S; i++) v += vo[(i64)i * D + d];
+    out[(i64)h * D + d] = f2bf(v / Lsum);
   }
+  if (threadIdx.x == 0) done[h] = 0;  // ready for the next step (graph replay)
 }

@@ -525,8 +525,12 @@ func TestEmuAttentionSplit(t *testing.T) {
 	for _, c := range []struct{ H, KV, D, window, capacity, last, chunk int }{
 		{4, 1, 256, 0, 700, 650, 128},  // Gemma global layer
 		{4, 1, 256, 16, 700, 650, 128}, // Gemma sliding layer: one or two chunks used
+		{4, 1, 256, 0, 256, 200, 32},   // Gemma at a short context: chunks of 32
 		{8, 2, 64, 0, 300, 0, 64},      // the first position
-		{6, 3, 20, 0, 100, 99, 32},     // odd head_dim, every chunk full
+		{8, 2, 64, 0, 256, 183, 64},    // head_dim 64 (Llama): 8 lanes per row
+		{4, 2, 128, 0, 192, 150, 32},   // head_dim 128 (Qwen3): 16 lanes per row
+		{6, 3, 20, 0, 100, 99, 32},     // odd head_dim (scalar loads), every chunk full
+		{4, 2, 24, 5, 96, 70, 32},      // head_dim 24: 3 lanes per row do not divide a warp (scalar)
 	} {
 		r := newRun(t)
 		scale := float32(1 / math.Sqrt(float64(c.D)))

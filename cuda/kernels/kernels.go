@@ -41,7 +41,7 @@ func Modules() []Module {
 		{"norm.cu", []string{"rmsnorm", "rmsnorm_add"}},
 		{"matmul.cu", []string{"gemv", "gemm"}},
 		{"rope.cu", []string{"rope_kv"}},
-		{"attention.cu", []string{"attention", "attn_split_scores", "attn_split_pv", "attn_split_combine"}},
+		{"attention.cu", []string{"attention", "attn_split_scores", "attn_split_pv"}},
 		{"sample.cu", []string{"sample", "mark_presence"}},
 	}
 }

@@ -143,6 +143,7 @@ inline void launch(dim3 grid, dim3 block, size_t dyn, std::function<void()> f) {
 static inline void __syncthreads() { emu::yield(emu::AtBlockBarrier); }
 static inline void emu_warp_sync() { emu::yield(emu::AtWarpBarrier); }
 static inline void __threadfence_system() {}
+static inline void __threadfence() {}
 
 static inline float __uint_as_float(unsigned u) { float f; memcpy(&f, &u, 4); return f; }
 static inline unsigned __float_as_uint(float f) { unsigned u; memcpy(&u, &f, 4); return u; }

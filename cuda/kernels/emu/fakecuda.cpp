@@ -85,7 +85,6 @@ std::map<std::string, Kernel>& registry() {
       {"attention", wrap(attention)},
       {"attn_split_scores", wrap(attn_split_scores)},
       {"attn_split_pv", wrap(attn_split_pv)},
-      {"attn_split_combine", wrap(attn_split_combine)},
       {"sample", wrap(sample)},
       {"mark_presence", wrap(mark_presence)},
     };
