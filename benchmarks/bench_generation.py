@@ -133,7 +133,7 @@ def parse_config(argv: Sequence[str]) -> Tuple[Dict[str, Any], argparse.Namespac
                                  "(their configs fix prompt, length and sampling)")
     config = dict(given)
     config["driver"] = DRIVER
-    if "output_dir" not in config:
+    if "output_dir" not in config and not config.get("no_save"):
         # Run from outside the checkout, reports still go to its
         # benchmarks/reports (inside it, the engine finds that folder itself).
         if not _in_checkout(Path.cwd().resolve()):

@@ -92,7 +92,7 @@ func TestBenchFlagsParse(t *testing.T) {
 		"--dtype", "bfloat16", "--threads", "3", "--prompt-tokens", "128", "--max-new-tokens", "64",
 		"--temperature", "0.8", "--top-k", "20", "--top-p", "0.5", "--repetition-penalty", "1.2",
 		"--seed", "7", "--warmup", "0", "--trials", "5", "--engine", "genbench",
-		"--output-dir", "/tmp/r", "--no-save", "--json", "--quiet",
+		"--output-dir", "/tmp/r", "--json", "--quiet",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -101,10 +101,16 @@ func TestBenchFlagsParse(t *testing.T) {
 		Configs: []string{}, Model: "meta-llama/Llama-3.2-1B-Instruct", RandomWeights: true, Device: "cuda:1",
 		DType: "bfloat16", Threads: 3, PromptTokens: 128, MaxNewTokens: 64, Temperature: 0.8, TopK: 20,
 		TopP: 0.5, RepetitionPenalty: 1.2, Seed: 7, Warmup: 0, Trials: 5, Engine: "genbench",
-		OutputDir: "/tmp/r", NoSave: true, JSON: true, Quiet: true, Driver: "genbench",
+		OutputDir: "/tmp/r", JSON: true, Quiet: true, Driver: "genbench",
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("parsed =\n%+v\nwant\n%+v", cfg, want)
+	}
+	if cfg, _, err := parseBench([]string{"--no-save"}); err != nil || !cfg.NoSave {
+		t.Errorf("--no-save: %+v, %v", cfg, err)
+	}
+	if _, _, err := parseBench([]string{"--no-save", "--output-dir", "/tmp/r"}); err == nil || !strings.Contains(err.Error(), "is not used with --no-save") {
+		t.Errorf("--no-save with --output-dir: %v", err)
 	}
 	cfg, _, err = parseBench([]string{"--suite", "standard", "--configs", "decode, short"})
 	if err != nil || cfg.Suite != "standard" || !reflect.DeepEqual(cfg.Configs, []string{"decode", "short"}) {

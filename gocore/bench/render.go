@@ -59,9 +59,11 @@ func RenderSummary(r *Report) string {
 			differ = append(differ, c.Key)
 		}
 	}
-	if len(differ) == 0 {
+	switch {
+	case len(r.Configs) == 0: // nothing to say about no config
+	case len(differ) == 0:
 		b.WriteString("Every config generated identical tokens in every trial.\n")
-	} else {
+	default:
 		fmt.Fprintf(&b, "Tokens differed between trials in: %s.\n", strings.Join(differ, ", "))
 	}
 	if !r.Complete {

@@ -244,3 +244,13 @@ func TestCheckOutputDir(t *testing.T) {
 		}
 	}
 }
+
+// A report with no finished config says nothing about identical tokens.
+func TestSummaryWithoutConfigs(t *testing.T) {
+	r := loadTestReport(t, "report_cpu_quick.json")
+	r.Configs, r.Complete, r.Error = nil, false, "benchmark interrupted before config \"short\": context canceled"
+	s := RenderSummary(r)
+	if strings.Contains(s, "identical tokens") || !strings.Contains(s, "INCOMPLETE: 0 of 2 planned configs finished") {
+		t.Errorf("summary of a run with no finished config:\n%s", s)
+	}
+}

@@ -158,6 +158,9 @@ func (c *RunConfig) Validate() error {
 	if c.Driver == "" {
 		bad("driver: empty: expected the name of the program running the benchmark")
 	}
+	if c.NoSave && c.OutputDir != "" {
+		bad("--output-dir: %q is not used with --no-save: give only one of them", c.OutputDir)
+	}
 	return errors.Join(errs...)
 }
 

@@ -127,6 +127,7 @@ func TestValidateErrors(t *testing.T) {
 		{"float32 penalty underflow", func(c *RunConfig) { c.RepetitionPenalty = 1e-300 }, "--repetition-penalty: 1e-300"},
 		{"float32 top-p underflow", func(c *RunConfig) { c.TopP = 1e-300 }, "--top-p: 1e-300 is out of range"},
 		{"unknown engine", func(c *RunConfig) { c.Engine = "vllm" }, `--engine: unknown engine "vllm"`},
+		{"no-save with an output dir", func(c *RunConfig) { c.NoSave, c.OutputDir = true, "out" }, `--output-dir: "out" is not used with --no-save`},
 	}
 	for _, tc := range cases {
 		c := DefaultRunConfig()

@@ -167,12 +167,16 @@ func (e *Engine) loadModel(ctx context.Context, opts Options, progress func(stri
 			return err
 		}
 		dir = d
+		if opts.RandomWeights {
+			progress(fmt.Sprintf("synthetic weights (seed %d) with the architecture of %s", opts.WeightSeed, dir))
+		}
+		// these errors name the directory (the caller names the model)
 		if spec, err = model.LoadSpec(dir); err != nil {
-			return fmt.Errorf("engine: model %s: %w", ref, err)
+			return fmt.Errorf("engine: %w", err)
 		}
 		spec.Name = ref
 		if e.tok, err = loadTokenizerIfPresent(dir); err != nil {
-			return fmt.Errorf("engine: model %s: %w", ref, err)
+			return fmt.Errorf("engine: %w", err)
 		}
 	}
 	e.spec = spec
@@ -230,6 +234,9 @@ func loadTokenizerIfPresent(dir string) (*tokenizer.Tokenizer, error) {
 
 func resolveDir(ctx context.Context, ref string, hopts hub.Options, progress func(string)) (string, error) {
 	if fi, err := os.Stat(ref); err == nil && fi.IsDir() {
+		if hopts.Revision != "" {
+			return "", fmt.Errorf("engine: revision %q applies to a Hugging Face id, but %q is a local directory: drop the revision", hopts.Revision, ref)
+		}
 		return ref, nil
 	}
 	progress(fmt.Sprintf("resolving %s", ref))
@@ -238,7 +245,11 @@ func resolveDir(ctx context.Context, ref string, hopts hub.Options, progress fun
 		if _, ok := model.Builtin(ref); ok {
 			return "", fmt.Errorf("engine: model %q: %w (it is a built-in spec too: add --random-weights to run it with synthetic weights)", ref, err)
 		}
-		return "", fmt.Errorf("engine: model %q: %w (built-in specs, runnable with synthetic weights: %s)", ref, err, strings.Join(model.BuiltinNames(), ", "))
+		if errors.Is(err, hub.ErrBadReference) || errors.Is(err, hub.ErrNotFound) || errors.Is(err, hub.ErrNotCached) {
+			// perhaps a built-in name was meant: list them
+			return "", fmt.Errorf("engine: model %q: %w (built-in specs, runnable with synthetic weights: %s)", ref, err, strings.Join(model.BuiltinNames(), ", "))
+		}
+		return "", fmt.Errorf("engine: model %q: %w", ref, err)
 	}
 	return dir, nil
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -403,5 +405,35 @@ func TestNonFiniteWeights(t *testing.T) {
 				t.Errorf("norm 0x%04x: generated %v", bits, res.Tokens)
 			}
 		}
+	}
+}
+
+// Load errors name the model directory once, list the built-in specs only
+// when the name may have meant one, and refuse a revision for a local
+// directory.
+func TestLoadErrorMessages(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), []byte(`{"architectures":["LlamaForCausalLM"],"hidden_size":0}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(context.Background(), Options{Model: dir, Device: "cpu"})
+	if err == nil || strings.Count(err.Error(), dir) != 1 {
+		t.Errorf("bad config: %v, want the directory named once", err)
+	}
+	_, err = Load(context.Background(), Options{Model: dir, Device: "cpu", Revision: "v1"})
+	if err == nil || !strings.Contains(err.Error(), `revision "v1" applies to a Hugging Face id`) {
+		t.Errorf("revision with a local directory: %v", err)
+	}
+	t.Setenv("HF_HUB_CACHE", t.TempDir())
+	t.Setenv("HF_HUB_OFFLINE", "")
+	t.Setenv("HF_ENDPOINT", "http://127.0.0.1:1") // nothing listens there
+	_, err = Load(context.Background(), Options{Model: "acme/some-model", Device: "cpu"})
+	if err == nil || strings.Contains(err.Error(), "built-in specs") {
+		t.Errorf("unreachable hub: %v, want no list of built-in specs", err)
+	}
+	t.Setenv("HF_HUB_OFFLINE", "1")
+	_, err = Load(context.Background(), Options{Model: "acme/some-model", Device: "cpu"})
+	if err == nil || !strings.Contains(err.Error(), "built-in specs") {
+		t.Errorf("not cached: %v, want the built-in specs listed", err)
 	}
 }
