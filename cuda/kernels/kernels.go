@@ -18,7 +18,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 
 	"github.com/genbench/genbench/cuda/nvrtc"
@@ -61,20 +60,6 @@ func Source(name string) (string, error) {
 		return "", fmt.Errorf("kernels: %w", err)
 	}
 	return string(common) + "\n#line 1 \"" + name + "\"\n" + string(body), nil
-}
-
-// Files lists the embedded .cu files (for the compile test: every one of
-// them must appear in Modules).
-func Files() []string {
-	ents, _ := sources.ReadDir(".")
-	var out []string
-	for _, e := range ents {
-		if strings.HasSuffix(e.Name(), ".cu") {
-			out = append(out, e.Name())
-		}
-	}
-	sort.Strings(out)
-	return out
 }
 
 // Target is what to compile for.

@@ -25,14 +25,6 @@ func Round(f float32) float32 {
 	return ToFloat32(FromFloat32(f))
 }
 
-// FromFloat32Slice converts src into dst (len(dst) must be >= len(src)).
-func FromFloat32Slice(dst []uint16, src []float32) {
-	dst = dst[:len(src)]
-	for i, f := range src {
-		dst[i] = FromFloat32(f)
-	}
-}
-
 // ToFloat32Slice converts src into dst (len(dst) must be >= len(src)).
 func ToFloat32Slice(dst []float32, src []uint16) {
 	dst = dst[:len(src)]

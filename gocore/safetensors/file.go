@@ -243,12 +243,6 @@ func (d *Dir) Info(name string) (TensorInfo, bool) {
 	return f.Info(name)
 }
 
-// File returns the file holding the named tensor.
-func (d *Dir) File(name string) (*File, bool) {
-	f, ok := d.owner[name]
-	return f, ok
-}
-
 // Data returns the named tensor's bytes (see File.Data).
 func (d *Dir) Data(name string) ([]byte, int64, error) {
 	f, ok := d.owner[name]

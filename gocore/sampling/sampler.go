@@ -118,12 +118,6 @@ func NewSampler(p Params, vocab int) (*Sampler, error) {
 	return s, nil
 }
 
-// Params returns the sampler's parameters.
-func (s *Sampler) Params() Params { return s.p }
-
-// Step is the number of Sample calls so far (the step of the next draw).
-func (s *Sampler) Step() uint64 { return s.step }
-
 func (s *Sampler) penalised() bool {
 	return s.p.RepetitionPenalty != 1 && s.p.RepetitionPenalty != 0
 }
