@@ -151,8 +151,17 @@ func TestEmulatedModels(t *testing.T) {
 // captured in a graph, and compares with gocore/sampling.
 func TestEmulatedSampler(t *testing.T) {
 	b := openEmulated(t)
+	for _, p := range []sampling.Params{
+		{Temperature: 0.7, TopK: 40, TopP: 0.9, RepetitionPenalty: 1.2, Seed: 3},
+		{},                       // greedy: the multi-block argmax
+		{RepetitionPenalty: 1.3}, // greedy with the penalty
+	} {
+		t.Run(fmt.Sprintf("%+v", p), func(t *testing.T) { emulatedSampler(t, b, p) })
+	}
+}
+
+func emulatedSampler(t *testing.T, b *Backend, p sampling.Params) {
 	const vocab, steps = 3000, 5
-	p := sampling.Params{Temperature: 0.7, TopK: 40, TopP: 0.9, RepetitionPenalty: 1.2, Seed: 3}
 	history := []int32{4, 8, 15}
 	ts, err := b.NewSampler(p, vocab, history, steps)
 	if err != nil {

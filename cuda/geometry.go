@@ -20,6 +20,8 @@ const (
 	// without cuFuncSetAttribute(CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES).
 	sharedDefault = 48 << 10
 	sampleThreads = 1024
+	greedyThreads = 256 // sample_greedy's block
+	maxGreedyBlks = 1024
 	ropeThreads   = 128
 	elemThreads   = 256
 	maxGridX      = 1 << 30
@@ -27,6 +29,13 @@ const (
 )
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// greedyBlocks is the grid of the multi-block greedy argmax over a
+// vocabulary of vocab ids: two blocks per SM, each thread reading at least
+// eight logits (one 16-byte load), at most maxGreedyBlks.
+func greedyBlocks(vocab, sms int) int {
+	return max(1, min(2*max(sms, 1), ceilDiv(vocab, greedyThreads*8), maxGreedyBlks))
+}
 
 // gemvGrid is the grid of the decode GEMV for rows output rows with two
 // rows per warp.

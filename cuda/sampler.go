@@ -21,7 +21,9 @@ type sampler struct {
 	capacity int
 	presence cu.DevPtr // u8[vocab], nil without a repetition penalty
 	step     cu.DevPtr // int32 step counter
-	scratch  cu.DevPtr // f32[vocab]
+	scratch  cu.DevPtr // f32[vocab] (sampling; greedy needs none)
+	partials cu.DevPtr // greedy: u64[blocks] per-block winners, then an int32 ticket
+	blocks   int       // greedy: grid of sample_greedy
 	ring     []byte    // host-mapped int32[capacity]: sampled ids, -1 until written
 	ringDev  cu.DevPtr
 }
@@ -52,7 +54,17 @@ func (b *Backend) NewSampler(p sampling.Params, vocab int, history []int32, capa
 		if s.step, err = b.alloc(4, "sampler step"); err != nil {
 			return err
 		}
-		if s.scratch, err = b.alloc(int64(vocab)*4, "sampler scores"); err != nil {
+		if p.Greedy() {
+			// The multi-block argmax: per-block winners and a completion
+			// ticket (zero; the last block resets it).
+			s.blocks = greedyBlocks(vocab, b.sms)
+			if s.partials, err = b.alloc(int64(8*s.blocks+8), "greedy argmax partials"); err != nil {
+				return err
+			}
+			if err := b.drv.MemsetD8Async(s.partials, 0, int64(8*s.blocks+8), b.stream); err != nil {
+				return err
+			}
+		} else if s.scratch, err = b.alloc(int64(vocab)*4, "sampler scores"); err != nil {
 			return err
 		}
 		if penalised {
@@ -101,6 +113,12 @@ func (s *sampler) Sample(logits, ids backend.Buffer) error {
 	}
 	return b.do(func() error {
 		var p cu.Params
+		if greedy == 1 {
+			done := s.partials + cu.DevPtr(8*s.blocks)
+			p.Ptr(lb.ptr).I32(s.vocab).Ptr(ib.ptr).Ptr(s.presence).Ptr(s.step).Ptr(s.ringDev).I32(s.capacity).
+				F32(s.p.RepetitionPenalty).Ptr(s.partials).Ptr(done).Ptr(b.errWord)
+			return b.launch("sample_greedy", b.k.sampleGreedy, cu.Dim3{X: uint32(s.blocks), Y: 1, Z: 1}, cu.Dim3{X: greedyThreads, Y: 1, Z: 1}, 0, &p)
+		}
 		p.Ptr(lb.ptr).I32(s.vocab).Ptr(ib.ptr).Ptr(s.presence).Ptr(s.step).Ptr(s.ringDev).I32(s.capacity).
 			Ptr(s.scratch).I32(greedy).F32(s.p.RepetitionPenalty).F32(s.p.Temperature).I32(s.p.TopK).
 			F32(s.p.TopP).U64(s.p.Seed).Ptr(b.errWord)
@@ -165,8 +183,9 @@ func (s *sampler) Free() {
 		}
 		b.free(s.step, 4)
 		b.free(s.scratch, int64(s.vocab)*4)
+		b.free(s.partials, int64(8*s.blocks+8))
 		b.free(s.presence, int64(s.vocab))
-		s.step, s.scratch, s.presence = 0, 0, 0
+		s.step, s.scratch, s.presence, s.partials = 0, 0, 0, 0
 		if s.ring != nil {
 			_ = b.drv.MemFreeHost(s.ring)
 			s.ring, s.ringDev = nil, 0

@@ -915,6 +915,8 @@ func (s *selftest) sampler() []checkResult {
 	}{
 		{"greedy", 262144, sampling.Params{}, true},
 		{"greedy+penalty", 1000, sampling.Params{RepetitionPenalty: 1.3}, true},
+		{"greedy, odd vocabulary", 151937, sampling.Params{}, true},
+		{"T->0 limit (greedy)", 128256, sampling.Params{Temperature: 1e-38, Seed: 1}, true},
 		{"llama stack", 128256, sampling.Params{Temperature: 0.6, TopK: 50, TopP: 0.9, Seed: 7}, true},
 		{"qwen stack+penalty", 151936, sampling.Params{Temperature: 0.6, TopK: 20, TopP: 0.95, RepetitionPenalty: 1.1, Seed: 11}, true},
 		{"top-k 1000", 30011, sampling.Params{Temperature: 0.8, TopK: 1000, Seed: 9}, true},

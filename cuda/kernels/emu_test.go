@@ -599,6 +599,18 @@ func TestEmuSample(t *testing.T) {
 			return l
 		}
 	}
+	// zeros gives negative logits with a maximum of zero held by +0 and -0
+	// in different blocks' slices: the CPU takes the first (they compare
+	// equal).
+	zeros := func(vocab int) []uint16 {
+		l := make([]uint16, vocab)
+		for i := range l {
+			l[i] = bf16.FromFloat32(-1 - float32(rng.Float64()))
+		}
+		l[rng.IntN(vocab/2)] = 0x8000 // -0
+		l[vocab/2+rng.IntN(vocab/2)] = 0
+		return l
+	}
 	// negative gives logits well below zero with a unique maximum.
 	negative := func(vocab int) []uint16 {
 		l := make([]uint16, vocab)
@@ -625,6 +637,8 @@ func TestEmuSample(t *testing.T) {
 		// the cut an id or so away from the exact one: only the rule holds.
 		{"tie at the top-p boundary, many", 9000, sampling.Params{Temperature: 1, TopP: 0.5, Seed: 22}, 0, tied(6000)},
 		{"greedy", 5000, sampling.Params{}, steps, nil},
+		{"greedy, odd vocabulary", 4099, sampling.Params{}, steps, nil},
+		{"greedy, negative zero ties", 9000, sampling.Params{}, steps, zeros},
 		{"greedy+penalty", 700, sampling.Params{RepetitionPenalty: 1.3}, steps, nil},
 		{"stack", 5000, sampling.Params{Temperature: 0.6, TopK: 50, TopP: 0.9, Seed: 7}, steps, nil},
 		{"stack+penalty", 3000, sampling.Params{Temperature: 0.8, TopK: 20, TopP: 0.95, RepetitionPenalty: 1.1, Seed: 11}, steps, nil},
@@ -669,7 +683,9 @@ func TestEmuSample(t *testing.T) {
 			if c.p.Greedy() {
 				greedy = 1
 			}
-			r.run("sample", c.vocab, steps, greedy, c.p.RepetitionPenalty, c.p.Temperature, c.p.TopK, c.p.TopP, c.p.Seed)
+			// Greedy runs on the multi-block kernel (sample_greedy, 7 blocks
+			// here), everything else on the one-block sampler.
+			r.run("sample", c.vocab, steps, greedy, c.p.RepetitionPenalty, c.p.Temperature, c.p.TopK, c.p.TopP, c.p.Seed, 7*greedy)
 			got := r.i32("tokens")
 			ref, err := sampling.NewSampler(c.p, c.vocab)
 			if err != nil {

@@ -522,6 +522,83 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
   }
 }
 
+// sample_greedy is the greedy (temperature 0) path of sample() spread
+// over the GPU: each block finds the argmax of its slice of the logits
+// (after the repetition penalty, NaN skipped, ties to the lowest id), packs
+// it as (order-preserving value key << 32 | ~id) into partials[block], and
+// the last block to finish (a ticket on done[0], reset for the next
+// replay) picks the largest: the CPU Argmax, id 0 when every score is -Inf
+// or NaN. It then does sample()'s bookkeeping (ids_out, presence, the
+// host-mapped ring, the step counter). No float scratch is written.
+// Grid: B blocks of 256 threads, B <= 1024. Bytes: V*2 (logits) + B*8;
+// flops ~V.
+#define GREEDY_THREADS 256
+
+extern "C" __global__ void __launch_bounds__(GREEDY_THREADS) sample_greedy(
+    const bf16_t* __restrict__ logits, int V, i32* ids_out, u8* presence, i32* step_ctr, i32* ring,
+    int ring_cap, float penalty, u64* partials, int* done, int* err) {
+  __shared__ float redf[32];
+  __shared__ int redi[32];
+  __shared__ int s_last;
+  const bool pen = presence != nullptr && penalty != 1.0f && penalty != 0.0f;
+  float bx = 0.0f;
+  int bi = NO_ID;
+  const int stride = gridDim.x * blockDim.x;
+  if ((V & 7) == 0 && !pen) {
+    // 16-byte loads of eight logits, ids in order within a thread.
+    const uint4* lv = (const uint4*)logits;
+    for (int c = blockIdx.x * blockDim.x + threadIdx.x; c < (V >> 3); c += stride) {
+      const uint4 w = __ldg(lv + c);
+      const u32 ws[4] = {w.x, w.y, w.z, w.w};
+#pragma unroll
+      for (int k = 0; k < 4; k++) {
+        const float a = lo_bf(ws[k]), b = hi_bf(ws[k]);
+        if (a == a) amax_take(bx, bi, a, 8 * c + 2 * k);
+        if (b == b) amax_take(bx, bi, b, 8 * c + 2 * k + 1);
+      }
+    }
+  } else {
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < V; i += stride) {
+      float x = bf2f(logits[i]);
+      if (pen && presence[i]) x = x < 0.0f ? x * penalty : x / penalty;
+      if (x == x) amax_take(bx, bi, x, i);
+    }
+  }
+  block_argmax(bx, bi, redf, redi);
+  if (threadIdx.x == 0) {
+    partials[blockIdx.x] = (bi == NO_ID || bx == GB_NEG_INF) ? 0ull : (((u64)fkey(bx) << 32) | (u64)(~(u32)bi));
+    __threadfence();
+    s_last = atomicAdd(done, 1) == (int)gridDim.x - 1;
+  }
+  __syncthreads();
+  if (!s_last) return;
+  __threadfence();
+  // The blocks' winners, compared as floats (so -0 and +0 tie, as in the
+  // CPU Argmax), ties to the lowest id.
+  const volatile u64* vp = partials;
+  float kx = 0.0f;
+  int ki = NO_ID;
+  for (int b = threadIdx.x; b < (int)gridDim.x; b += blockDim.x) {
+    const u64 k = vp[b];
+    if (k != 0ull) amax_take(kx, ki, unkey((u32)(k >> 32)), (int)(~(u32)k));
+  }
+  block_argmax(kx, ki, redf, redi);
+  if (threadIdx.x == 0) {
+    const int tok = ki == NO_ID ? 0 : ki;
+    *done = 0;
+    const int st = *step_ctr;
+    ids_out[0] = tok;
+    if (presence) presence[tok] = 1;
+    if (st >= ring_cap) {
+      set_error(err, GB_ERR_SAMPLER_STEPS);
+    } else {
+      ring[st] = tok;
+    }
+    __threadfence_system();
+    *step_ctr = st + 1;
+  }
+}
+
 // mark_presence sets presence[ids[i]] = 1 for the prompt (ids in range).
 extern "C" __global__ void mark_presence(u8* presence, const i32* ids, int n, int V) {
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {

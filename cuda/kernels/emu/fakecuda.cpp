@@ -86,6 +86,7 @@ std::map<std::string, Kernel>& registry() {
       {"attn_split_scores", wrap(attn_split_scores)},
       {"attn_split_pv", wrap(attn_split_pv)},
       {"sample", wrap(sample)},
+      {"sample_greedy", wrap(sample_greedy)},
       {"mark_presence", wrap(mark_presence)},
     };
     for (auto& [name, k] : m) k.staticShared = static_shared(name);

@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
     auto x = in<bf16_t>("x");
     emu::launch(elem_grid(total), d1(256), 0, [&] { softcap(x.data(), total, cap); });
     out("out", x);
-  } else if (op == "sample") {  // V steps greedy penalty temperature topk topp seed
+  } else if (op == "sample") {  // V steps greedy penalty temperature topk topp seed [greedyBlocks]
     int V = I(0), steps = I(1), greedy = I(2), topk = I(5);
     float penalty = F(3), temperature = F(4), topp = F(6);
     u64 seed = strtoull(argv[3 + 7], nullptr, 10);
@@ -227,7 +227,21 @@ int main(int argc, char** argv) {
     std::vector<i32> ring(steps + 1, -1), ids(1, -1);
     i32 step = 0;
     bool pen = penalty != 1.0f && penalty != 0.0f;
+    int gb = argc > 3 + 8 ? I(8) : 0;  // greedy: the multi-block kernel with gb blocks
+    std::vector<u64> partials(std::max(gb, 1), 0);
+    int done = 0;
     for (int s = 0; s < steps; s++) {
+      if (greedy && gb > 0) {
+        emu::launch(d1(gb), d1(256), 0, [&] {
+          sample_greedy(logits.data() + (size_t)s * V, V, ids.data(), pen ? presence.data() : nullptr, &step, ring.data(), steps,
+                        penalty, partials.data(), &done, &err);
+        });
+        if (done != 0) {
+          fprintf(stderr, "harness: greedy ticket left at %d\n", done);
+          exit(3);
+        }
+        continue;
+      }
       emu::launch(d1(1), d1(1024), 0, [&] {
         sample(logits.data() + (size_t)s * V, V, ids.data(), pen ? presence.data() : nullptr, &step, ring.data(), steps,
                scratch.data(), greedy, penalty, temperature, topk, topp, seed, &err);
