@@ -9,6 +9,11 @@
  * tokenizes, generates with streaming, and runs the benchmark of BENCH.md,
  * returning the same JSON report and summary table as the genbench command.
  *
+ * The header has two parts: the engine (Part 1: versions, errors, engines,
+ * tokenizer, generation) and the benchmark harness built on it (Part 2:
+ * flag table, benchmark runs, prompts, reports); the conventions below hold
+ * for both.
+ *
  * Conventions
  * -----------
  * Status.   Every function that can fail returns an int status code: one of
@@ -108,6 +113,10 @@ extern "C" {
  */
 #define GENBENCH_ABI_VERSION 1
 
+/* ======================================================================== *
+ * Part 1: the engine. Load a model, tokenize, generate.                    *
+ * ======================================================================== */
+
 /* Status codes returned by the functions of this interface. */
 typedef enum genbench_status {
     GENBENCH_OK = 0,
@@ -206,34 +215,6 @@ typedef struct genbench_timings {
  * sequence), one last call delivers it with id -1.
  */
 typedef int (*genbench_token_callback)(void* user, int32_t id, const char* piece, size_t len);
-
-/*
- * Receives one human-readable progress line of a benchmark run (model
- * loading, each config's start, warm-ups, trials, medians), without a
- * trailing newline, valid only during the call. Return 0 to continue,
- * non-zero to stop the run (it then fails with GENBENCH_ERR_CANCELLED).
- */
-typedef int (*genbench_progress_callback)(void* user, const char* line);
-
-/*
- * Runs one generation for genbench_bench_external, on an engine outside
- * libgen.so (for example Hugging Face transformers), so that the benchmark
- * runner measures it exactly as it measures the built-in engine.
- *   prompt, n_prompt  the prompt token ids (valid during the call)
- *   params            the sampling parameters; stop_at_eos is 0: exactly
- *                     params->max_new_tokens tokens must be generated
- *   out_ids           room for params->max_new_tokens ids, to be filled
- *   out_n             set to the number of ids written
- *   out_ttft_ms       start of prefill to the first token on the host
- *   out_total_ms      start of prefill to the last token on the host
- *   out_peak_mem      peak device memory in bytes during the call (0 = unknown)
- * Return 0 on success, non-zero on failure (the run then fails with
- * GENBENCH_ERR_FAILED).
- */
-typedef int (*genbench_generate_fn)(void* user, const int32_t* prompt, size_t n_prompt,
-                                    const genbench_generate_params* params, int32_t* out_ids,
-                                    size_t* out_n, double* out_ttft_ms, double* out_total_ms,
-                                    int64_t* out_peak_mem);
 
 #ifndef GENBENCH_TYPES_ONLY /* defined only by the library's own build */
 
@@ -363,14 +344,54 @@ int genbench_generate_text(genbench_engine* engine, const char* prompt,
                            int32_t* out_ids, size_t capacity, size_t* out_n,
                            genbench_timings* out_timings);
 
+#endif /* GENBENCH_TYPES_ONLY */
+
+/* ======================================================================== *
+ * Part 2: the benchmark harness. The runner, reports and prompts the       *
+ * genbench command uses, for drivers in other languages                    *
+ * (benchmarks/bench_generation.py).                                        *
+ * ======================================================================== */
+
+/*
+ * Receives one human-readable progress line of a benchmark run (model
+ * loading, each config's start, warm-ups, trials, medians), without a
+ * trailing newline, valid only during the call. Return 0 to continue,
+ * non-zero to stop the run (it then fails with GENBENCH_ERR_CANCELLED).
+ */
+typedef int (*genbench_progress_callback)(void* user, const char* line);
+
+/*
+ * Runs one generation for genbench_bench_external, on an engine outside
+ * libgen.so (for example Hugging Face transformers), so that the benchmark
+ * runner measures it exactly as it measures the built-in engine.
+ *   prompt, n_prompt  the prompt token ids (valid during the call)
+ *   params            the sampling parameters; stop_at_eos is 0: exactly
+ *                     params->max_new_tokens tokens must be generated
+ *   out_ids           room for params->max_new_tokens ids, to be filled
+ *   out_n             set to the number of ids written
+ *   out_ttft_ms       start of prefill to the first token on the host
+ *   out_total_ms      start of prefill to the last token on the host
+ *   out_peak_mem      peak device memory in bytes during the call (0 = unknown)
+ * Return 0 on success, non-zero on failure (the run then fails with
+ * GENBENCH_ERR_FAILED).
+ */
+typedef int (*genbench_generate_fn)(void* user, const int32_t* prompt, size_t n_prompt,
+                                    const genbench_generate_params* params, int32_t* out_ids,
+                                    size_t* out_n, double* out_ttft_ms, double* out_total_ms,
+                                    int64_t* out_peak_mem);
+
+#ifndef GENBENCH_TYPES_ONLY /* defined only by the library's own build */
+
 /* ---- Benchmark ----------------------------------------------------------- */
 
 /*
  * The benchmark flags shared by every driver, as a JSON array
  * (library-allocated, free with genbench_free) of
- * {"name", "field", "type", "default", "help"}: "name" is the command-line
- * flag without "--", "field" the key of the run configuration JSON, "type"
- * one of "string", "int", "float", "bool", "strings".
+ * {"name", "field", "type", "default", "help", "adhoc"}: "name" is the
+ * command-line flag without "--", "field" the key of the run configuration
+ * JSON, "type" one of "string", "int", "float", "bool", "strings", and
+ * "adhoc" true for a flag that only shapes the ad-hoc run (refused with a
+ * suite or a config list).
  */
 int genbench_flag_specs(char** out_json);
 
