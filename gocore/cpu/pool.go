@@ -10,21 +10,25 @@ import (
 // decode step starts no goroutines. It is used by one goroutine at a time.
 //
 // A decode step runs about a hundred short parallel loops, so handing one
-// over must cost little: the caller publishes the loop by bumping gen, and
+// over must cost little: the caller publishes the loop (a new job) and
 // helpers that finished the previous one a moment ago are still spinning
-// on gen and start at once; only a helper that has waited longer than
-// spinFor is parked on its wake channel (and woken through it). The caller
-// likewise spins a while for the helpers to finish before it parks.
+// on it and start at once; only a helper that has waited longer than
+// spinFor is parked on its wake channel (and woken through it).
+//
+// The caller waits only for the chunks of the loop to finish, never for
+// every helper to show up: on a loaded machine (other processes on the
+// cores, a CI runner) a helper the OS has descheduled simply takes no
+// chunk, and the caller and the running helpers do its share. A late
+// helper finds the job it was woken for exhausted (each job is a fresh
+// value, so it never sees a half-written one) and goes back to waiting.
+// Only a chunk a helper has claimed and not finished is waited for.
 type pool struct {
 	workers int
 	helpers []helper
-	gen     atomic.Uint64 // loops posted so far
-	pending atomic.Int32  // helpers still running the current loop
-	waiting atomic.Bool   // the caller is parked on done
-	done    chan struct{}
+	cur     atomic.Pointer[job] // the latest job
+	done    chan struct{}       // the last chunk's finisher wakes a parked caller
 	quit    atomic.Bool
 	wg      sync.WaitGroup
-	cur     job
 	closed  bool
 }
 
@@ -40,15 +44,17 @@ type helper struct {
 }
 
 // spinFor is how long an idle helper, or the caller waiting for the
-// helpers, polls before it parks.
+// chunks, polls before it parks.
 const spinFor = 100 * time.Microsecond
 
-// job is one parallel loop: chunks [0, n) handed out through next.
+// job is one parallel loop: chunks of step items of [0, n) handed out
+// through next. n, step and fn do not change once the job is published.
 type job struct {
-	n    int
-	next atomic.Int64
-	fn   func(lo, hi int)
-	step int
+	n, step int
+	fn      func(lo, hi int)
+	next    atomic.Int64
+	left    atomic.Int64 // chunks not finished yet
+	waiting atomic.Bool  // the caller is parked on pool.done
 }
 
 func newPool(workers int) *pool {
@@ -65,30 +71,29 @@ func newPool(workers int) *pool {
 	return p
 }
 
-// help is a helper's loop: wait for the next loop, run its share, report.
+// help is a helper's loop: wait for the next job, run chunks of it.
 func (p *pool) help(h *helper) {
 	defer p.wg.Done()
-	var seen uint64
+	var seen *job
 	for {
-		g := p.await(h, seen)
+		j := p.await(h, seen)
 		if p.quit.Load() {
 			return
 		}
-		seen = g
-		p.cur.run()
-		if p.pending.Add(-1) == 0 && p.waiting.CompareAndSwap(true, false) {
-			p.done <- struct{}{}
+		seen = j
+		if j != nil {
+			j.run(p)
 		}
 	}
 }
 
-// await returns gen once it differs from seen, spinning for spinFor and
-// then parking h until the caller wakes it.
-func (p *pool) await(h *helper, seen uint64) uint64 {
+// await returns the current job once it differs from seen, spinning for
+// spinFor and then parking h until the caller wakes it.
+func (p *pool) await(h *helper, seen *job) *job {
 	var start time.Time
 	for i := 0; ; i++ {
-		if g := p.gen.Load(); g != seen {
-			return g
+		if j := p.cur.Load(); j != seen || p.quit.Load() {
+			return j
 		}
 		if i&255 != 255 {
 			continue
@@ -101,26 +106,27 @@ func (p *pool) await(h *helper, seen uint64) uint64 {
 			continue
 		}
 		h.state.Store(parked)
-		if g := p.gen.Load(); g != seen && h.state.CompareAndSwap(parked, spinning) {
-			return g
+		if j := p.cur.Load(); (j != seen || p.quit.Load()) && h.state.CompareAndSwap(parked, spinning) {
+			return j
 		}
 		// parked: the caller that moves the state back sends a wake-up
 		<-h.wake
-		return p.gen.Load()
+		return p.cur.Load()
 	}
 }
 
-func (j *job) run() {
+// run takes chunks of j until none is left; the finisher of the last
+// chunk wakes the caller if it is parked.
+func (j *job) run(p *pool) {
 	for {
 		lo := int(j.next.Add(int64(j.step))) - j.step
 		if lo >= j.n {
 			return
 		}
-		hi := lo + j.step
-		if hi > j.n {
-			hi = j.n
+		j.fn(lo, min(lo+j.step, j.n))
+		if j.left.Add(-1) == 0 && j.waiting.CompareAndSwap(true, false) {
+			p.done <- struct{}{}
 		}
-		j.fn(lo, hi)
 	}
 }
 
@@ -144,19 +150,16 @@ func (p *pool) parallel(n, grain int, fn func(lo, hi int)) {
 	if step < grain {
 		step = grain
 	}
-	j := &p.cur
-	j.n, j.fn, j.step = n, fn, step
-	j.next.Store(0)
-	p.pending.Store(int32(len(p.helpers)))
-	p.post()
-	j.run()
-	p.wait()
-	j.fn = nil
+	j := &job{n: n, step: step, fn: fn}
+	j.left.Store(int64((n + step - 1) / step))
+	p.post(j)
+	j.run(p)
+	p.wait(j)
 }
 
-// post publishes the current job (or the quit flag) to the helpers.
-func (p *pool) post() {
-	p.gen.Add(1)
+// post publishes j (nil with the quit flag: stop) to the helpers.
+func (p *pool) post(j *job) {
+	p.cur.Store(j)
 	for i := range p.helpers {
 		h := &p.helpers[i]
 		if h.state.CompareAndSwap(parked, spinning) {
@@ -165,11 +168,11 @@ func (p *pool) post() {
 	}
 }
 
-// wait returns once every helper has finished the current job.
-func (p *pool) wait() {
+// wait returns once every chunk of j has finished.
+func (p *pool) wait(j *job) {
 	var start time.Time
 	for i := 0; ; i++ {
-		if p.pending.Load() == 0 {
+		if j.left.Load() == 0 {
 			return
 		}
 		if i&255 != 255 {
@@ -183,11 +186,11 @@ func (p *pool) wait() {
 			break
 		}
 	}
-	p.waiting.Store(true)
-	if p.pending.Load() == 0 && p.waiting.CompareAndSwap(true, false) {
+	j.waiting.Store(true)
+	if j.left.Load() == 0 && j.waiting.CompareAndSwap(true, false) {
 		return
 	}
-	// the last helper to finish clears waiting and sends
+	// the finisher of the last chunk clears waiting and sends
 	<-p.done
 }
 
@@ -197,6 +200,6 @@ func (p *pool) close() {
 	}
 	p.closed = true
 	p.quit.Store(true)
-	p.post()
+	p.post(nil)
 	p.wg.Wait()
 }
