@@ -37,6 +37,9 @@ from genbench import _native  # noqa: E402
 #: The driver name reports carry.
 DRIVER = "bench_generation.py"
 
+#: The benchmark log --record writes without a file name (repository-relative).
+DEFAULT_LOG = "benchmarks/LOG.md"
+
 #: Status codes that mean the command line was wrong (exit status 2).
 USAGE_STATUSES = (_native.ERR_INVALID_ARGUMENT, _native.ERR_BAD_JSON)
 
@@ -86,8 +89,14 @@ def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
             p.add_argument(flag, dest=field, type=_csv, action="extend", default=default,
                            metavar=METAVARS.get(field), help=spec["help"])
         else:
+            extra: Dict[str, Any] = {}
+            if spec.get("choices"):
+                extra["choices"] = spec["choices"]
+            if spec.get("no_value") is not None:  # "--record" alone
+                extra["nargs"] = "?"
+                extra["const"] = spec["no_value"]
             p.add_argument(flag, dest=field, type=_TYPES[kind], default=default,
-                           metavar=METAVARS.get(field), help=spec["help"])
+                           metavar=METAVARS.get(field), help=spec["help"], **extra)
     return p
 
 
@@ -133,6 +142,9 @@ def parse_config(argv: Sequence[str]) -> Tuple[Dict[str, Any], argparse.Namespac
                                  "(their configs fix prompt, length and sampling)")
     config = dict(given)
     config["driver"] = DRIVER
+    if config.get("record") == DEFAULT_LOG:
+        # The log of this checkout, wherever the driver is run from.
+        config["record"] = str(Path(__file__).resolve().parent.parent / DEFAULT_LOG)
     if "output_dir" not in config and not config.get("no_save"):
         # Run from outside the checkout, reports still go to its
         # benchmarks/reports (inside it, the engine finds that folder itself).
@@ -191,20 +203,28 @@ def _progress_printer(args: argparse.Namespace, stop: Optional[SignalStop] = Non
     return progress
 
 
-def emit(run: genbench.BenchRun, args: argparse.Namespace) -> None:
-    """Prints the summary (or the JSON report) as the genbench command does."""
+def emit(run: genbench.BenchRun, args: argparse.Namespace, record: str = "") -> None:
+    """Prints the summary (or the JSON report) as the genbench command does.
+
+    Notes (report saved, log recorded) go to stderr when stdout carries
+    machine output (--json, or a csv/json/jsonl summary).
+    """
+    machine = args.json or args.format in ("csv", "json", "jsonl")
+    notes = sys.stderr if machine else sys.stdout
     if args.json:
         sys.stdout.write(run.report_json)
         sys.stdout.flush()
-        if not args.quiet:
-            sys.stderr.write(run.summary)
-            if run.report_path:
-                print(f"Report saved to {run.report_path}", file=sys.stderr)
+        if args.quiet:
+            return
+        sys.stderr.write(run.summary)
     else:
         sys.stdout.write(run.summary)
-        if run.report_path:
-            print(f"Report saved to {run.report_path}")
         sys.stdout.flush()
+    if run.report_path:
+        print(f"Report saved to {run.report_path}", file=notes)
+    if record:
+        print(f"Recorded in {record}", file=notes)
+    sys.stdout.flush()
 
 
 # ---- Hugging Face transformers ---------------------------------------------------
@@ -408,7 +428,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             emit(partial, args)
         print("bench_generation.py: interrupted", file=sys.stderr)
         return 130
-    emit(run, args)  # a signal after the last step: the run is complete
+    emit(run, args, config.get("record", ""))  # a signal after the last step: the run is complete
     return 0
 
 

@@ -608,6 +608,8 @@ func runSession(ctx context.Context, s bench.Session, fn string, outReport, outS
 		return withStatus(statusOf(err), fmt.Errorf("%s: %w", fn, errors.Join(err, out.SaveErr)))
 	case out.SaveErr != nil:
 		return fmt.Errorf("%s: %w", fn, out.SaveErr)
+	case out.RecordErr != nil:
+		return fmt.Errorf("%s: %w", fn, out.RecordErr)
 	}
 	return nil
 }

@@ -39,6 +39,9 @@ func benchFlags(name string, cfg *bench.RunConfig) (*pflag.FlagSet, error) {
 		default:
 			return nil, fmt.Errorf("flag --%s: unsupported field type %T", s.Name, p)
 		}
+		if s.NoValue != nil {
+			fs.Lookup(s.Name).NoOptDefVal = fmt.Sprint(s.NoValue)
+		}
 	}
 	return fs, nil
 }
@@ -51,7 +54,7 @@ func parseBench(args []string) (bench.RunConfig, *pflag.FlagSet, error) {
 		return cfg, nil, err
 	}
 	help := fs.BoolP("help", "h", false, "show this help")
-	if err := fs.Parse(args); err != nil {
+	if err := fs.Parse(joinOptionalValues(fs, args)); err != nil {
 		return cfg, fs, usagef("%v (run genbench bench --help for the flags)", err)
 	}
 	if *help {
@@ -78,6 +81,28 @@ func parseBench(args []string) (bench.RunConfig, *pflag.FlagSet, error) {
 		return cfg, fs, usagef("--engine %s runs Hugging Face transformers and is available only in benchmarks/bench_generation.py; genbench runs --engine genbench", cfg.Engine)
 	}
 	return cfg, fs, nil
+}
+
+// joinOptionalValues rewrites "--flag VALUE" as "--flag=VALUE" for flags
+// whose value is optional (--record), since the benchmark takes no
+// positional arguments that VALUE could be.
+func joinOptionalValues(fs *pflag.FlagSet, args []string) []string {
+	out := make([]string, 0, len(args))
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if name, ok := strings.CutPrefix(a, "--"); ok && i+1 < len(args) && !strings.HasPrefix(args[i+1], "-") {
+			if f := fs.Lookup(name); f != nil && f.NoOptDefVal != "" {
+				out = append(out, a+"="+args[i+1])
+				i++
+				continue
+			}
+		}
+		out = append(out, a)
+	}
+	return out
 }
 
 // bench runs the benchmark command.
@@ -111,6 +136,17 @@ func (a *app) printBench(cfg bench.RunConfig, out *bench.Outputs, err error) err
 	if saveErr != nil {
 		saveErr = fmt.Errorf("%w (the figures are printed above)", saveErr)
 	}
+	// Notes go to stderr when stdout carries machine output.
+	notes := a.stdout
+	switch {
+	case cfg.JSON:
+		notes = a.stderr
+		if cfg.Quiet {
+			notes = io.Discard
+		}
+	case cfg.Format == bench.FormatCSV || cfg.Format == bench.FormatJSON || cfg.Format == bench.FormatJSONL:
+		notes = a.stderr
+	}
 	if cfg.JSON {
 		data, merr := bench.Marshal(out.Report)
 		if merr != nil {
@@ -121,15 +157,18 @@ func (a *app) printBench(cfg bench.RunConfig, out *bench.Outputs, err error) err
 		}
 		if !cfg.Quiet {
 			fmt.Fprint(a.stderr, out.Summary)
-			if out.Path != "" {
-				fmt.Fprintf(a.stderr, "Report saved to %s\n", out.Path)
-			}
 		}
 	} else {
 		fmt.Fprint(a.stdout, out.Summary)
-		if out.Path != "" {
-			fmt.Fprintf(a.stdout, "Report saved to %s\n", out.Path)
-		}
+	}
+	if out.Path != "" {
+		fmt.Fprintf(notes, "Report saved to %s\n", out.Path)
+	}
+	if out.RecordErr != nil {
+		return errors.Join(err, out.RecordErr)
+	}
+	if out.Recorded != "" {
+		fmt.Fprintln(notes, out.Recorded)
 	}
 	return errors.Join(err, saveErr)
 }

@@ -5,6 +5,7 @@
 //	genbench generate --model ID_OR_PATH --prompt TEXT [flags]
 //	genbench tokenize --model DIR (--jsonl [--no-special] | --text STRING | --decode)
 //	genbench compare A.json B.json ...
+//	genbench record REPORT.json ... [--log FILE]
 //	genbench env
 //	genbench selftest [--device cuda:N] [--quick]
 //
@@ -25,6 +26,8 @@ import (
 	"os/signal"
 	"sync"
 	"syscall"
+
+	"github.com/genbench/genbench/gocore/bench"
 )
 
 // usageError marks an error caused by the command line (exit status 2).
@@ -95,6 +98,7 @@ var commands = map[string]func(a *app, ctx context.Context, args []string) error
 	"generate": (*app).generate,
 	"tokenize": (*app).tokenize,
 	"compare":  (*app).compare,
+	"record":   (*app).record,
 	"env":      (*app).env,
 	"selftest": (*app).selftest,
 }
@@ -111,7 +115,11 @@ func (a *app) run(ctx context.Context, args []string) int {
 		a.printHelp(a.stdout)
 		return 0
 	case !ok:
-		err = usagef("unknown command %q: expected bench, generate, tokenize, compare, env, selftest or help (run genbench help)", cmd)
+		names := []string{"help"}
+		for n := range commands {
+			names = append(names, n)
+		}
+		err = usagef("unknown command %q%s: expected bench, generate, tokenize, compare, record, env, selftest or help (run genbench help)", cmd, bench.DidYouMean(cmd, names))
 	default:
 		err = f(a, ctx, rest)
 	}
@@ -140,6 +148,7 @@ Usage:
   genbench generate [flags]       generate text from a prompt, streaming it
   genbench tokenize [flags]       tokenize or detokenize with a model's tokenizer
   genbench compare A.json B.json  put benchmark reports side by side
+  genbench record REPORT.json     add reports' rows to the benchmark log (benchmarks/LOG.md)
   genbench env                    show what the engine sees (CPU, memory, GPUs, libraries)
   genbench selftest               check every GPU op and whole models against the CPU reference
   genbench help                   this text

@@ -46,21 +46,30 @@ func (a *app) parseFlags(fs *pflag.FlagSet, help *bool, args []string, usage str
 // compare prints reports side by side.
 func (a *app) compare(_ context.Context, args []string) error {
 	fs, help := newFlags("compare")
-	if err := a.parseFlags(fs, help, args, "genbench compare A.json B.json ...  (ratios are against the first report)"); err != nil {
+	format := fs.String("format", bench.FormatTable, "output format: "+strings.Join(bench.Formats(), ", "))
+	figures := fs.StringSlice("figure", nil, "show only these figures (comma-separated: "+strings.Join(bench.CompareFigureKeys(), ", ")+"); the first one gives the headlines")
+	failIfSlower := fs.Float64("fail-if-slower", 0, "exit with status 1 when a shown figure of a report is worse than [1]'s by more than this percentage plus the noise of both runs (0 = off)")
+	if err := a.parseFlags(fs, help, args, "genbench compare A.json B.json ... [--format md] [--figure e2e] [--fail-if-slower PCT]\n\n"+
+		"Ratios and headlines are against the first report."); err != nil {
 		return err
+	}
+	opts := bench.CompareOptions{Format: *format, Figures: *figures, FailIfSlower: *failIfSlower}
+	if err := bench.ValidateCompareOptions(opts); err != nil {
+		return usageError{err}
 	}
 	if fs.NArg() < 1 {
 		return usagef("compare needs at least one report file (genbench compare A.json B.json ...)")
 	}
-	var reports []*bench.Report
-	for _, p := range fs.Args() {
-		r, err := bench.LoadReport(p)
-		if err != nil {
-			return err
-		}
-		reports = append(reports, r)
+	reports, err := loadReports(fs.Args())
+	if err != nil {
+		return err
 	}
-	fmt.Fprint(a.stdout, bench.Compare(reports))
+	out, res := bench.CompareWith(reports, opts)
+	fmt.Fprint(a.stdout, out)
+	if len(res.Regressions) > 0 {
+		return fmt.Errorf("%d figure(s) got more than %g %% worse than [1] beyond noise: %s",
+			len(res.Regressions), *failIfSlower, strings.Join(res.Regressions, "; "))
+	}
 	return nil
 }
 

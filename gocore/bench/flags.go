@@ -26,6 +26,11 @@ type FlagSpec struct {
 	// Adhoc marks a flag that only shapes the ad-hoc run: with --suite or
 	// --configs it would be silently ignored, so drivers refuse it there.
 	Adhoc bool `json:"adhoc"`
+	// NoValue, when set, is the value the flag takes when it is given
+	// without one ("--record" alone means --record=benchmarks/LOG.md).
+	NoValue any `json:"no_value,omitempty"`
+	// Choices, when set, are the only values the flag accepts.
+	Choices []string `json:"choices,omitempty"`
 }
 
 // flagTable lists the flags in the order help shows them; defaults come
@@ -56,6 +61,8 @@ var flagTable = []struct {
 	{"no-save", FlagBool, "do not write the JSON report", false},
 	{"json", FlagBool, "print the JSON report on stdout and nothing else there (the summary goes to stderr)", false},
 	{"quiet", FlagBool, "no progress and no summary on stderr (errors are still printed)", false},
+	{"format", FlagString, "summary format: table, md (paste-ready markdown), csv, json or jsonl (one row per config)", false},
+	{"record", FlagString, "add (or update) the run's row in a markdown benchmark log; without a file name, benchmarks/LOG.md of the repository", false},
 }
 
 // FlagSpecs returns the benchmark flags with their types, defaults and help.
@@ -65,6 +72,12 @@ func FlagSpecs() []FlagSpec {
 	for i, f := range flagTable {
 		field := strings.ReplaceAll(f.name, "-", "_")
 		out[i] = FlagSpec{Name: f.name, Field: field, Type: f.typ, Help: f.help, Adhoc: f.adhoc}
+		switch f.name {
+		case "record":
+			out[i].NoValue = DefaultLogPath
+		case "format":
+			out[i].Choices = Formats()
+		}
 		// flagTable and RunConfig are kept in step by the tests.
 		if v, ok := fieldByJSON(reflect.ValueOf(&def).Elem(), field); ok {
 			out[i].Default = v.Interface()

@@ -3,55 +3,52 @@ package bench
 import (
 	"fmt"
 	"strings"
-
-	"github.com/olekukonko/tablewriter"
-	"github.com/olekukonko/tablewriter/tw"
 )
 
-// RenderSummary renders the summary of a report: a header naming the
-// model, device, dtype and engine version, then a table with one row per
-// config (key, prompt, gen, sampling, E2E tok/s median, TTFT, prefill and
-// decode tok/s, peak memory), then notes (stop mode, trials, identical
-// tokens, an incomplete run).
-func RenderSummary(r *Report) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s suite · engine %s %s (commit %s) · driver %s\n", r.Suite, r.Engine, r.EngineVersion, shortCommit(r.Environment.GitCommit), r.Driver)
-	fmt.Fprintf(&b, "model:  %s\n", modelLine(r))
-	fmt.Fprintf(&b, "device: %s\n", deviceLine(r))
-	fmt.Fprintf(&b, "dtype:  %s · seed %d · %s, %s per config · prompt %s\n",
-		r.DType, r.Flags.Seed, plural(r.Flags.Warmup, "warm-up run"), plural(r.Flags.Trials, "timed trial"), r.PromptSource)
+// RenderSummary renders the summary of a report as a table (Summary with
+// FormatTable).
+func RenderSummary(r *Report) string { return Summary(r, FormatTable) }
 
-	t := tablewriter.NewTable(&b,
-		tablewriter.WithHeaderAutoFormat(tw.Off),
-		tablewriter.WithHeaderAlignment(tw.AlignCenter),
-		tablewriter.WithRowAlignmentConfig(tw.CellAlignment{PerColumn: []tw.Align{
-			tw.AlignLeft, tw.AlignRight, tw.AlignRight, tw.AlignLeft,
-			tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight, tw.AlignRight,
-		}}),
-	)
-	t.Header("Key", "Prompt", "Gen", "Sampling", "E2E tok/s", "TTFT ms", "Prefill tok/s", "Decode tok/s", "Peak mem")
-	for _, c := range r.Configs {
-		_ = t.Append([]string{
-			c.Key,
-			fmt.Sprint(c.PromptTokens),
-			fmt.Sprint(c.GenTokens),
-			c.SamplingLabel,
-			fmt.Sprintf("%.1f", c.E2ETokS.Median),
-			fmt.Sprintf("%.1f", c.TTFTMs.Median),
-			fmt.Sprintf("%.1f", c.PrefillTokS.Median),
-			fmt.Sprintf("%.1f", c.DecodeTokS.Median),
-			FormatBytes(int64(c.PeakMem.Median)),
-		})
+// Summary renders the summary of a report in a format (Formats):
+//   - table: a header naming the model, device, dtype and engine version,
+//     a table with one row per config (key, prompt, gen, sampling, E2E
+//     tok/s median and its CV, TTFT, prefill and decode tok/s, inter-token
+//     latency p50/p99, peak memory), then notes (stop mode, trials,
+//     identical tokens, noisy figures, an incomplete run);
+//   - md: the same as markdown, ready to paste;
+//   - csv, json, jsonl: one row per config with the run's context (model,
+//     engine, device, dtype, commit) and every figure's median, spread and
+//     CV, for scripts.
+func Summary(r *Report, format string) string {
+	switch format {
+	case FormatCSV, FormatJSON, FormatJSONL:
+		return summaryRows(r).Machine(format)
 	}
-	if len(r.Configs) == 0 {
-		_ = t.Append([]string{"(none)", "", "", "", "", "", "", "", ""})
+	t := summaryTable(r)
+	var b strings.Builder
+	md := format == FormatMarkdown
+	line := func(s string) {
+		if md {
+			b.WriteString(s + "  \n")
+		} else {
+			b.WriteString(s + "\n")
+		}
 	}
-	_ = t.Render()
+	line(fmt.Sprintf("%s suite · engine %s %s (commit %s) · driver %s", r.Suite, r.Engine, r.EngineVersion, shortCommit(r.Environment.GitCommit), r.Driver))
+	line(fmt.Sprintf("model:  %s", modelLine(r)))
+	line(fmt.Sprintf("device: %s", deviceLine(r)))
+	line(fmt.Sprintf("dtype:  %s · seed %d · %s, %s per config · prompt %s",
+		r.DType, r.Flags.Seed, plural(r.Flags.Warmup, "warm-up run"), plural(r.Flags.Trials, "timed trial"), r.PromptSource))
+	if md {
+		b.WriteString("\n" + t.Markdown() + "\n")
+	} else {
+		b.WriteString(t.Box())
+	}
 
 	if r.Flags.Trials == 1 {
 		fmt.Fprintf(&b, "Figures of 1 timed trial; end-of-sequence does not stop generation (%s).\n", r.StopMode)
 	} else {
-		fmt.Fprintf(&b, "Medians of %d timed trials; end-of-sequence does not stop generation (%s).\n", r.Flags.Trials, r.StopMode)
+		fmt.Fprintf(&b, "Medians of %d timed trials (± is the coefficient of variation of E2E); end-of-sequence does not stop generation (%s).\n", r.Flags.Trials, r.StopMode)
 	}
 	var differ []string
 	for _, c := range r.Configs {
@@ -66,10 +63,121 @@ func RenderSummary(r *Report) string {
 	default:
 		fmt.Fprintf(&b, "Tokens differed between trials in: %s.\n", strings.Join(differ, ", "))
 	}
+	b.WriteString(noiseWarning(r))
 	if !r.Complete {
 		fmt.Fprintf(&b, "INCOMPLETE: %d of %d planned configs finished (%s).\n", len(r.Configs), len(r.Planned), r.Error)
 	}
 	return b.String()
+}
+
+// summaryTable is the summary's table for people.
+func summaryTable(r *Report) *Table {
+	t := &Table{Columns: []Column{
+		{Title: "Key"}, {Title: "Prompt", Right: true}, {Title: "Gen", Right: true}, {Title: "Sampling"},
+		{Title: "E2E tok/s", Right: true}, {Title: "±", Right: true}, {Title: "TTFT ms", Right: true},
+		{Title: "Prefill tok/s", Right: true}, {Title: "Decode tok/s", Right: true},
+		{Title: "ITL p50/p99 ms", Right: true}, {Title: "Peak mem", Right: true},
+	}}
+	for _, c := range r.Configs {
+		t.add([]string{
+			c.Key,
+			fmt.Sprint(c.PromptTokens),
+			fmt.Sprint(c.GenTokens),
+			c.SamplingLabel,
+			fmt.Sprintf("%.1f", c.E2ETokS.Median),
+			cvText(c.E2ETokS),
+			fmt.Sprintf("%.1f", c.TTFTMs.Median),
+			fmt.Sprintf("%.1f", c.PrefillTokS.Median),
+			fmt.Sprintf("%.1f", c.DecodeTokS.Median),
+			itlText(c.ITLMs),
+			FormatBytes(int64(c.PeakMem.Median)),
+		}, nil)
+	}
+	return t
+}
+
+// cvText is a figure's coefficient of variation as "2.1%", or "-" for a
+// single trial.
+func cvText(f Figure) string {
+	if len(f.Trials) < 2 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1f%%", 100*f.CV)
+}
+
+// itlText is "p50/p99" in milliseconds, or "-".
+func itlText(l *Latency) string {
+	if l == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%s/%s", sig3(l.P50), sig3(l.P99))
+}
+
+// sig3 prints a positive value with about three significant digits.
+func sig3(v float64) string {
+	switch {
+	case v >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case v >= 10:
+		return fmt.Sprintf("%.1f", v)
+	case v >= 1:
+		return fmt.Sprintf("%.2f", v)
+	}
+	return fmt.Sprintf("%.3f", v)
+}
+
+// summaryRows is the summary's table for machines: one row per config
+// with the run's context.
+func summaryRows(r *Report) *Table {
+	t := &Table{}
+	col := func(key string) { t.Columns = append(t.Columns, Column{Title: key, Key: key}) }
+	for _, k := range []string{"created_at", "model", "engine", "engine_version", "driver", "device", "dtype", "commit", "suite",
+		"key", "prompt_tokens", "gen_tokens", "sampling", "warmup", "trials"} {
+		col(k)
+	}
+	figs := []struct {
+		key, short string
+		get        func(*ConfigResult) Figure
+	}{
+		{"e2e_tok_s", "e2e", func(c *ConfigResult) Figure { return c.E2ETokS }},
+		{"ttft_ms", "ttft", func(c *ConfigResult) Figure { return c.TTFTMs }},
+		{"prefill_tok_s", "prefill", func(c *ConfigResult) Figure { return c.PrefillTokS }},
+		{"decode_tok_s", "decode", func(c *ConfigResult) Figure { return c.DecodeTokS }},
+	}
+	for _, f := range figs {
+		col(f.key) // the median
+		for _, s := range []string{"_min", "_max", "_stddev", "_cv"} {
+			col(f.short + s)
+		}
+	}
+	for _, k := range []string{"itl_p50_ms", "itl_p90_ms", "itl_p99_ms", "peak_mem_bytes", "identical_tokens"} {
+		col(k)
+	}
+	for i := range r.Configs {
+		c := &r.Configs[i]
+		v := []any{r.CreatedAt, r.Model.ID, r.Engine, r.EngineVersion, r.Driver, deviceLine(r), r.DType, r.Environment.GitCommit, r.Suite,
+			c.Key, c.PromptTokens, c.GenTokens, c.SamplingLabel, c.Warmup, c.Trials}
+		for _, f := range figs {
+			fig := f.get(c)
+			v = append(v, fig.Median, fig.Min, fig.Max, fig.Stddev, fig.CV)
+		}
+		if l := c.ITLMs; l != nil {
+			v = append(v, l.P50, l.P90, l.P99)
+		} else {
+			v = append(v, nil, nil, nil)
+		}
+		v = append(v, int64(c.PeakMem.Median), c.IdenticalTokens)
+		text := make([]string, len(v))
+		for j, x := range v {
+			if x != nil {
+				text[j] = fmt.Sprint(x)
+			} else {
+				v[j] = "" // no value: an empty CSV cell, "" in JSON
+			}
+		}
+		t.add(text, v)
+	}
+	return t
 }
 
 // modelLine describes the model: id, architecture, size, weights source.

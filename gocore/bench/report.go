@@ -78,6 +78,9 @@ type ConfigResult struct {
 	PrefillTokS Figure `json:"prefill_tok_s"`
 	DecodeTokS  Figure `json:"decode_tok_s"`
 	PeakMem     Figure `json:"peak_mem_bytes"`
+	// ITLMs is the inter-token latency over every decode step of every
+	// timed trial (nil when the engine does not record per-token times).
+	ITLMs *Latency `json:"itl_ms,omitempty"`
 
 	// IdenticalTokens is true when every timed trial generated the same ids.
 	IdenticalTokens bool `json:"identical_tokens"`

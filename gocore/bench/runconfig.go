@@ -74,6 +74,11 @@ type RunConfig struct {
 	NoSave    bool   `json:"no_save"`
 	JSON      bool   `json:"json"`
 	Quiet     bool   `json:"quiet"`
+	// Format is the summary's format (Formats: table, md, csv, json, jsonl).
+	Format string `json:"format"`
+	// Record is the markdown benchmark log to add the run's row to ("" =
+	// none; DefaultLogPath is resolved against the repository root).
+	Record string `json:"record"`
 
 	// Driver names the program that ran the benchmark ("genbench" or
 	// "bench_generation.py"); it is not a flag.
@@ -101,6 +106,7 @@ func DefaultRunConfig() RunConfig {
 		Warmup:            2,
 		Trials:            3,
 		Engine:            EngineGenbench,
+		Format:            FormatTable,
 		Driver:            DriverGenbench,
 	}
 }
@@ -154,6 +160,9 @@ func (c *RunConfig) Validate() error {
 	}
 	if c.Engine != EngineGenbench && c.Engine != EngineHF {
 		bad("--engine: unknown engine %q: expected %s or %s", c.Engine, EngineGenbench, EngineHF)
+	}
+	if err := ValidateFormat(c.Format); err != nil {
+		bad("--format: %w", err)
 	}
 	if c.Driver == "" {
 		bad("driver: empty: expected the name of the program running the benchmark")

@@ -161,7 +161,7 @@ func runConfig(ctx context.Context, gen Generator, cfg RunConfig, c Config, enc 
 		if err != nil {
 			return nil, fmt.Errorf("trial %d: %w", t, err)
 		}
-		tr := TrialRecord{Tokens: slices.Clone(r.Tokens), TTFT: r.TTFT, Total: r.Total, PeakMem: gen.PeakMemory()}
+		tr := TrialRecord{Tokens: slices.Clone(r.Tokens), TTFT: r.TTFT, Total: r.Total, PeakMem: gen.PeakMemory(), TokenTimes: r.TokenTimes}
 		trials = append(trials, tr)
 		progress(Event{Kind: EventTrial, Config: c, Run: t, Runs: cfg.Trials,
 			Figures: Measure(c.PromptTokens, len(r.Tokens), r.TTFT, r.Total, tr.PeakMem)})
@@ -203,6 +203,9 @@ type TrialRecord struct {
 	TTFT    time.Duration // start of prefill to the first id on the host
 	Total   time.Duration // start of prefill to the last id on the host
 	PeakMem int64         // peak memory during the run, bytes
+	// TokenTimes[i] is when token i was on the host (nil when the engine
+	// does not record them).
+	TokenTimes []time.Duration
 }
 
 // NewConfigResult computes a config's figures from its timed trials:
@@ -213,6 +216,7 @@ type TrialRecord struct {
 func NewConfigResult(c Config, params sampling.Params, warmup int, prompt []int32, eos []int32, trials []TrialRecord) ConfigResult {
 	var e2e, ttft, prefill, decode, peak []float64
 	var first []int32
+	var times [][]time.Duration
 	identical, eosSeen := true, false
 	for i, tr := range trials {
 		f := Measure(len(prompt), len(tr.Tokens), tr.TTFT, tr.Total, tr.PeakMem)
@@ -221,6 +225,9 @@ func NewConfigResult(c Config, params sampling.Params, warmup int, prompt []int3
 		prefill = append(prefill, f.PrefillTokS)
 		decode = append(decode, f.DecodeTokS)
 		peak = append(peak, float64(f.PeakMem))
+		if len(tr.TokenTimes) == len(tr.Tokens) {
+			times = append(times, tr.TokenTimes)
+		}
 		if i == 0 {
 			first = tr.Tokens
 		} else if !slices.Equal(first, tr.Tokens) {
@@ -245,6 +252,7 @@ func NewConfigResult(c Config, params sampling.Params, warmup int, prompt []int3
 		PrefillTokS:     NewFigure(prefill),
 		DecodeTokS:      NewFigure(decode),
 		PeakMem:         NewFigure(peak),
+		ITLMs:           InterTokenLatency(times),
 		IdenticalTokens: identical,
 		PromptSHA256:    hashIDs(prompt),
 		TokensSHA256:    hashIDs(first),

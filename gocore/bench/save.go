@@ -157,5 +157,6 @@ func LoadReport(path string) (*Report, error) {
 	if err := json.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("report %s: %w", path, err)
 	}
+	r.fillSpread()
 	return &r, nil
 }

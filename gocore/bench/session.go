@@ -29,11 +29,16 @@ type Session struct {
 // Outputs is what a session produced.
 type Outputs struct {
 	Report  *Report
-	Summary string // RenderSummary of Report
+	Summary string // Summary of Report in Config.Format
 	Path    string // where the report was saved; "" when not saved
 	// SaveErr says why the report could not be saved (nil when it was,
 	// or when Config.NoSave).
 	SaveErr error
+	// Recorded says where the run was recorded (Config.Record), e.g.
+	// "Recorded in benchmarks/LOG.md: ... (added)"; RecordErr says why it
+	// could not be.
+	Recorded  string
+	RecordErr error
 }
 
 // LoadError is a session's failure to load its model.
@@ -96,10 +101,11 @@ func (s Session) Run(ctx context.Context) (*Outputs, error) {
 	if s.Amend != nil {
 		s.Amend(rep)
 	}
-	out := &Outputs{Report: rep, Summary: RenderSummary(rep)}
+	out := &Outputs{Report: rep, Summary: Summary(rep, s.Config.Format)}
 	if !s.Config.NoSave {
 		out.Path, out.SaveErr = Save(rep, s.reportDir())
 	}
+	out.record(s.Config.Record)
 	if runErr != nil && out.Path != "" {
 		runErr = fmt.Errorf("%w (the finished configs are in %s)", runErr, out.Path)
 	}

@@ -13,10 +13,17 @@ type Figure struct {
 	Min    float64   `json:"min"`
 	Max    float64   `json:"max"`
 	Trials []float64 `json:"trials"` // per-trial values, in trial order
+	// Mean and Stddev (sample standard deviation, n-1) of the trials, and
+	// CV = Stddev / Mean (0 for one trial or a zero mean). Reports written
+	// before these existed have zeros here.
+	Mean   float64 `json:"mean"`
+	Stddev float64 `json:"stddev"`
+	CV     float64 `json:"cv"`
 }
 
 // NewFigure summarises per-trial values: the median (the mean of the two
-// middle values for an even count), min and max. No values give zeros.
+// middle values for an even count), min, max, mean, sample standard
+// deviation and coefficient of variation. No values give zeros.
 func NewFigure(trials []float64) Figure {
 	f := Figure{Trials: slices.Clone(trials)}
 	if f.Trials == nil {
@@ -34,6 +41,7 @@ func NewFigure(trials []float64) Figure {
 	} else {
 		f.Median = (s[n/2-1] + s[n/2]) / 2
 	}
+	f.Mean, f.Stddev, f.CV = spread(trials)
 	return f
 }
 
