@@ -129,6 +129,9 @@ func CompareWith(reports []*Report, o CompareOptions) (string, CompareResult) {
 	if len(reports) == 0 {
 		return "no reports to compare\n", res
 	}
+	for _, r := range reports {
+		r.fillSpread()
+	}
 	figs := compareFigures
 	if len(o.Figures) > 0 {
 		figs = nil

@@ -112,7 +112,8 @@ var summaryFigures = []struct {
 }
 
 // fillSpread computes the mean, standard deviation and CV of every figure
-// from its trials, for reports written before those fields existed.
+// from its trials where they are missing (reports written before those
+// fields existed); the summary, compare and record call it.
 func (r *Report) fillSpread() {
 	for i := range r.Configs {
 		c := &r.Configs[i]

@@ -138,6 +138,7 @@ func RecordText(text string, r *Report) (string, string, error) {
 			break
 		}
 	}
+	r.fillSpread()
 	row := logRow(r)
 	if h < 0 {
 		// A new section at the end.

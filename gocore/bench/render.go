@@ -20,6 +20,7 @@ func RenderSummary(r *Report) string { return Summary(r, FormatTable) }
 //     engine, device, dtype, commit) and every figure's median, spread and
 //     CV, for scripts.
 func Summary(r *Report, format string) string {
+	r.fillSpread()
 	switch format {
 	case FormatCSV, FormatJSON, FormatJSONL:
 		return summaryRows(r).Machine(format)
