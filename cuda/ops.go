@@ -359,6 +359,11 @@ func (b *Backend) ReadBF16AsF32(dst []float32, buf backend.Buffer, off int) erro
 	return nil
 }
 
+// ReadKV copies one layer of a KV cache to the host (backend.KVReader).
+func (b *Backend) ReadKV(c backend.KVCache, layer int) (k, v []uint16, err error) {
+	return b.readCache(c, layer)
+}
+
 // ReadBF16 copies raw bf16 values (selftest and tools).
 func (b *Backend) ReadBF16(dst []uint16, buf backend.Buffer, off int) error {
 	if off < 0 {

@@ -267,6 +267,14 @@ type Step interface {
 	Free()
 }
 
+// KVReader is an optional capability for tests: ReadKV copies one layer
+// of a KV cache to the host as keys and values of [Capacity,
+// KVHeads·HeadDim] each (position-major), whatever the backend's own
+// layout, after all enqueued work is done.
+type KVReader interface {
+	ReadKV(c KVCache, layer int) (k, v []uint16, err error)
+}
+
 // Capturer is an optional Backend capability: record the ops enqueued by
 // fn (which must not read results back to the host) once, without running
 // them, and replay them later, e.g. as a CUDA graph. The engine captures

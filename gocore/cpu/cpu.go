@@ -128,6 +128,23 @@ type kvCache struct {
 // value returns element i (< kvHeads*headDim) of the value at position p.
 func (c *kvCache) value(layer, p, i int) uint16 { return c.v[layer][i*c.ldv+p] }
 
+// ReadKV copies one layer of the cache (backend.KVReader).
+func (b *Backend) ReadKV(c backend.KVCache, layer int) (k, v []uint16, err error) {
+	kc, ok := c.(*kvCache)
+	if !ok || layer < 0 || layer >= kc.layers {
+		return nil, nil, fmt.Errorf("cpu: ReadKV: not a CPU cache, or layer %d out of range", layer)
+	}
+	w := kc.kvHeads * kc.headDim
+	k = append([]uint16(nil), kc.k[layer]...)
+	v = make([]uint16, kc.capacity*w)
+	for p := 0; p < kc.capacity; p++ {
+		for i := 0; i < w; i++ {
+			v[p*w+i] = kc.value(layer, p, i)
+		}
+	}
+	return k, v, nil
+}
+
 func (c *kvCache) Layers() int   { return c.layers }
 func (c *kvCache) Capacity() int { return c.capacity }
 
