@@ -6,6 +6,7 @@
 //	genbench tokenize --model DIR (--jsonl [--no-special] | --text STRING | --decode)
 //	genbench compare A.json B.json ...
 //	genbench record REPORT.json ... [--log FILE]
+//	genbench plot REPORT.json ... -o FILE.svg|FILE.png
 //	genbench env
 //	genbench selftest [--device cuda:N] [--quick]
 //
@@ -99,6 +100,7 @@ var commands = map[string]func(a *app, ctx context.Context, args []string) error
 	"tokenize": (*app).tokenize,
 	"compare":  (*app).compare,
 	"record":   (*app).record,
+	"plot":     (*app).plot,
 	"env":      (*app).env,
 	"selftest": (*app).selftest,
 }
@@ -119,7 +121,7 @@ func (a *app) run(ctx context.Context, args []string) int {
 		for n := range commands {
 			names = append(names, n)
 		}
-		err = usagef("unknown command %q%s: expected bench, generate, tokenize, compare, record, env, selftest or help (run genbench help)", cmd, bench.DidYouMean(cmd, names))
+		err = usagef("unknown command %q%s: expected bench, generate, tokenize, compare, record, plot, env, selftest or help (run genbench help)", cmd, bench.DidYouMean(cmd, names))
 	default:
 		err = f(a, ctx, rest)
 	}
@@ -149,6 +151,7 @@ Usage:
   genbench tokenize [flags]       tokenize or detokenize with a model's tokenizer
   genbench compare A.json B.json  put benchmark reports side by side
   genbench record REPORT.json     add reports' rows to the benchmark log (benchmarks/LOG.md)
+  genbench plot REPORT.json -o F  chart reports (bars per config, sweeps, decode vs context) as SVG or PNG
   genbench env                    show what the engine sees (CPU, memory, GPUs, libraries)
   genbench selftest               check every GPU op and whole models against the CPU reference
   genbench help                   this text

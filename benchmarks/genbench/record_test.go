@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/csv"
+	"image/png"
 	"os"
 	"path/filepath"
 	"strings"
@@ -89,6 +90,19 @@ func TestRecordFormatAndGateThroughTheBinary(t *testing.T) {
 	ok := genbench(t, "", "compare", "--figure", "e2e", "--fail-if-slower", "10", files[0], files[0])
 	if ok.code != 0 {
 		t.Errorf("same report: exit %d %s", ok.code, ok.stderr)
+	}
+	// plot writes a PNG that decodes; a wrong extension is a usage error.
+	img := filepath.Join(dir, "chart.png")
+	if p := genbench(t, "", "plot", files[0], slow, "-o", img); p.code != 0 || !strings.Contains(p.stdout, "Wrote "+img) {
+		t.Errorf("plot: exit %d %s %s", p.code, p.stdout, p.stderr)
+	}
+	if f, err := os.Open(img); err != nil {
+		t.Error(err)
+	} else if _, err := png.Decode(f); err != nil {
+		t.Errorf("chart.png: %v", err)
+	}
+	if p := genbench(t, "", "plot", files[0], "-o", filepath.Join(dir, "chart.jpg")); p.code != 2 || !strings.Contains(p.stderr, ".svg or .png") {
+		t.Errorf("plot .jpg: exit %d %s", p.code, p.stderr)
 	}
 	bad := genbench(t, "", "compare", "--figure", "e2f", files[0])
 	if bad.code != 2 || !strings.Contains(bad.stderr, `did you mean "e2e"`) {
