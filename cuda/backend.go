@@ -97,9 +97,13 @@ type Backend struct {
 	capture bool      // a graph capture is in progress
 	pend    pending   // a deferred decode op (see fuse.go)
 	pend2   pending   // a second deferred norm (the k norm after the q norm)
-	attnWS  cu.DevPtr // split-key attention workspace
-	attnWSN int64     // its size in bytes
-	noFuse  bool
+	// execPool holds instantiated graphs of freed steps, updated in place
+	// by the next capture of the same shape (graph.go).
+	execPool                          []cu.GraphExec
+	graphInstantiations, graphUpdates int
+	attnWS                            cu.DevPtr // split-key attention workspace
+	attnWSN                           int64     // its size in bytes
+	noFuse                            bool
 
 	info   backend.Info
 	target kernels.Target
@@ -366,6 +370,10 @@ func (b *Backend) release() error {
 	if b.stream != 0 {
 		errs = append(errs, d.StreamSynchronize(b.stream))
 	}
+	for _, ex := range b.execPool {
+		errs = append(errs, d.GraphExecDestroy(ex))
+	}
+	b.execPool = nil
 	for _, m := range b.modules {
 		errs = append(errs, d.ModuleUnload(m))
 	}

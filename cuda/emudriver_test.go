@@ -388,3 +388,68 @@ func TestEmulatedSplitAttention(t *testing.T) {
 		}
 	}
 }
+
+// TestEmulatedGraphReuse: a capture after a freed step of the same shape
+// updates the freed step's instantiated graph in place (no new
+// instantiation) and runs with the new buffers; another shape instantiates.
+func TestEmulatedGraphReuse(t *testing.T) {
+	b := openEmulated(t)
+	const n = 300
+	buf := func(v float32) backend.Buffer {
+		x, err := b.NewBuffer(backend.BF16, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := make([]uint16, n)
+		for i := range d {
+			d[i] = bf16.FromFloat32(v + float32(i))
+		}
+		if err := b.WriteBF16(x, 0, d); err != nil {
+			t.Fatal(err)
+		}
+		return x
+	}
+	check := func(x backend.Buffer, want func(i int) float32) {
+		t.Helper()
+		got := make([]float32, n)
+		if err := b.ReadBF16AsF32(got, x, 0); err != nil {
+			t.Fatal(err)
+		}
+		for i := range got {
+			if w := bf16.ToFloat32(bf16.FromFloat32(want(i))); got[i] != w {
+				t.Fatalf("element %d: %g, want %g", i, got[i], w)
+			}
+		}
+	}
+	run := func(fn func() error) {
+		t.Helper()
+		st, err := b.Capture(fn)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.Replay(); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Sync(); err != nil {
+			t.Fatal(err)
+		}
+		st.Free()
+	}
+	inst0, upd0 := b.GraphStats()
+	a1, c1, o1 := buf(1), buf(2), buf(0)
+	run(func() error { return b.Add(o1, a1, c1, n) })
+	r := func(x float32) float32 { return bf16.ToFloat32(bf16.FromFloat32(x)) }
+	f := func(i int) float32 { return float32(i) }
+	check(o1, func(i int) float32 { return r(f(1+i)) + r(f(2+i)) })
+	a2, c2, o2 := buf(10), buf(20), buf(0)
+	run(func() error { return b.Add(o2, a2, c2, n) })
+	check(o2, func(i int) float32 { return r(f(10+i)) + r(f(20+i)) })
+	if inst, upd := b.GraphStats(); inst != inst0+1 || upd != upd0+1 {
+		t.Fatalf("same shape: %d instantiated, %d updated; want one of each", inst-inst0, upd-upd0)
+	}
+	run(func() error { return errors.Join(b.Add(o1, a2, c2, n), b.Add(o2, o1, a1, n)) })
+	check(o2, func(i int) float32 { return r(r(f(10+i))+r(f(20+i))) + r(f(1+i)) })
+	if inst, _ := b.GraphStats(); inst != inst0+2 {
+		t.Fatalf("another shape must be instantiated: %d", inst-inst0)
+	}
+}

@@ -51,7 +51,7 @@ func (b *Backend) Capture(fn func() error) (backend.Step, error) {
 		if ferr != nil {
 			return nil
 		}
-		if s.exec, err = b.drv.GraphInstantiate(g); err != nil {
+		if s.exec, err = b.instantiate(g); err != nil {
 			_ = b.drv.GraphDestroy(g)
 			s.graph = 0
 			return err
@@ -67,6 +67,41 @@ func (b *Backend) Capture(fn func() error) (backend.Step, error) {
 		return nil, fmt.Errorf("cuda: capture: %w", err)
 	}
 	return s, nil
+}
+
+// maxPooledExecs bounds the instantiated graphs kept for reuse.
+const maxPooledExecs = 2
+
+// instantiate makes g executable (worker thread). A graph freed earlier
+// (the decode step of the last generation, same topology, other buffers)
+// is updated in place when the driver allows it: much cheaper than a new
+// instantiation, which costs a millisecond or more before the first
+// replay of every generation.
+func (b *Backend) instantiate(g cu.Graph) (cu.GraphExec, error) {
+	if n := len(b.execPool); n > 0 {
+		ex := b.execPool[n-1]
+		b.execPool = b.execPool[:n-1]
+		if err := b.drv.GraphExecUpdate(ex, g); err == nil {
+			b.graphUpdates++
+			return ex, nil
+		}
+		_ = b.drv.GraphExecDestroy(ex)
+	}
+	ex, err := b.drv.GraphInstantiate(g)
+	if err == nil {
+		b.graphInstantiations++
+	}
+	return ex, err
+}
+
+// GraphStats says how many captured graphs were instantiated and how many
+// reused an earlier one through an update.
+func (b *Backend) GraphStats() (instantiated, updated int) {
+	_ = b.w.do(func() error {
+		instantiated, updated = b.graphInstantiations, b.graphUpdates
+		return nil
+	})
+	return instantiated, updated
 }
 
 // Replay enqueues the recorded kernels again.
@@ -90,7 +125,12 @@ func (s *step) Free() {
 	_ = s.b.do(func() error {
 		var errs []error
 		if s.exec != 0 {
-			errs = append(errs, s.b.drv.StreamSynchronize(s.b.stream), s.b.drv.GraphExecDestroy(s.exec))
+			errs = append(errs, s.b.drv.StreamSynchronize(s.b.stream))
+			if len(s.b.execPool) < maxPooledExecs {
+				s.b.execPool = append(s.b.execPool, s.exec) // for the next capture
+			} else {
+				errs = append(errs, s.b.drv.GraphExecDestroy(s.exec))
+			}
 		}
 		if s.graph != 0 {
 			errs = append(errs, s.b.drv.GraphDestroy(s.graph))

@@ -325,7 +325,14 @@ func (b *Backend) Free(obj any) {
 	})
 }
 
-// WriteInt32 copies src into buf[off:] and waits for the copy.
+// smallInt32Write is the most values WriteInt32 enqueues as memsets.
+const smallInt32Write = 8
+
+// WriteInt32 copies src into buf[off:]. A few values (a position, a token
+// id) are enqueued as 4-byte memsets, in stream order and without waiting,
+// so that setting the decode position after a prefill does not make the
+// host wait for the prefill; longer writes go through the staging buffer
+// and wait for the copy.
 func (b *Backend) WriteInt32(buf backend.Buffer, off int, src []int32) error {
 	x, err := asBuf(buf, backend.Int32, off+len(src), "WriteInt32 destination")
 	if err != nil {
@@ -337,6 +344,14 @@ func (b *Backend) WriteInt32(buf backend.Buffer, off int, src []int32) error {
 	return b.do(func() error {
 		if b.capture {
 			return errors.New("cuda: WriteInt32 inside a graph capture")
+		}
+		if len(src) <= smallInt32Write {
+			for i, v := range src {
+				if err := b.drv.MemsetD32Async(x.ptr+cu.DevPtr(4*(off+i)), uint32(v), 1, b.stream); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 		return b.upload(x.ptr+cu.DevPtr(4*off), i32Bytes(src))
 	})

@@ -113,6 +113,8 @@ type Driver struct {
 	cuModuleLoadData, cuModuleUnload, cuModuleGetFunction, cuFuncSetAttribute,
 	cuFuncGetAttribute, cuLaunchKernel, cuEventCreate, cuEventRecord, cuEventSynchronize,
 	cuEventElapsedTime, cuEventDestroy, cuGetErrorName, cuGetErrorString uintptr
+	// Optional (0 when the driver lacks it).
+	cuGraphExecUpdate uintptr
 }
 
 // Load opens the driver library (see dl.Options for where it looks) and
@@ -186,6 +188,8 @@ func Load(opts dl.Options) (*Driver, error) {
 			return nil, fmt.Errorf("cuda: %s lacks %s: the NVIDIA driver is too old (need CUDA 11.4 or newer)", lib.Path, s.name[0])
 		}
 	}
+	// CUDA 12's signature (exec, graph, CUgraphExecUpdateResultInfo*).
+	d.cuGraphExecUpdate = lib.OptionalSym("cuGraphExecUpdate_v2")
 	arena, err := hostmem.NewArena(1 << 20)
 	if err != nil {
 		lib.Close()
@@ -544,6 +548,26 @@ func (d *Driver) GraphInstantiate(g Graph) (GraphExec, error) {
 		return 0, err
 	}
 	return GraphExec(hostmem.U64At(o)), nil
+}
+
+// ErrGraphExecUpdateUnsupported is returned by GraphExecUpdate when the
+// driver has no cuGraphExecUpdate_v2 (older than CUDA 12).
+var ErrGraphExecUpdateUnsupported = errors.New("cuda: cuGraphExecUpdate_v2 is not available")
+
+// GraphExecUpdate updates an instantiated graph in place to the kernel
+// parameters of g, which must have the same topology (a failure leaves
+// exec unchanged: instantiate g instead). Much cheaper than instantiating.
+func (d *Driver) GraphExecUpdate(exec GraphExec, g Graph) error {
+	if d.cuGraphExecUpdate == 0 {
+		return ErrGraphExecUpdateUnsupported
+	}
+	m := d.arena.Mark()
+	defer d.arena.Release(m)
+	info, err := d.arena.Alloc(32, 8) // CUgraphExecUpdateResultInfo (24 bytes)
+	if err != nil {
+		return err
+	}
+	return d.call("cuGraphExecUpdate", d.cuGraphExecUpdate, uintptr(exec), uintptr(g), hostmem.Addr(info))
 }
 
 // GraphLaunch enqueues an executable graph on s.

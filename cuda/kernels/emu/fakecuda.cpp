@@ -201,7 +201,17 @@ int cuStreamEndCapture(void*, void** g) {
   captured.clear();
   return OK;
 }
-int cuGraphInstantiateWithFlags(void** exec, void* g, unsigned long long) { *exec = g; return OK; }
+int cuGraphInstantiateWithFlags(void** exec, void* g, unsigned long long) {
+  *exec = new Graph{((Graph*)g)->ops};
+  return OK;
+}
+// cuGraphExecUpdate_v2: same topology (here: the same number of operations)
+// or CUDA_ERROR_GRAPH_EXEC_UPDATE_FAILURE (910), exec left unchanged.
+int cuGraphExecUpdate_v2(void* exec, void* g, void*) {
+  if (((Graph*)exec)->ops.size() != ((Graph*)g)->ops.size()) return 910;
+  ((Graph*)exec)->ops = ((Graph*)g)->ops;
+  return OK;
+}
 int cuGraphLaunch(void* exec, void*) {
   Graph* g = (Graph*)exec;
   enqueue([g] {
@@ -209,7 +219,7 @@ int cuGraphLaunch(void* exec, void*) {
   });
   return OK;
 }
-int cuGraphExecDestroy(void*) { return OK; }
+int cuGraphExecDestroy(void* exec) { delete (Graph*)exec; return OK; }
 int cuGraphDestroy(void* g) { delete (Graph*)g; return OK; }
 
 int cuModuleLoadData(void** m, const void*) { static int mod; *m = &mod; return OK; }
