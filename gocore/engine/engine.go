@@ -475,32 +475,51 @@ func (e *Engine) generateOnDevice(ctx context.Context, req *Request, st *decoder
 	if err := sampler.Sample(st.Logits, st.IDs); err != nil {
 		return nil, fmt.Errorf("engine: device sampling: %w", err)
 	}
-	next := step
-	if c, ok := e.be.(backend.Capturer); ok && N > 1 {
-		rec, err := c.Capture(step)
-		if err != nil {
-			return nil, fmt.Errorf("engine: capturing the decode step: %w", err)
-		}
-		defer rec.Free()
-		next = rec.Replay
+	// Token 0 is read before the decode step is captured, so the time to
+	// the first token does not include the capture and instantiation.
+	id, err := sampler.Token(0)
+	if err != nil {
+		return res, fmt.Errorf("engine: token 0: %w", err)
 	}
-	for i := 0; i < N; i++ {
-		if i+1 < N {
-			if err := next(); err != nil {
-				return res, fmt.Errorf("engine: decode step %d: %w", i+1, err)
-			}
-		}
-		id, err := sampler.Token(i)
-		if err != nil {
-			return res, fmt.Errorf("engine: token %d: %w", i, err)
-		}
-		if done, err := res.emit(req, stop, id, time.Since(t0)); err != nil {
-			return res, err
-		} else if done {
-			break
-		}
-		if err := ctx.Err(); err != nil && i+1 < N {
+	done, err := res.emit(req, stop, id, time.Since(t0))
+	if err != nil {
+		return res, err
+	}
+	if !done && N > 1 {
+		if err := ctx.Err(); err != nil {
 			return res, fmt.Errorf("engine: generate: %w", err)
+		}
+		next := step
+		if c, ok := e.be.(backend.Capturer); ok {
+			rec, err := c.Capture(step)
+			if err != nil {
+				return nil, fmt.Errorf("engine: capturing the decode step: %w", err)
+			}
+			defer rec.Free()
+			next = rec.Replay
+		}
+		// The device runs one step ahead of the tokens read.
+		if err := next(); err != nil {
+			return res, fmt.Errorf("engine: decode step 1: %w", err)
+		}
+		for i := 1; i < N; i++ {
+			if i+1 < N {
+				if err := next(); err != nil {
+					return res, fmt.Errorf("engine: decode step %d: %w", i+1, err)
+				}
+			}
+			id, err := sampler.Token(i)
+			if err != nil {
+				return res, fmt.Errorf("engine: token %d: %w", i, err)
+			}
+			if done, err := res.emit(req, stop, id, time.Since(t0)); err != nil {
+				return res, err
+			} else if done {
+				break
+			}
+			if err := ctx.Err(); err != nil && i+1 < N {
+				return res, fmt.Errorf("engine: generate: %w", err)
+			}
 		}
 	}
 	if err := e.be.Sync(); err != nil {
