@@ -326,6 +326,10 @@ func TestEmuGemvFused(t *testing.T) {
 		{"residual", 64, 160, []int{64}, false, backend.LlamaNorm, true, -1},
 		{"norm+gate/up+silu", 320, 64, []int{160, 160}, true, backend.LlamaNorm, false, 0},
 		{"gate/up+gelu, odd", 2 * 37, 1000, []int{37, 37}, false, backend.GemmaNorm, false, 1},
+		// Wide rows: the weight loads issued before the prologue and the
+		// ones each iteration issues for the next (both row counts).
+		{"norm+wide", 24, 4800, []int{24}, true, backend.LlamaNorm, false, -1},
+		{"norm+gate/up+silu, wide", 2 * 20, 4800, []int{20, 20}, true, backend.LlamaNorm, false, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := newRun(t)

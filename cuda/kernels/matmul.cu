@@ -7,8 +7,9 @@
 //
 // gemv (decode, one token): bytes = rows*cols*2 (every weight read once,
 // the whole cost) + cols*2 + rows*2; flops = 2*rows*cols. Built for
-// bandwidth: 16-byte loads, two rows per warp, four loads in flight; it
-// can absorb the RMSNorm before it and the residual add or GLU after it.
+// bandwidth: 16-byte loads, two rows per warp, four loads in flight (the
+// first ones issued before the fused norm prologue); it can absorb the
+// RMSNorm before it and the residual add or GLU after it.
 //
 // gemm (prefill, n tokens): tensor cores through mma.sync m16n8k16 bf16
 // with float32 accumulators; flops = 2*n*rows*cols; ideal bytes =
@@ -53,6 +54,48 @@ extern "C" __global__ void __launch_bounds__(256) gemv(
     bf16_t* out2, int b1, int b2, const bf16_t* normW, float eps, int gemma, bf16_t* normOut,
     const bf16_t* resid, bf16_t* residOut, int gluAct, bf16_t* gluOut, int rpw) {
   GB_DYNAMIC_SHARED(uint4, xsv);
+  // The rows of this warp, known before x: the first weight loads are
+  // issued before the norm prologue (the weights do not depend on x), so
+  // the weight stream starts at once; warps without rows still take part
+  // in the prologue's barriers.
+  int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  int r0, r1;
+  bool two, active;
+  if (gluAct >= 0) {
+    r0 = blockIdx.x * GEMV_WARPS + warp;
+    active = r0 < b1;
+    r1 = b1 + r0;
+    two = true;
+  } else {
+    r0 = (blockIdx.x * GEMV_WARPS + warp) * rpw;
+    active = r0 < rows;
+    two = rpw == 2 && r0 + 1 < rows;
+    r1 = two ? r0 + 1 : r0;
+  }
+  const bool vec = (cols & 7) == 0;
+  const int nv = cols >> 3;
+  const uint4* w0 = (const uint4*)(W + (i64)r0 * cols);
+  const uint4* w1 = (const uint4*)(W + (i64)r1 * cols);
+  const uint4 z4 = make_uint4(0, 0, 0, 0);
+  uint4 a[8], c[4];
+#pragma unroll
+  for (int u = 0; u < 8; u++) a[u] = z4;
+#pragma unroll
+  for (int u = 0; u < 4; u++) c[u] = z4;
+  if (active && vec) {
+    if (two) {
+      if (lane + 96 < nv) {
+#pragma unroll
+        for (int u = 0; u < 4; u++) {
+          a[u] = __ldg(w0 + lane + 32 * u);
+          c[u] = __ldg(w1 + lane + 32 * u);
+        }
+      }
+    } else if (lane + 224 < nv) {
+#pragma unroll
+      for (int u = 0; u < 8; u++) a[u] = __ldg(w0 + lane + 32 * u);
+    }
+  }
   const bf16_t* xv = x;
   if (normW) {
     __shared__ float nred[32];
@@ -74,35 +117,26 @@ extern "C" __global__ void __launch_bounds__(256) gemv(
     __syncthreads();
     xv = xs;
   }
-  int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
-  int r0, r1;
-  bool two;
-  if (gluAct >= 0) {
-    r0 = blockIdx.x * GEMV_WARPS + warp;
-    if (r0 >= b1) return;
-    r1 = b1 + r0;
-    two = true;
-  } else {
-    r0 = (blockIdx.x * GEMV_WARPS + warp) * rpw;
-    if (r0 >= rows) return;
-    two = rpw == 2 && r0 + 1 < rows;
-    r1 = two ? r0 + 1 : r0;
-  }
+  if (!active) return;
   float acc0 = 0.0f, acc1 = 0.0f;
-  if ((cols & 7) == 0) {
-    const uint4* w0 = (const uint4*)(W + (i64)r0 * cols);
-    const uint4* w1 = (const uint4*)(W + (i64)r1 * cols);
+  if (vec) {
     const uint4* xq = (const uint4*)xv;  // global or shared: plain loads
-    int nv = cols >> 3;
     int i = lane;
     if (two) {
-      // Four 16-byte loads per row in flight per lane.
+      // Four 16-byte loads per row in flight per lane; each iteration's
+      // weights were loaded by the previous one (the first before the
+      // prologue).
       for (; i + 96 < nv; i += 128) {
-        uint4 a0 = __ldg(w0 + i), a1 = __ldg(w0 + i + 32), a2 = __ldg(w0 + i + 64), a3 = __ldg(w0 + i + 96);
-        uint4 c0 = __ldg(w1 + i), c1 = __ldg(w1 + i + 32), c2 = __ldg(w1 + i + 64), c3 = __ldg(w1 + i + 96);
         uint4 x0 = xq[i], x1 = xq[i + 32], x2 = xq[i + 64], x3 = xq[i + 96];
-        acc0 = dot8(a0, x0, acc0); acc0 = dot8(a1, x1, acc0); acc0 = dot8(a2, x2, acc0); acc0 = dot8(a3, x3, acc0);
-        acc1 = dot8(c0, x0, acc1); acc1 = dot8(c1, x1, acc1); acc1 = dot8(c2, x2, acc1); acc1 = dot8(c3, x3, acc1);
+        acc0 = dot8(a[0], x0, acc0); acc0 = dot8(a[1], x1, acc0); acc0 = dot8(a[2], x2, acc0); acc0 = dot8(a[3], x3, acc0);
+        acc1 = dot8(c[0], x0, acc1); acc1 = dot8(c[1], x1, acc1); acc1 = dot8(c[2], x2, acc1); acc1 = dot8(c[3], x3, acc1);
+        if (i + 128 + 96 < nv) {
+#pragma unroll
+          for (int u = 0; u < 4; u++) {
+            a[u] = __ldg(w0 + i + 128 + 32 * u);
+            c[u] = __ldg(w1 + i + 128 + 32 * u);
+          }
+        }
       }
       for (; i < nv; i += 32) {
         uint4 xx = xq[i];
@@ -112,21 +146,22 @@ extern "C" __global__ void __launch_bounds__(256) gemv(
     } else {
       // One row: eight 16-byte loads in flight per lane.
       for (; i + 224 < nv; i += 256) {
-        uint4 a[8];
-#pragma unroll
-        for (int u = 0; u < 8; u++) a[u] = __ldg(w0 + i + 32 * u);
 #pragma unroll
         for (int u = 0; u < 8; u++) acc0 = dot8(a[u], xq[i + 32 * u], acc0);
+        if (i + 256 + 224 < nv) {
+#pragma unroll
+          for (int u = 0; u < 8; u++) a[u] = __ldg(w0 + i + 256 + 32 * u);
+        }
       }
       for (; i < nv; i += 32) acc0 = dot8(__ldg(w0 + i), xq[i], acc0);
     }
   } else {
-    const bf16_t* w0 = W + (i64)r0 * cols;
-    const bf16_t* w1 = W + (i64)r1 * cols;
-    for (int c = lane; c < cols; c += 32) {
-      float xx = bf2f(xv[c]);
-      acc0 = fmaf(bf2f(w0[c]), xx, acc0);
-      if (two) acc1 = fmaf(bf2f(w1[c]), xx, acc1);
+    const bf16_t* ws0 = W + (i64)r0 * cols;
+    const bf16_t* ws1 = W + (i64)r1 * cols;
+    for (int cc = lane; cc < cols; cc += 32) {
+      float xx = bf2f(xv[cc]);
+      acc0 = fmaf(bf2f(ws0[cc]), xx, acc0);
+      if (two) acc1 = fmaf(bf2f(ws1[cc]), xx, acc1);
     }
   }
   acc0 = warp_sum(acc0);
@@ -134,11 +169,11 @@ extern "C" __global__ void __launch_bounds__(256) gemv(
   if (lane != 0) return;
   if (gluAct >= 0) {
     float g = rnd(acc0), u = rnd(acc1);
-    float a = gluAct == 1 ? act_gelu_tanh(g) : act_silu(g);
+    float ag = gluAct == 1 ? act_gelu_tanh(g) : act_silu(g);
     // One store per address: with gluOut == out0 the gate row is dead.
     if (gluOut != out0) out0[r0] = f2bf(g);
     out1[r0] = f2bf(u);
-    gluOut[r0] = f2bf(rnd(a) * u);
+    gluOut[r0] = f2bf(rnd(ag) * u);
     return;
   }
   store_out(acc0, r0, 0, rows, out0, out1, out2, b1, b2);
