@@ -22,12 +22,37 @@
  *           expected; read it with genbench_last_error.
  *
  * Errors.   Failures of a call on a valid engine handle (GENBENCH_ERR_BUSY
- *           included) are recorded on that handle. Failures before a handle
- *           exists (genbench_open), on a NULL, unknown or closed handle, and
- *           of the functions that take no handle are recorded in a global
- *           last error. Both are protected by
- *           locks and may be read from any thread; the global one is shared
- *           by all threads, so read it right after the failing call.
+ *           included) are recorded on that handle (protected by a lock,
+ *           readable from any thread). Failures before a handle exists
+ *           (genbench_open), on a NULL, unknown or closed handle, and of the
+ *           functions that take no handle are recorded per thread: each
+ *           thread reads its own last such error with
+ *           genbench_last_error(NULL, ...), so a failing genbench_open on
+ *           one thread cannot overwrite the message another thread is about
+ *           to read. (The message of a thread lives until its next failing
+ *           call; a few hundred bytes stay allocated per thread that failed.)
+ *
+ * Devices.  A device or dtype string that is malformed (an unknown name,
+ *           "cuda:x", "cuda:-1", a dtype other than bfloat16) and a
+ *           "threads" option out of range (negative, or above 4 per core)
+ *           are GENBENCH_ERR_INVALID_ARGUMENT, found before anything loads.
+ *           A well-formed device that cannot be used (no NVIDIA driver,
+ *           "cuda:99" on a machine with fewer GPUs, out of device memory)
+ *           is GENBENCH_ERR_LOAD, like a model that cannot be loaded.
+ *
+ * Output.   The library never writes to stdout or stderr: loading progress
+ *           goes to the log callback (genbench_set_log_callback), benchmark
+ *           progress to the progress callback, errors to the last error.
+ *           No download progress bars are drawn.
+ *
+ * Environment. The Hugging Face variables (HF_HOME, HF_HUB_CACHE,
+ *           XDG_CACHE_HOME, HF_ENDPOINT, HF_TOKEN, HF_TOKEN_PATH,
+ *           HF_HUB_OFFLINE) and the CUDA ones (CUDA_HOME, CUDA_PATH,
+ *           CUDA_ROOT, PATH; XDG_CACHE_HOME for the kernel cache) are read
+ *           from the C environment (getenv) at every model load
+ *           (genbench_open, genbench_bench without an engine), never cached:
+ *           a setenv() of the host, before or after loading the library,
+ *           takes effect at the next load.
  *
  * Strings.  Input strings are NUL-terminated UTF-8 and are only read during
  *           the call. Two output rules, stated on every function:
@@ -67,8 +92,21 @@
  *
  * JSON.     Structured inputs and outputs (engine options, benchmark
  *           configuration, reports) cross the interface as JSON documents.
- *           Unknown keys in an input document are errors. The report format
- *           is versioned by its "schema_version" field.
+ *           Unknown keys in an input document are errors, and so is data
+ *           after the object. Outputs are UTF-8 JSON: reports
+ *           (genbench_bench, genbench_bench_external) are indented by two
+ *           spaces and end with a newline, exactly as the genbench command
+ *           saves them; genbench_engine_info and genbench_flag_specs are
+ *           compact, on one line, without a trailing newline. Parse them;
+ *           do not rely on key order or spacing. The report format is
+ *           versioned by its "schema_version" field.
+ *
+ * Options.  Two styles on purpose: the options of genbench_open (rare,
+ *           load-time knobs that grow over versions) and the benchmark
+ *           configuration are JSON, so new keys need no ABI change; the
+ *           parameters of a generation (set per call, on the hot path) are
+ *           a typed struct, initialised by genbench_generate_params_init so
+ *           fields added later get their defaults.
  *
  * Example
  * -------
@@ -211,10 +249,19 @@ typedef struct genbench_timings {
  *          genbench_detokenize(ids, skip_special = 1).
  *   len    strlen(piece)
  * Return 0 to continue, non-zero to stop after this token.
- * When the generation ends with text still held back (an incomplete UTF-8
- * sequence), one last call delivers it with id -1.
+ * When the generation ends with text still held back (a token that ended
+ * inside a UTF-8 character), one last call delivers it with id -1: the
+ * held bytes as U+FFFD. That call is not made after the callback asked to
+ * stop (nor when nothing is held back), and its return value is ignored.
  */
 typedef int (*genbench_token_callback)(void* user, int32_t id, const char* piece, size_t len);
+
+/*
+ * Receives one line of the library's log (model resolution, downloads,
+ * loading and uploading weights), without a trailing newline, valid only
+ * during the call. See genbench_set_log_callback.
+ */
+typedef void (*genbench_log_callback)(void* user, const char* line);
 
 #ifndef GENBENCH_TYPES_ONLY /* defined only by the library's own build */
 
@@ -236,10 +283,21 @@ const char* genbench_status_string(int status);
  * at most size-1 bytes and a terminating NUL when size > 0. buf may be NULL
  * when size is 0. Returns the full length of the message (excluding the
  * NUL), 0 when there is none; a return value >= size means it was cut.
- * engine NULL (or not a valid handle) reads the global last error, else the
- * handle's. A successful call does not clear the message.
+ * engine NULL (or not a valid handle) reads the calling thread's last error
+ * of a call without a valid handle (see Errors above), else the handle's.
+ * A successful call does not clear the message.
  */
 size_t genbench_last_error(const genbench_engine* engine, char* buf, size_t size);
+
+/*
+ * Installs the log callback (NULL removes it), for the whole process, like
+ * llama_log_set. It receives the loading lines of genbench_open (resolving
+ * a Hugging Face id, downloading, loading and uploading weights), one call
+ * at a time, on the thread of the genbench_open call. Benchmark runs report
+ * their own loading through their progress callback instead. The library
+ * prints nothing when no callback is installed.
+ */
+void genbench_set_log_callback(genbench_log_callback callback, void* user);
 
 /* Releases a string the library allocated. NULL is ignored. */
 void genbench_free(void* p);
@@ -258,7 +316,11 @@ void genbench_free(void* p);
  *   options_json  NULL or a JSON object with any of
  *                 {"random_weights": bool, "weight_seed": uint, "threads": int}
  *                 (synthetic weights of the model's spec; their seed; CPU
- *                 worker threads, 0 = all cores).
+ *                 worker threads, 0 = all cores, at most 4 per core).
+ * Malformed device, dtype or options are GENBENCH_ERR_INVALID_ARGUMENT
+ * (GENBENCH_ERR_BAD_JSON for options_json that is not the JSON object
+ * above); a device that cannot be used, or a model that cannot be found or
+ * read, GENBENCH_ERR_LOAD (see Devices above).
  * On failure *out_engine is set to NULL and the global last error says why.
  * Close the handle with genbench_close.
  */
@@ -275,8 +337,21 @@ int genbench_close(genbench_engine* engine);
 /*
  * Describes the engine as a JSON object (library-allocated, free with
  * genbench_free): {"model": {...}, "device": {...}, "environment": {...},
- * "options": {...}} with the fields of the report's "model" and
- * "environment" entries and the options the handle was opened with.
+ * "options": {...}, "tokens": {...}} with the fields of the report's
+ * "model" and "environment" entries, the options the handle was opened
+ * with, and in "tokens" what generate checks and which ids are special:
+ *   "context_length"   the model's positions (max_position_embeddings):
+ *                      n_prompt + max_new_tokens must not exceed it
+ *   "max_new_tokens"   the cap on max_new_tokens (1048576)
+ *   "vocab_size"       rows of the embedding table: prompt ids must be below
+ *                      it, and generated ids are
+ *   "tokenizer_size"   ids the tokenizer knows (0 without a tokenizer); it
+ *                      may exceed vocab_size (Gemma 3's image token) or fall
+ *                      short of it (Qwen3's padded table)
+ *   "bos_token_id", "pad_token_id"  the model config's ids, -1 when none
+ *   "eos_token_ids"    the ids generation stops on with stop_at_eos
+ *   "tokenizer_bos"    the id genbench_tokenize adds with add_special (-1: none)
+ *   "tokenizer_eos"    the tokenizer config's end-of-sequence ids
  */
 int genbench_engine_info(genbench_engine* engine, char** out_json);
 
@@ -284,7 +359,9 @@ int genbench_engine_info(genbench_engine* engine, char** out_json);
 
 /*
  * Encodes text with the model's tokenizer. add_special non-zero adds the
- * special tokens the tokenizer adds (BOS). Caller-owned buffer: out_ids has
+ * special tokens the tokenizer adds (BOS). text need not be valid UTF-8:
+ * bytes that are not are encoded as they are, with the tokenizer's byte
+ * tokens (byte-level BPE, or byte fallback), never refused. Caller-owned buffer: out_ids has
  * room for capacity ids (it may be NULL when capacity is 0); *out_n is set
  * to the number of ids the text encodes to, and when that exceeds capacity
  * nothing is written and GENBENCH_ERR_BUFFER_TOO_SMALL is returned.
@@ -299,6 +376,9 @@ int genbench_tokenize(genbench_engine* engine, const char* text, int add_special
  * (excluding the NUL); when size <= *out_len nothing is written and
  * GENBENCH_ERR_BUFFER_TOO_SMALL is returned; otherwise buf holds the text
  * and a NUL. An id outside the vocabulary is GENBENCH_ERR_INVALID_ARGUMENT.
+ * The text is always valid UTF-8: bytes that do not form a character (an
+ * invalid byte token, or ids that end inside a character) become U+FFFD
+ * (EF BF BD), one per invalid sequence. n_ids 0 gives "".
  */
 int genbench_detokenize(genbench_engine* engine, const int32_t* ids, size_t n_ids,
                         int skip_special, char* buf, size_t size, size_t* out_len);
@@ -320,11 +400,16 @@ void genbench_generate_params_init(genbench_generate_params* params);
  *                GENBENCH_ERR_BUFFER_TOO_SMALL otherwise)
  *   out_n        NULL, or set to the number of tokens generated
  *   out_timings  NULL, or filled with the timings
- * Prompt ids must be in [0, vocabulary size) and the prompt plus
- * max_new_tokens must fit the model's context (max_position_embeddings);
- * otherwise, and for sampling values out of range (temperature < 0, top_k < 0,
- * top_p outside (0, 1], repetition_penalty <= 0), the call fails with
- * GENBENCH_ERR_INVALID_ARGUMENT before generating.
+ * Prompt ids must be in [0, vocab_size) and the prompt plus
+ * max_new_tokens must fit the model's context (context_length; both in
+ * genbench_engine_info's "tokens"); max_new_tokens must be in
+ * [1, 1048576] (0 is refused, not "nothing to do"); the prompt must not be
+ * empty (n_prompt 0) and must not be NULL when n_prompt > 0. Otherwise,
+ * and for sampling values out of range (temperature < 0, top_k < 0, top_p
+ * outside (0, 1], repetition_penalty <= 0, any of them NaN or infinite),
+ * the call fails with GENBENCH_ERR_INVALID_ARGUMENT before generating.
+ * A model whose logits are not finite (NaN or Inf weights) fails with
+ * GENBENCH_ERR_FAILED naming the likely cause.
  */
 int genbench_generate(genbench_engine* engine, const int32_t* prompt, size_t n_prompt,
                       const genbench_generate_params* params,
@@ -356,7 +441,12 @@ int genbench_generate_text(genbench_engine* engine, const char* prompt,
  * Receives one human-readable progress line of a benchmark run (model
  * loading, each config's start, warm-ups, trials, medians), without a
  * trailing newline, valid only during the call. Return 0 to continue,
- * non-zero to stop the run (it then fails with GENBENCH_ERR_CANCELLED).
+ * non-zero to stop the run: the run stops at the next token and the call
+ * returns GENBENCH_ERR_CANCELLED, always, with the report of what finished
+ * (its "complete" false; or true when the stop came after the last trial
+ * had already ended: the report is then whole, and the status still
+ * GENBENCH_ERR_CANCELLED). After a non-zero return the callback is not
+ * called again.
  */
 typedef int (*genbench_progress_callback)(void* user, const char* line);
 
@@ -406,7 +496,14 @@ int genbench_flag_specs(char** out_json);
  *                 "field" names of genbench_flag_specs (plus "driver", the
  *                 program name written into the report, default "genbench");
  *                 keys left out keep their defaults. "engine" must be
- *                 "genbench" (see genbench_bench_external).
+ *                 "genbench" (see genbench_bench_external). It is checked
+ *                 as the genbench command checks its flags (the same rules
+ *                 and messages): e.g. an ad-hoc field ("prompt_tokens",
+ *                 "max_new_tokens", the sampling fields) given with "suite"
+ *                 or "configs" is GENBENCH_ERR_INVALID_ARGUMENT, as are
+ *                 "output_dir" with "no_save" and "threads" above 4 per
+ *                 core. Unless "no_save", the output directory is checked
+ *                 to be writable before the run (GENBENCH_ERR_FAILED).
  *   progress      NULL, or receives progress lines; non-zero stops the run
  *   out_report_json  required; library-allocated JSON report. When the run
  *                 fails after it started (a config failed, the progress

@@ -14,6 +14,8 @@
 #include "genbench.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +44,8 @@
     X(genbench_prompt_ids)          \
     X(genbench_validate_report)     \
     X(genbench_render_summary)      \
-    X(genbench_write_hf)
+    X(genbench_write_hf)            \
+    X(genbench_set_log_callback)
 
 #define GB_DECLARE(name) static __typeof__(name)* p_##name;
 GB_FUNCS(GB_DECLARE)
@@ -630,6 +633,248 @@ static void test_bad_handles(void) {
                 "bench on closed handle", "closed", NULL);
 }
 
+/* ---- What genbench.h promises an embedder -------------------------------- */
+
+/* Stops at the first progress line that starts with stop_prefix; counts the
+ * calls made after that. */
+typedef struct stopper {
+    const char* stop_prefix;
+    int stopped;
+    int calls_after_stop;
+} stopper;
+
+static int on_progress_stop(void* user, const char* line) {
+    stopper* s = user;
+    if (s->stopped) {
+        s->calls_after_stop++;
+        return 1;
+    }
+    if (strncmp(line, s->stop_prefix, strlen(s->stop_prefix)) == 0) {
+        s->stopped = 1;
+        return 1;
+    }
+    return 0;
+}
+
+typedef struct flush_count {
+    int tokens, flushes, stop_after;
+} flush_count;
+
+static int on_token_count(void* user, int32_t id, const char* piece, size_t len) {
+    (void)piece;
+    (void)len;
+    flush_count* f = user;
+    if (id < 0) {
+        f->flushes++;
+        return 0;
+    }
+    f->tokens++;
+    return f->stop_after > 0 && f->tokens >= f->stop_after;
+}
+
+static int log_lines;
+static void on_log(void* user, const char* line) {
+    (void)user;
+    (void)line;
+    log_lines++;
+}
+
+/* Two threads fail genbench_open with different devices; each reads its
+ * own message although the other failed in between. */
+typedef struct err_thread {
+    const char* device;
+    pthread_barrier_t* failed_a;
+    pthread_barrier_t* failed_b;
+    int first;
+    char msg[512];
+} err_thread;
+
+static void* thread_error(void* arg) {
+    err_thread* t = arg;
+    genbench_engine* e = NULL;
+    if (!t->first) {
+        pthread_barrier_wait(t->failed_a);
+    }
+    p_genbench_open(NULL, t->device, NULL, NULL, &e);
+    if (t->first) {
+        pthread_barrier_wait(t->failed_a);
+        pthread_barrier_wait(t->failed_b); /* the other thread has failed too */
+    } else {
+        pthread_barrier_wait(t->failed_b);
+    }
+    p_genbench_last_error(NULL, t->msg, sizeof t->msg);
+    return NULL;
+}
+
+/* A JSON integer field of doc ("key": N), or -999 when absent. */
+static long json_int(const char* doc, const char* key) {
+    char pat[64];
+    snprintf(pat, sizeof pat, "\"%s\":", key);
+    const char* p = doc != NULL ? strstr(doc, pat) : NULL;
+    return p != NULL ? strtol(p + strlen(pat), NULL, 10) : -999;
+}
+
+static void test_header_promises(void) {
+    /* The global (handle-less) last error is per thread. */
+    pthread_barrier_t a, b;
+    pthread_barrier_init(&a, NULL, 2);
+    pthread_barrier_init(&b, NULL, 2);
+    err_thread t1 = {.device = "tpu-one", .failed_a = &a, .failed_b = &b, .first = 1};
+    err_thread t2 = {.device = "tpu-two", .failed_a = &a, .failed_b = &b, .first = 0};
+    pthread_t h1, h2;
+    pthread_create(&h1, NULL, thread_error, &t1);
+    pthread_create(&h2, NULL, thread_error, &t2);
+    pthread_join(h1, NULL);
+    pthread_join(h2, NULL);
+    CHECK(strstr(t1.msg, "tpu-one") != NULL && strstr(t2.msg, "tpu-two") != NULL,
+          "per-thread errors: %s | %s", t1.msg, t2.msg);
+
+    /* Device status rule: malformed -> INVALID_ARGUMENT, unusable -> LOAD. */
+    genbench_engine* e = NULL;
+    check_error(p_genbench_open(NULL, "cuda:x", NULL, NULL, &e), GENBENCH_ERR_INVALID_ARGUMENT, NULL, "cuda:x", "cuda:x", NULL);
+    check_error(p_genbench_open(NULL, "cuda:99", NULL, NULL, &e), GENBENCH_ERR_LOAD, NULL, "cuda:99", NULL);
+    check_error(p_genbench_open(NULL, "cpu", NULL, "{\"threads\": 100000000}", &e), GENBENCH_ERR_INVALID_ARGUMENT, NULL,
+                "threads cap", "100000000 is too many", NULL);
+
+    /* Environment variables are read at every load. */
+    char c1[] = "/tmp/genbench_env1_XXXXXX", c2[] = "/tmp/genbench_env2_XXXXXX";
+    CHECK(mkdtemp(c1) != NULL && mkdtemp(c2) != NULL, "mkdtemp");
+    setenv("HF_HUB_CACHE", c1, 1);
+    check_error(p_genbench_open("acme/env-model", "cpu", NULL, NULL, &e), GENBENCH_ERR_LOAD, NULL, "env 1", c1, NULL);
+    setenv("HF_HUB_CACHE", c2, 1);
+    check_error(p_genbench_open("acme/env-model", "cpu", NULL, NULL, &e), GENBENCH_ERR_LOAD, NULL, "env 2", c2, NULL);
+    unsetenv("HF_HUB_CACHE");
+    rmdir(c1);
+    rmdir(c2);
+
+    /* The library never writes to stdout or stderr (log and progress go to
+     * the callbacks); the log callback gets the loading lines. */
+    fflush(stdout);
+    fflush(stderr);
+    char quiet[] = "/tmp/genbench_quiet_XXXXXX";
+    int qfd = mkstemp(quiet);
+    int out1 = dup(1), out2 = dup(2);
+    dup2(qfd, 1);
+    dup2(qfd, 2);
+    log_lines = 0;
+    p_genbench_set_log_callback(on_log, NULL);
+    int rc = p_genbench_open("tiny-qwen3", "cpu", NULL, "{\"threads\": 1}", &e);
+    int logged = log_lines;
+    p_genbench_set_log_callback(NULL, NULL);
+    genbench_engine* e2 = NULL;
+    int rc2 = p_genbench_open("tiny-qwen3", "cpu", NULL, "{\"threads\": 1}", &e2);
+    int logged_after = log_lines;
+    char* report = NULL;
+    char* summary = NULL;
+    stopper st = {.stop_prefix = "  trial 1/1"};
+    int brc = GENBENCH_ERR_INTERNAL;
+    if (rc == GENBENCH_OK) {
+        /* Stop asked for at the last trial line: CANCELLED, never called again. */
+        brc = p_genbench_bench(e, "{\"configs\": [\"short\"], \"warmup\": 0, \"trials\": 1, \"no_save\": true}",
+                               on_progress_stop, &st, &report, &summary, NULL);
+    }
+    fflush(stdout);
+    fflush(stderr);
+    dup2(out1, 1);
+    dup2(out2, 2);
+    close(out1);
+    close(out2);
+    struct stat sb;
+    CHECK(fstat(qfd, &sb) == 0 && sb.st_size == 0, "the library wrote %lld bytes to stdout/stderr", (long long)sb.st_size);
+    close(qfd);
+    unlink(quiet);
+    CHECK(rc == GENBENCH_OK && rc2 == GENBENCH_OK, "open tiny-qwen3: %d %d", rc, rc2);
+    CHECK(logged > 0 && logged_after == logged, "log lines %d, %d after removing the callback", logged, logged_after);
+    p_genbench_close(e2);
+    CHECK(brc == GENBENCH_ERR_CANCELLED && st.stopped && st.calls_after_stop == 0,
+          "stop at the last trial: rc %d (%s), stopped %d, %d calls after", brc, last_error(e), st.stopped, st.calls_after_stop);
+    CHECK(report != NULL && has(report, "\"complete\": true"), "report of a run stopped after its last trial");
+    /* Output JSON formats: reports indented with a final newline; info compact. */
+    CHECK(report != NULL && report[strlen(report) - 1] == '\n' && has(report, "\n  \"schema_version\": 1,\n"),
+          "report formatting");
+    p_genbench_free(report);
+    p_genbench_free(summary);
+    if (rc != GENBENCH_OK) {
+        return;
+    }
+
+    /* Engine info: context length, special ids, vocabulary vs tokenizer. */
+    char* info = NULL;
+    rc = p_genbench_engine_info(e, &info);
+    long ctx = json_int(info, "context_length");
+    CHECK(rc == GENBENCH_OK && info != NULL && strchr(info, '\n') == NULL, "info is one compact line");
+    CHECK(ctx > 8 && json_int(info, "max_new_tokens") == 1048576 && json_int(info, "vocab_size") == 512 &&
+              json_int(info, "tokenizer_size") > 0 && json_int(info, "pad_token_id") != -999 &&
+              json_int(info, "bos_token_id") != -999 && has(info, "\"eos_token_ids\":[") &&
+              json_int(info, "tokenizer_bos") != -999 && has(info, "\"tokenizer_eos\":["),
+          "info tokens: %s", info ? info : "(null)");
+    p_genbench_free(info);
+
+    /* The limits generate checks, as documented. */
+    genbench_generate_params params;
+    p_genbench_generate_params_init(&params);
+    int32_t one = 1;
+    params.max_new_tokens = 0;
+    check_error(p_genbench_generate(e, &one, 1, &params, NULL, NULL, NULL, 0, NULL, NULL), GENBENCH_ERR_INVALID_ARGUMENT, e,
+                "max_new_tokens 0", "max_new_tokens", NULL);
+    params.max_new_tokens = 1048577;
+    check_error(p_genbench_generate(e, &one, 1, &params, NULL, NULL, NULL, 0, NULL, NULL), GENBENCH_ERR_INVALID_ARGUMENT, e,
+                "max_new_tokens over the cap", "1048576", NULL);
+    params.max_new_tokens = 4;
+    check_error(p_genbench_generate(e, &one, 0, &params, NULL, NULL, NULL, 0, NULL, NULL), GENBENCH_ERR_INVALID_ARGUMENT, e,
+                "n_prompt 0", "empty", NULL);
+    if (ctx > 8 && ctx < 100000) {
+        int32_t* prompt = calloc((size_t)ctx, sizeof *prompt);
+        for (long i = 0; i < ctx; i++) {
+            prompt[i] = (int32_t)(1 + i % 500);
+        }
+        params.stop_at_eos = 0;
+        params.max_new_tokens = 4;
+        size_t n = 0;
+        rc = p_genbench_generate(e, prompt, (size_t)ctx - 4, &params, NULL, NULL, NULL, 0, &n, NULL);
+        CHECK(rc == GENBENCH_OK && n == 4, "prompt + new = context_length: rc %d (%s)", rc, last_error(e));
+        params.max_new_tokens = 5;
+        check_error(p_genbench_generate(e, prompt, (size_t)ctx - 4, &params, NULL, NULL, NULL, 0, NULL, NULL),
+                    GENBENCH_ERR_INVALID_ARGUMENT, e, "prompt + new > context_length", "exceeds", NULL);
+        free(prompt);
+    }
+
+    /* The -1 flush call never follows a callback-requested stop. */
+    p_genbench_generate_params_init(&params);
+    params.max_new_tokens = 8;
+    params.stop_at_eos = 0;
+    flush_count fc = {.stop_after = 1};
+    rc = p_genbench_generate_text(e, "hello", &params, on_token_count, &fc, NULL, 0, NULL, NULL);
+    CHECK(rc == GENBENCH_OK && fc.tokens == 1 && fc.flushes == 0, "stop after 1: rc %d, %d tokens, %d flushes", rc, fc.tokens, fc.flushes);
+
+    /* Invalid UTF-8 in: encoded as bytes. Out: U+FFFD, also for a cut character. */
+    int32_t ids[16];
+    size_t n = 0;
+    rc = p_genbench_tokenize(e, "a\xff" "b", 0, ids, 16, &n);
+    char text[64];
+    size_t len = 0;
+    CHECK(rc == GENBENCH_OK && n >= 3, "tokenize invalid UTF-8: rc %d n %zu", rc, n);
+    rc = p_genbench_detokenize(e, ids, n, 1, text, sizeof text, &len);
+    CHECK(rc == GENBENCH_OK && strcmp(text, "a\xef\xbf\xbd" "b") == 0, "detokenize invalid UTF-8: %s", text);
+    rc = p_genbench_tokenize(e, "\xe2\x82\xac", 0, ids, 16, &n); /* the euro sign */
+    CHECK(rc == GENBENCH_OK && n >= 1, "tokenize euro");
+    if (rc == GENBENCH_OK && n > 1) {
+        rc = p_genbench_detokenize(e, ids, 1, 1, text, sizeof text, &len);
+        CHECK(rc == GENBENCH_OK && strcmp(text, "\xef\xbf\xbd") == 0, "a cut character: %s", text);
+    }
+
+    /* One validation for all front ends; the output directory is checked first. */
+    char* out = NULL;
+    check_error(p_genbench_bench(NULL, "{\"suite\": \"quick\", \"prompt_tokens\": 8}", NULL, NULL, &out, NULL, NULL),
+                GENBENCH_ERR_INVALID_ARGUMENT, NULL, "suite + prompt_tokens", "cannot be combined with --suite", NULL);
+    check_error(p_genbench_bench(NULL, "{\"no_save\": true, \"output_dir\": \"x\"}", NULL, NULL, &out, NULL, NULL),
+                GENBENCH_ERR_INVALID_ARGUMENT, NULL, "no_save + output_dir", "no-save", NULL);
+    check_error(p_genbench_bench(e, "{\"configs\": [\"short\"], \"output_dir\": \"/proc/genbench-no\"}", NULL, NULL, &out, NULL, NULL),
+                GENBENCH_ERR_FAILED, e, "unwritable output_dir", "output directory /proc/genbench-no", NULL);
+    CHECK(out == NULL, "no report for a run that did not start");
+    p_genbench_close(e);
+}
+
 int main(int argc, char** argv) {
     const char* lib = argc > 1 ? argv[1] : getenv("GENBENCH_LIB");
     if (lib == NULL) {
@@ -653,6 +898,7 @@ int main(int argc, char** argv) {
 
     test_versions();
     test_bad_handles();
+    test_header_promises();
 
     genbench_engine* e = NULL;
     int rc = p_genbench_open("", "cpu", "bfloat16", "{}", &e);

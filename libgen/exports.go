@@ -74,7 +74,7 @@ func genbench_last_error(p *C.genbench_engine, buf *C.char, size C.size_t) (n C.
 			n = 0
 		}
 	}()
-	msg := globalError.get()
+	msg := C.GoString(C.gb_get_thread_error())
 	if p != nil {
 		if h, err := lookup(p); err == nil {
 			msg = h.err.get()
@@ -170,6 +170,57 @@ type openExtra struct {
 	Threads       int    `json:"threads"`
 }
 
+// envVars are the environment variables a model load reads (hub cache,
+// endpoint, token, offline mode; CUDA libraries and kernel cache).
+var envVars = []string{"HF_HOME", "HF_HUB_CACHE", "XDG_CACHE_HOME", "HF_ENDPOINT", "HF_TOKEN", "HF_TOKEN_PATH",
+	"HF_HUB_OFFLINE", "HOME", "CUDA_HOME", "CUDA_PATH", "CUDA_ROOT", "PATH"}
+
+// syncEnv copies envVars from the C environment into Go's. The Go runtime
+// takes its copy of the environment when the process starts, so without
+// this a host's setenv (before or after loading the library) would not be
+// seen; with it, every load reads the variables as they are now.
+func syncEnv() {
+	for _, k := range envVars {
+		ck := C.CString(k)
+		v := C.getenv(ck)
+		C.free(unsafe.Pointer(ck))
+		if v == nil {
+			os.Unsetenv(k)
+		} else if s := C.GoString(v); os.Getenv(k) != s {
+			os.Setenv(k, s)
+		}
+	}
+}
+
+// logHook is the callback of genbench_set_log_callback.
+var logHook struct {
+	sync.Mutex
+	cb   C.genbench_log_callback
+	user unsafe.Pointer
+}
+
+// genbench_set_log_callback installs (or with NULL removes) the log callback. See capi/genbench.h.
+//
+//export genbench_set_log_callback
+func genbench_set_log_callback(cb C.genbench_log_callback, user unsafe.Pointer) {
+	logHook.Lock()
+	logHook.cb, logHook.user = cb, user
+	logHook.Unlock()
+}
+
+// logLine passes a loading progress line to the log callback, if any (one
+// call at a time).
+func logLine(s string) {
+	logHook.Lock()
+	defer logHook.Unlock()
+	if logHook.cb == nil {
+		return
+	}
+	cs := C.CString(s)
+	defer C.free(unsafe.Pointer(cs))
+	C.gb_call_log(logHook.cb, logHook.user, cs)
+}
+
 // genbench_open loads a model onto a device and registers a new handle. See capi/genbench.h.
 //
 //export genbench_open
@@ -197,7 +248,10 @@ func genbench_open(modelRef, device, dtype, optionsJSON *C.char, out **C.genbenc
 		if err := engineOptions(o).Validate(); err != nil {
 			return errorf(statusInvalidArgument, "genbench_open: %v", err)
 		}
-		eng, err := engine.Load(context.Background(), engineOptions(o))
+		syncEnv()
+		opts := engineOptions(o)
+		opts.Progress = logLine
+		eng, err := engine.Load(context.Background(), opts)
 		if err != nil {
 			return withStatus(statusLoad, fmt.Errorf("genbench_open: load model %q: %w", engineOptions(o).ModelName(), err))
 		}
@@ -243,6 +297,7 @@ func genbench_engine_info(p *C.genbench_engine, out **C.char) C.int {
 			"device":      dev,
 			"environment": bench.HostEnvironment(dev),
 			"options":     h.opts,
+			"tokens":      tokenInfo(h.eng),
 		})
 		if err != nil {
 			return fmt.Errorf("genbench_engine_info: %w", err)
@@ -250,6 +305,39 @@ func genbench_engine_info(p *C.genbench_engine, out **C.char) C.int {
 		setString(out, string(b))
 		return nil
 	})
+}
+
+// tokenInfo is genbench_engine_info's "tokens" entry: the limits generate
+// checks and the special ids (-1 = none).
+func tokenInfo(e *engine.Engine) map[string]any {
+	spec := e.Spec()
+	info := map[string]any{
+		"context_length": spec.MaxPositionEmbeddings,
+		"max_new_tokens": bench.MaxTokens,
+		"vocab_size":     spec.VocabSize,
+		"tokenizer_size": 0,
+		"bos_token_id":   spec.BOSTokenID,
+		"eos_token_ids":  nonNil(spec.StopIDs()),
+		"pad_token_id":   spec.PadTokenID,
+		"tokenizer_bos":  int32(-1),
+		"tokenizer_eos":  []int32{},
+	}
+	if tok := e.Tokenizer(); tok != nil {
+		info["tokenizer_size"] = tok.VocabSize()
+		if id, ok := tok.BOS(); ok {
+			info["tokenizer_bos"] = id
+		}
+		info["tokenizer_eos"] = nonNil(tok.EOS())
+	}
+	return info
+}
+
+// nonNil keeps an empty id list a JSON array.
+func nonNil(ids []int32) []int32 {
+	if ids == nil {
+		return []int32{}
+	}
+	return ids
 }
 
 // ---- Tokenizer ----
@@ -564,18 +652,24 @@ func decodeRunConfig(doc, fn string) (bench.RunConfig, error) {
 }
 
 // progressFunc turns a C progress callback into a session's progress
-// function (nil for a NULL callback); a non-zero return cancels the run.
+// function (nil for a NULL callback); a non-zero return cancels the run,
+// and the callback is not called again.
 func progressFunc(cb C.genbench_progress_callback, user unsafe.Pointer, cancel context.CancelFunc) func(string) {
 	if cb == nil {
 		return nil
 	}
 	var mu sync.Mutex // one call at a time, whichever goroutine reports
+	stopped := false
 	return func(s string) {
 		mu.Lock()
 		defer mu.Unlock()
+		if stopped {
+			return
+		}
 		cs := C.CString(s)
 		defer C.free(unsafe.Pointer(cs))
 		if C.gb_call_progress(cb, user, cs) != 0 {
+			stopped = true
 			cancel()
 		}
 	}
@@ -603,6 +697,11 @@ func runSession(ctx context.Context, s bench.Session, fn string, outReport, outS
 	setString(outReport, string(data))
 	setString(outSummary, out.Summary)
 	setString(outPath, out.Path)
+	if err == nil && ctx.Err() != nil {
+		// a stop asked for after the last trial: the promise of
+		// genbench.h is GENBENCH_ERR_CANCELLED for any stop request
+		err = withStatus(statusCancelled, errors.New("stopped by the progress callback after the last trial (the report is complete)"))
+	}
 	switch {
 	case err != nil:
 		return withStatus(statusOf(err), fmt.Errorf("%s: %w", fn, errors.Join(err, out.SaveErr)))
@@ -636,10 +735,8 @@ func genbench_bench(p *C.genbench_engine, configJSON *C.char, progress C.genbenc
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
+		syncEnv()
 		s := bench.Session{Config: cfg, Progress: progressFunc(progress, progressUser, cancel)}
-		if s.Progress == nil {
-			s.Progress = func(string) {} // still shows download progress on stderr
-		}
 		if h != nil {
 			s.Gen = h.eng
 			s.Config.Model, s.Config.Device, s.Config.DType, s.Config.RandomWeights, s.Config.Threads = h.opts.Model, h.opts.Device, h.opts.DType, h.opts.RandomWeights, h.opts.Threads

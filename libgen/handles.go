@@ -2,6 +2,7 @@ package main
 
 /*
 #cgo CFLAGS: -I${SRCDIR}/../capi
+#include <stdlib.h>
 #include "shim.h"
 */
 import "C"
@@ -14,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
 	"github.com/genbench/genbench/gocore/engine"
 )
@@ -106,9 +108,6 @@ func (l *lastError) get() string {
 	return l.msg
 }
 
-// globalError is the last error of calls without a valid handle.
-var globalError lastError
-
 // openOptions are the arguments a handle was opened with.
 type openOptions struct {
 	Model         string `json:"model"`
@@ -200,9 +199,17 @@ func report(h *handle, err error) C.int {
 	if h != nil {
 		h.err.set(msg)
 	} else {
-		globalError.set(msg)
+		setThreadError(msg)
 	}
 	return C.int(statusOf(err))
+}
+
+// setThreadError records msg as the calling thread's last error (the
+// exported function runs on the C thread that called it).
+func setThreadError(msg string) {
+	cs := C.CString(msg)
+	defer C.free(unsafe.Pointer(cs))
+	C.gb_set_thread_error(cs, C.size_t(len(msg)))
 }
 
 // panicError turns a recovered panic into an internal error.

@@ -22,5 +22,8 @@ int gb_call_generate(genbench_generate_fn fn, void* user, const int32_t* prompt,
                      double* out_ttft_ms, double* out_total_ms, int64_t* out_peak_mem);
 void gb_store_handle(genbench_engine** out, uintptr_t id);
 uintptr_t gb_handle_id(const genbench_engine* engine);
+void gb_call_log(genbench_log_callback cb, void* user, const char* line);
+void gb_set_thread_error(const char* msg, size_t len);
+const char* gb_get_thread_error(void);
 
 #endif

@@ -119,6 +119,7 @@ func (a *app) bench(ctx context.Context, args []string) error {
 	session := bench.Session{Config: cfg}
 	if a.stderrTTY && !cfg.Quiet { // also shows download progress on the terminal
 		session.Progress = func(line string) { fmt.Fprintln(a.stderr, line) }
+		session.DownloadProgress = a.stderr
 	}
 	out, err := session.Run(ctx)
 	if out == nil {

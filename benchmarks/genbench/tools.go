@@ -127,6 +127,7 @@ func (a *app) generate(ctx context.Context, args []string) error {
 
 	if a.stderrTTY {
 		opts.Progress = func(msg string) { fmt.Fprintln(a.stderr, msg) }
+		opts.DownloadProgress = a.stderr
 	}
 	eng, err := engine.Load(ctx, opts)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 
 	"github.com/genbench/genbench/gocore/engine"
@@ -22,6 +23,9 @@ type Session struct {
 	// Progress, when non-nil, receives progress lines: loading, then one
 	// line per event (EventLine). It is also the engine's load progress.
 	Progress func(line string)
+	// DownloadProgress is the engine's (progress bars of downloads, drawn
+	// only on a terminal; nil = none).
+	DownloadProgress io.Writer
 	// Amend, when non-nil, edits the report before it is saved.
 	Amend func(*Report)
 }
@@ -72,6 +76,7 @@ func (s Session) Run(ctx context.Context) (*Outputs, error) {
 	if gen == nil {
 		opts := s.Config.EngineOptions()
 		opts.Progress = s.Progress
+		opts.DownloadProgress = s.DownloadProgress
 		name := opts.ModelName()
 		line(fmt.Sprintf("loading %s on %s ...", name, opts.Device))
 		eng, err := engine.Load(ctx, opts)

@@ -6,6 +6,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,10 @@ type Options struct {
 	Threads int
 	// Progress, when non-nil, receives human-readable loading progress lines.
 	Progress func(msg string)
+	// DownloadProgress, when it is a terminal, shows a progress bar per
+	// downloaded file (nil: none; the engine never writes to stderr by
+	// itself).
+	DownloadProgress io.Writer
 }
 
 // ModelName is the model Load loads: Model, or DefaultModel when Model is

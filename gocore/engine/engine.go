@@ -209,16 +209,15 @@ func (e *Engine) loadModel(ctx context.Context, opts Options, progress func(stri
 }
 
 // hubOptions are the Hugging Face cache and download options of a load:
-// the environment's, the requested revision, download progress on stderr
-// (shown only when it is a terminal) unless the load is quiet, and with
-// skipWeights only the config and tokenizer files (synthetic weights).
+// the environment's, the requested revision, opts.DownloadProgress, and
+// with skipWeights only the config and tokenizer files (synthetic weights).
 func hubOptions(opts Options, skipWeights, offline bool) hub.Options {
 	o := hub.OptionsFromEnv()
 	o.Revision = opts.Revision
 	o.SkipWeights = skipWeights
 	o.Offline = o.Offline || offline
-	if opts.Progress != nil {
-		o.Progress = os.Stderr
+	if opts.DownloadProgress != nil {
+		o.Progress = opts.DownloadProgress
 	}
 	return o
 }
