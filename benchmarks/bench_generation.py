@@ -396,9 +396,96 @@ def run_hf(config: Dict[str, Any], args: argparse.Namespace, stop: Optional[Sign
 # ---- main ------------------------------------------------------------------------
 
 
+def _flag_value(argv: Sequence[str], i: int, name: str) -> Tuple[str, int]:
+    """("VALUE", n) when argv[i] is "--name VALUE" (n=2) or "--name=VALUE" (n=1), else ("", 0)."""
+    a = argv[i]
+    if a.startswith(f"--{name}="):
+        return a[len(name) + 3:], 1
+    if a == f"--{name}" and i + 1 < len(argv):
+        return argv[i + 1], 2
+    return "", 0
+
+
+def _token_list(flag: str, value: str) -> List[int]:
+    """A sweep list: distinct positive token counts."""
+    out: List[int] = []
+    for f in value.split(","):
+        f = f.strip()
+        try:
+            n = int(f)
+        except ValueError:
+            raise UsageError(f"{flag}: {f!r} is not a token count: expected a positive integer or a "
+                             "comma-separated list of them (e.g. 64,256)") from None
+        if n < 1:
+            raise UsageError(f"{flag}: {n}: expected a positive number of tokens")
+        if n in out:
+            raise UsageError(f"{flag}: {n} is listed twice")
+        out.append(n)
+    return out
+
+
+def expand_runs(argv: Sequence[str]) -> List[List[str]]:
+    """One command line per model (several --model values, or --model a,b);
+    comma lists for --prompt-tokens / --max-new-tokens become the configs of
+    their cartesian product (greedy sweep points pN-gM), as genbench does."""
+    models: List[str] = []
+    rest: List[str] = []
+    lists: Dict[str, List[str]] = {"prompt-tokens": [], "max-new-tokens": []}
+    i = 0
+    while i < len(argv):
+        value, n = _flag_value(argv, i, "model")
+        if n:
+            models += [m.strip() for m in value.split(",") if m.strip()] or [value]
+            i += n
+            continue
+        for name in lists:
+            value, n = _flag_value(argv, i, name)
+            if n:
+                lists[name].append(value)
+                break
+        if n:
+            i += n
+            continue
+        rest.append(argv[i])
+        i += 1
+    if any("," in v for vs in lists.values() for v in vs):
+        for a in rest:
+            for f in ("suite", "configs", "temperature", "top-k", "top-p", "repetition-penalty"):
+                if a == f"--{f}" or a.startswith(f"--{f}="):
+                    raise UsageError(f"--{f} cannot be combined with a sweep (comma lists for --prompt-tokens "
+                                     "or --max-new-tokens run greedy configs pN-gM)")
+        prompts = _token_list("--prompt-tokens", lists["prompt-tokens"][-1]) if lists["prompt-tokens"] else [256]
+        gens = _token_list("--max-new-tokens", lists["max-new-tokens"][-1]) if lists["max-new-tokens"] else [256]
+        rest += ["--configs", ",".join(f"p{p}-g{g}" for p in prompts for g in gens)]
+    else:
+        for name, values in lists.items():
+            for v in values:
+                rest += [f"--{name}", v]
+    if not models:
+        return [rest]
+    return [rest + ["--model", m] for m in models]
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Runs the benchmark; returns the exit status."""
+    """Runs the benchmark (once per --model); returns the exit status."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        runs = expand_runs(argv)
+    except UsageError as e:
+        print(f"bench_generation.py: {e}", file=sys.stderr)
+        return 2
+    status = 0
+    for i, run_argv in enumerate(runs):
+        if i > 0:
+            print()
+        status = max(status, _main_one(run_argv))
+        if status >= 128:  # interrupted: stop the remaining models
+            break
+    return status
+
+
+def _main_one(argv: List[str]) -> int:
+    """Runs one model's benchmark; returns the exit status."""
     try:
         config, args = parse_config(argv)
     except UsageError as e:

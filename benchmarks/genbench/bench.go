@@ -107,25 +107,45 @@ func joinOptionalValues(fs *pflag.FlagSet, args []string) []string {
 
 // bench runs the benchmark command.
 func (a *app) bench(ctx context.Context, args []string) error {
-	cfg, fs, err := parseBench(args)
-	if errors.Is(err, errHelp) {
-		fmt.Fprintf(a.stdout, "Usage: genbench [bench] [flags]\n\nRuns a benchmark suite (--suite) or one ad-hoc run built from the individual flags.\nOther commands: generate, tokenize, compare, env, selftest (see genbench help).\n\nFlags:\n%s", fs.FlagUsages())
-		return err
-	}
+	runs, err := expandRuns(args)
 	if err != nil {
 		return err
 	}
-	cfg.Driver = bench.DriverGenbench
-	session := bench.Session{Config: cfg}
-	if a.stderrTTY && !cfg.Quiet { // also shows download progress on the terminal
-		session.Progress = func(line string) { fmt.Fprintln(a.stderr, line) }
-		session.DownloadProgress = a.stderr
+	var errs []error
+	for i, runArgs := range runs {
+		if ctx.Err() != nil {
+			break
+		}
+		cfg, fs, err := parseBench(runArgs)
+		if errors.Is(err, errHelp) {
+			fmt.Fprintf(a.stdout, "Usage: genbench [bench] [flags]\n\nRuns a benchmark suite (--suite) or one ad-hoc run built from the individual flags.\n"+
+				"Several --model values (or --model a,b) run one after the other, each loaded once and released, one report each;\n"+
+				"comma lists for --prompt-tokens and --max-new-tokens run their cartesian product (greedy) as configs pN-gM.\n"+
+				"Other commands: generate, tokenize, compare, record, plot, env, selftest (see genbench help).\n\nFlags:\n%s", fs.FlagUsages())
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		if len(runs) > 1 && i > 0 {
+			fmt.Fprintln(a.stdout)
+		}
+		cfg.Driver = bench.DriverGenbench
+		session := bench.Session{Config: cfg}
+		if a.stderrTTY && !cfg.Quiet { // also shows download progress on the terminal
+			session.Progress = func(line string) { fmt.Fprintln(a.stderr, line) }
+			session.DownloadProgress = a.stderr
+		}
+		out, err := session.Run(ctx)
+		if out == nil {
+			errs = append(errs, err)
+			continue
+		}
+		if err := a.printBench(cfg, out, err); err != nil {
+			errs = append(errs, err)
+		}
 	}
-	out, err := session.Run(ctx)
-	if out == nil {
-		return err
-	}
-	return a.printBench(cfg, out, err)
+	return errors.Join(errs...)
 }
 
 // printBench prints a session's outputs: the summary on stdout, or with

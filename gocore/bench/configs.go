@@ -70,7 +70,7 @@ func SuiteKeys(suite string) ([]string, error) {
 	case "full":
 		return ConfigKeys(), nil
 	}
-	return nil, fmt.Errorf("unknown suite %q: expected one of %s", suite, strings.Join(Suites(), ", "))
+	return nil, fmt.Errorf("unknown suite %q%s: expected one of %s", suite, DidYouMean(suite, Suites()), strings.Join(Suites(), ", "))
 }
 
 // LookupConfig returns the config with the given key.
@@ -80,7 +80,10 @@ func LookupConfig(key string) (Config, error) {
 			return c, nil
 		}
 	}
-	return Config{}, fmt.Errorf("unknown config %q: expected one of %s", key, strings.Join(ConfigKeys(), ", "))
+	if c, ok := sweepConfig(key); ok {
+		return c, nil
+	}
+	return Config{}, fmt.Errorf("unknown config %q%s: expected one of %s, or pN-gM (a greedy sweep point)", key, DidYouMean(key, ConfigKeys()), strings.Join(ConfigKeys(), ", "))
 }
 
 // SamplingLabel describes sampling parameters the way the summary table

@@ -223,13 +223,20 @@ func RecordText(text string, r *Report) (string, string, error) {
 	return b.String(), action, nil
 }
 
-// logColumns returns the columns a table needs: its existing ones (or the
-// fixed columns and the seven config keys for a new table), then any
-// config key of r not yet among them.
+// logColumns returns the columns a table needs: its existing ones (or, for
+// a new table, the fixed columns and the seven config keys unless r is a
+// sweep or an ad-hoc run), then any config key of r not yet among them.
 func logColumns(existing []string, r *Report) []string {
 	cols := slices.Clone(existing)
 	if len(cols) == 0 {
-		cols = append(slices.Clone(logFixedColumns), ConfigKeys()...)
+		cols = slices.Clone(logFixedColumns)
+		for _, c := range r.Configs {
+			if _, ok := sweepConfig(c.Key); !ok && c.Key != AdhocKey {
+				// A run of the named configs: all seven columns, in order.
+				cols = append(cols, ConfigKeys()...)
+				break
+			}
+		}
 	}
 	for _, c := range r.Configs {
 		if !slices.Contains(cols, c.Key) {

@@ -246,6 +246,11 @@ func (c *RunConfig) Plan() ([]Config, error) {
 		}
 	case len(c.Configs) > 0:
 		keys = filter(ConfigKeys(), c.Configs)
+		for _, k := range c.Configs { // sweep points, in the order given
+			if _, ok := sweepConfig(k); ok {
+				keys = append(keys, k)
+			}
+		}
 	default:
 		return []Config{{
 			Key:          AdhocKey,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import copy
+import csv
+import io
 import importlib.util
 import json
 import os
@@ -464,3 +466,39 @@ class LibraryDiscoveryTest(unittest.TestCase):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+class WorkflowTest(unittest.TestCase):
+    """Several models, sweeps, --format and --record through the Python driver."""
+
+    def test_expand_runs(self) -> None:
+        drv = load_driver()
+        self.assertEqual(drv.expand_runs(["--model", "tiny-llama,tiny-qwen3", "--suite", "quick"]),
+                         [["--suite", "quick", "--model", "tiny-llama"], ["--suite", "quick", "--model", "tiny-qwen3"]])
+        self.assertEqual(drv.expand_runs(["--prompt-tokens", "64,256", "--max-new-tokens=16"]),
+                         [["--configs", "p64-g16,p256-g16"]])
+        self.assertEqual(drv.expand_runs(["--prompt-tokens", "64"]), [["--prompt-tokens", "64"]])
+        with self.assertRaisesRegex(drv.UsageError, "--suite cannot be combined with a sweep"):
+            drv.expand_runs(["--prompt-tokens", "64,256", "--suite", "quick"])
+        with self.assertRaisesRegex(drv.UsageError, "listed twice"):
+            drv.expand_runs(["--max-new-tokens", "8,8"])
+
+    def test_two_models_sweep_csv_and_record(self) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            log = Path(tmp) / "LOG.md"
+            r = run_driver(["--model", "tiny-llama,tiny-qwen3", "--prompt-tokens", "16,32", "--max-new-tokens", "8",
+                            "--warmup", "0", "--trials", "1", "--no-save", "--format", "csv", "--record", str(log)])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            # stdout: two CSV tables (one per model), nothing else.
+            blocks = [b for b in r.stdout.split("\n\n") if b.strip()]
+            self.assertEqual(len(blocks), 2, r.stdout)
+            for block, model in zip(blocks, ("tiny-llama", "tiny-qwen3")):
+                rows = list(csv.DictReader(io.StringIO(block)))
+                self.assertEqual([row["key"] for row in rows], ["p16-g8", "p32-g8"])
+                self.assertEqual({row["model"] for row in rows}, {model})
+                self.assertGreater(float(rows[0]["e2e_tok_s"]), 0)
+            self.assertEqual(r.stderr.count(f"Recorded in {log}"), 2)
+            text = log.read_text()
+            self.assertIn("## tiny-llama", text)
+            self.assertIn("## tiny-qwen3", text)
+            self.assertIn("| p16-g8 |", text.replace("  ", " ").replace("  ", " "))
