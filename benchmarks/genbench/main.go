@@ -29,6 +29,7 @@ import (
 	"syscall"
 
 	"github.com/genbench/genbench/gocore/bench"
+	"github.com/genbench/genbench/gocore/tty"
 )
 
 // usageError marks an error caused by the command line (exit status 2).
@@ -51,7 +52,7 @@ type app struct {
 }
 
 func main() {
-	a := &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, stderrTTY: isTerminal(os.Stderr)}
+	a := &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr, stderrTTY: tty.IsTerminal(os.Stderr)}
 	ctx, caught, stop := notifySignals(context.Background())
 	code := a.run(ctx, os.Args[1:])
 	stop()
@@ -174,10 +175,4 @@ func oneLine(err error) string {
 		out = append(out, s[i])
 	}
 	return string(out)
-}
-
-// isTerminal reports whether f is a character device (a terminal).
-func isTerminal(f *os.File) bool {
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }

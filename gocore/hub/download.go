@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/genbench/genbench/gocore/tty"
 	"hash"
 	"io"
 	"net"
@@ -64,7 +65,7 @@ func newDownloader(opts Options, repo *repoCache) *downloader {
 	h := *base
 	h.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	d.head = &h
-	if isTerminal(opts.Progress) {
+	if tty.IsTerminal(opts.Progress) {
 		d.progress = opts.Progress
 	}
 	if isCommit(opts.Revision) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/genbench/genbench/gocore/tty"
 	"io/fs"
 	"math/rand/v2"
 	"net/http"
@@ -821,13 +822,13 @@ func TestProgressLine(t *testing.T) {
 		t.Errorf("formatBytes = %q", got)
 	}
 	// A non-terminal writer gets no progress.
-	if isTerminal(&buf) {
+	if tty.IsTerminal(&buf) {
 		t.Error("bytes.Buffer reported as a terminal")
 	}
 	devnull, err := os.Open(os.DevNull)
 	must(t, err)
 	defer devnull.Close()
-	if isTerminal(devnull) {
+	if tty.IsTerminal(devnull) {
 		t.Error("/dev/null reported as a terminal")
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/genbench/genbench/gocore/tty"
 )
 
 // openPTY returns the two ends of a new pseudo-terminal.
@@ -31,7 +33,7 @@ func openPTY(t *testing.T) (master, slave *os.File) {
 
 func TestProgressOnTerminalOnly(t *testing.T) {
 	master, slave := openPTY(t)
-	if !isTerminal(slave) {
+	if !tty.IsTerminal(slave) {
 		t.Fatal("pty slave not reported as a terminal")
 	}
 	out := make(chan string, 1)
