@@ -116,12 +116,9 @@ func (a *app) generate(ctx context.Context, args []string) error {
 	}
 	var ids []int32
 	if *promptIDs != "" {
-		for _, f := range strings.Split(*promptIDs, ",") {
-			v, err := strconv.ParseInt(strings.TrimSpace(f), 10, 32)
-			if err != nil || v < 0 {
-				return usagef("--prompt-ids: %q is not a token id (expected comma-separated non-negative integers)", f)
-			}
-			ids = append(ids, int32(v))
+		var err error
+		if ids, err = parsePromptIDs(*promptIDs); err != nil {
+			return err
 		}
 	}
 
@@ -190,6 +187,20 @@ func (a *app) generate(ctx context.Context, args []string) error {
 	fmt.Fprintf(a.stderr, "prompt %d tokens, generated %d (%s); TTFT %.1f ms, prefill %.1f tok/s, decode %.1f tok/s, end to end %.1f tok/s in %.1f ms\n",
 		len(ids), len(res.Tokens), end, f.TTFTMs, f.PrefillTokS, f.DecodeTokS, f.E2ETokS, float64(res.Total)/float64(time.Millisecond))
 	return nil
+}
+
+// parsePromptIDs parses --prompt-ids: comma-separated non-negative int32
+// ids (spaces around them allowed).
+func parsePromptIDs(s string) ([]int32, error) {
+	var ids []int32
+	for _, f := range strings.Split(s, ",") {
+		v, err := strconv.ParseInt(strings.TrimSpace(f), 10, 32)
+		if err != nil || v < 0 {
+			return nil, usagef("--prompt-ids: %q is not a token id (expected comma-separated non-negative integers)", f)
+		}
+		ids = append(ids, int32(v))
+	}
+	return ids, nil
 }
 
 // tokenize encodes or decodes with a model's tokenizer.

@@ -497,3 +497,51 @@ func FuzzParseConfig(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseGenerationConfig fuzzes generation_config.json next to each real
+// config.json: no input panics, and an accepted one survives the
+// GenerationConfigJSON round trip.
+func FuzzParseGenerationConfig(f *testing.F) {
+	var cfgs [][]byte
+	for _, d := range []string{"llama-3.2-1b-instruct", "qwen3-1.7b", "gemma-3-1b-it"} {
+		b, err := os.ReadFile(filepath.Join("testdata", d, "config.json"))
+		if err != nil {
+			f.Fatal(err)
+		}
+		cfgs = append(cfgs, b)
+		if g, err := os.ReadFile(filepath.Join("testdata", d, "generation_config.json")); err == nil {
+			f.Add(uint8(len(cfgs)-1), g)
+		}
+	}
+	f.Add(uint8(0), []byte(`{"bos_token_id": 1, "eos_token_id": [1, 2], "pad_token_id": 0, "do_sample": true, "temperature": 0.6, "top_k": 20, "top_p": 0.95, "repetition_penalty": 1.1}`))
+	f.Add(uint8(1), []byte(`{"eos_token_id": -5}`))
+	f.Add(uint8(2), []byte(`{"temperature": 1e400}`))
+	f.Add(uint8(0), []byte(`null`))
+	f.Fuzz(func(t *testing.T, which uint8, gen []byte) {
+		s, err := ParseConfig(cfgs[int(which)%len(cfgs)], gen)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+			return
+		}
+		if err := s.Validate(); err != nil {
+			t.Fatalf("accepted an invalid spec: %v", err)
+		}
+		cfg, err := s.ConfigJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := s.GenerationConfigJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := ParseConfig(cfg, out)
+		if err != nil {
+			t.Fatalf("re-parsing the written generation config: %v\n%s", err, out)
+		}
+		if !reflect.DeepEqual(back.Generation, s.Generation) {
+			t.Fatalf("generation config round trip differs:\n got %+v\nwant %+v", back.Generation, s.Generation)
+		}
+	})
+}

@@ -1,6 +1,8 @@
 package tokenizer
 
 import (
+	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -102,5 +104,104 @@ func FuzzLoadBytes(f *testing.F) {
 			d.Flush()
 		}
 		_ = tok.Decode([]int32{-1, 0, 1, 2, 1 << 30}, false)
+	})
+}
+
+// FuzzEncodeVariants fuzzes the non-byte-level and split variants
+// (testdata/variants: chars, the NFD/NFKC/NFKD normalisers, every split
+// behaviour, added tokens): Encode never panics and gives ids in range,
+// the same ids twice, Decode gives valid UTF-8, and the streamed decode
+// equals the whole decode.
+func FuzzEncodeVariants(f *testing.F) {
+	names := variantNames(f)
+	toks := make([]*Tokenizer, len(names))
+	for i, n := range names {
+		toks[i] = loadNamed(f, n)
+	}
+	for i, s := range loadCorpus(f) {
+		f.Add(uint8(i), s)
+	}
+	f.Add(uint8(0), "\xff\xfe invalid \xc3")
+	f.Add(uint8(3), "ﬁ Å Å ẛ̣ ①")
+	f.Fuzz(func(t *testing.T, which uint8, s string) {
+		tok := toks[int(which)%len(toks)]
+		name := names[int(which)%len(toks)]
+		for _, special := range []bool{false, true} {
+			ids := tok.Encode(s, special)
+			for _, id := range ids {
+				if id < 0 || int(id) >= tok.VocabSize() {
+					t.Fatalf("%s: Encode(%q) gave id %d outside [0, %d)", name, s, id, tok.VocabSize())
+				}
+			}
+			if again := tok.Encode(s, special); !slicesEqual(again, ids) {
+				t.Fatalf("%s: Encode(%q) is not deterministic: %v then %v", name, s, ids, again)
+			}
+			for _, skip := range []bool{false, true} {
+				got := tok.Decode(ids, skip)
+				if !utf8.ValidString(got) {
+					t.Fatalf("%s: Decode gave invalid UTF-8 %q", name, got)
+				}
+				d := tok.NewStreamDecoder(skip)
+				var sb strings.Builder
+				for _, id := range ids {
+					sb.WriteString(d.Add(id))
+				}
+				sb.WriteString(d.Flush())
+				if sb.String() != got {
+					t.Fatalf("%s: streamed decode %q, whole decode %q (of %q)", name, sb.String(), got, s)
+				}
+			}
+		}
+	})
+}
+
+func slicesEqual(a, b []int32) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// FuzzTokenizeStdin fuzzes what "genbench tokenize" reads on stdin, with
+// the tiny tokenizer: --jsonl (EncodeJSONL: one JSON string per line, one
+// array of ids out per line) and --decode (DecodeJSON: one JSON array of
+// ids). No panic; an error has a message; --jsonl output has one line per
+// input line, each the ids Encode gives for that string.
+func FuzzTokenizeStdin(f *testing.F) {
+	for _, s := range []string{"\"hello\"\n\"world\"\n", "\"ok\"\nnot json\n", "", "\"\\u00e9\\ud83d\\ude00\"", "[1,2,3]", "[1,-5,99999999]", "[]", "[1,2] [3]", "{}"} {
+		f.Add([]byte(s))
+	}
+	tok := Tiny()
+	f.Fuzz(func(t *testing.T, in []byte) {
+		var out bytes.Buffer
+		if err := EncodeJSONL(bytes.NewReader(in), &out, tok, true); err != nil {
+			if err.Error() == "" {
+				t.Fatal("empty error")
+			}
+		} else {
+			inLines := strings.Split(strings.TrimSuffix(strings.ReplaceAll(string(in), "\r\n", "\n"), "\n"), "\n")
+			outLines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+			if len(in) > 0 && len(inLines) == len(outLines) {
+				for i, l := range inLines {
+					var s string
+					if json.Unmarshal([]byte(l), &s) != nil {
+						continue
+					}
+					want, _ := json.Marshal(tok.Encode(s, true))
+					if outLines[i] != string(want) {
+						t.Fatalf("line %d %q: %s, want %s", i+1, l, outLines[i], want)
+					}
+				}
+			}
+		}
+		out.Reset()
+		if err := DecodeJSON(bytes.NewReader(in), &out, tok, false); err != nil && err.Error() == "" {
+			t.Fatal("empty error")
+		}
 	})
 }
