@@ -32,6 +32,7 @@ const (
 	OpSoftcap   = "softcap"   // Softcap: N × Width elements, cap Scale
 	OpRopeKV    = "ropekv"    // RopeKV: N tokens from position Pos, Heads/KVHeads × HeadDim
 	OpAttention = "attention" // Attention: N queries ending at position Pos, Heads/KVHeads × HeadDim, Window
+	OpCopy      = "copy"      // Copy of N elements between offsets Pos and Width, then AddInt32 of 3 to 2 of 3 ints
 )
 
 // Case is one check: an op, its shape and the tolerance against the
@@ -45,6 +46,7 @@ type Case struct {
 	Style                   backend.NormStyle
 	Act                     backend.Activation
 	Heads, KVHeads, HeadDim int     // ropekv, attention
+	QKNorm                  bool    // ropekv: RMSNorm (Style) of q and k per head first, as Qwen3 and Gemma 3 do
 	Pos, Window             int     // ropekv: first position; attention: last position, window
 	MaxULP                  int     // pass when every value is within MaxULP bf16 ulps ...
 	RelL2                   float64 // ... or, when > 0, when the relative L2 error is at most RelL2
@@ -85,12 +87,16 @@ var table = []Case{
 	{Op: OpRopeKV, N: 1, Heads: 4, KVHeads: 2, HeadDim: 24, Pos: 17},
 	{Op: OpRopeKV, N: 9, Heads: 32, KVHeads: 8, HeadDim: 64},
 	{Op: OpRopeKV, N: 5, Heads: 4, KVHeads: 1, HeadDim: 256, Pos: 511, Large: true},
+	// A norm value one ulp off (float32 summation order) moves the rotated value slightly.
+	{Op: OpRopeKV, N: 1, Heads: 16, KVHeads: 8, HeadDim: 128, Pos: 37, QKNorm: true, RelL2: 4e-3},
+	{Op: OpRopeKV, N: 4, Heads: 4, KVHeads: 1, HeadDim: 256, Pos: 300, QKNorm: true, Style: backend.GemmaNorm, RelL2: 4e-3},
 	{Op: OpAttention, N: 1, Heads: 4, KVHeads: 2, HeadDim: 24, Pos: 37, RelL2: 1e-3},
 	{Op: OpAttention, N: 1, Heads: 32, KVHeads: 8, HeadDim: 64, Pos: 1500, RelL2: 1e-3, Large: true},
 	{Op: OpAttention, N: 1, Heads: 4, KVHeads: 1, HeadDim: 256, Pos: 1300, Window: 512, RelL2: 1e-3, Large: true},
 	{Op: OpAttention, N: 9, Heads: 16, KVHeads: 8, HeadDim: 128, Pos: 8, RelL2: 1e-3},
 	{Op: OpAttention, N: 17, Heads: 4, KVHeads: 1, HeadDim: 256, Pos: 40, Window: 5, RelL2: 1e-3},
 	{Op: OpAttention, N: 6, Heads: 3, KVHeads: 3, HeadDim: 20, Pos: 10, RelL2: 1e-3},
+	{Op: OpCopy, N: 250, Pos: 20, Width: 10},
 }
 
 // Name is the op and its shape, for a report line.
@@ -113,7 +119,13 @@ func (c Case) Name() string {
 		}
 		return fmt.Sprintf("glu %s %d×%d", act, c.N, c.Width)
 	case OpRopeKV, OpAttention:
-		return fmt.Sprintf("%s n %d, H %d/%d, D %d, pos %d, win %d", c.Op, c.N, c.Heads, c.KVHeads, c.HeadDim, c.Pos, c.Window)
+		norm := ""
+		if c.QKNorm {
+			norm = " q/k norm"
+		}
+		return fmt.Sprintf("%s%s n %d, H %d/%d, D %d, pos %d, win %d", c.Op, norm, c.N, c.Heads, c.KVHeads, c.HeadDim, c.Pos, c.Window)
+	case OpCopy:
+		return fmt.Sprintf("copy %d from %d to %d, add_i32", c.N, c.Pos, c.Width)
 	}
 	return fmt.Sprintf("%s %d×%d", c.Op, c.N, c.Width)
 }
@@ -174,6 +186,8 @@ func RunCase(b backend.Backend, c Case, seed uint64) Result {
 		got, want, err = r.ropeKV(c)
 	case OpAttention:
 		got, want, err = r.attention(c)
+	case OpCopy:
+		got, want, err = r.copyAddInt32(c)
 	default:
 		err = fmt.Errorf("backendtest: unknown op %q", c.Op)
 	}
@@ -472,6 +486,25 @@ func (r *runner) ropeKV(c Case) (got, want []uint16, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	want = append([]uint16(nil), q...)
+	wk := append([]uint16(nil), k...)
+	if c.QKNorm {
+		qn, kn := r.rand(c.HeadDim, 0.5), r.rand(c.HeadDim, 0.5)
+		qw, err := r.weight("q_norm", 1, c.HeadDim, qn)
+		if err != nil {
+			return nil, nil, err
+		}
+		kw, err := r.weight("k_norm", 1, c.HeadDim, kn)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := errors.Join(r.b.RMSNorm(qb, qb, c.N*c.Heads, c.HeadDim, qw, 1e-6, c.Style),
+			r.b.RMSNorm(kb, kb, c.N*c.KVHeads, c.HeadDim, kw, 1e-6, c.Style)); err != nil {
+			return nil, nil, err
+		}
+		cpu.RefRMSNorm(want, want, c.N*c.Heads, c.HeadDim, qn, 1e-6, c.Style)
+		cpu.RefRMSNorm(wk, wk, c.N*c.KVHeads, c.HeadDim, kn, 1e-6, c.Style)
+	}
 	shape := backend.AttnShape{Heads: c.Heads, KVHeads: c.KVHeads, HeadDim: c.HeadDim, Scale: 1}
 	if err := r.b.RopeKV(qb, kb, vb, c.N, pb, rope, cache, 1, shape); err != nil {
 		return nil, nil, err
@@ -483,9 +516,7 @@ func (r *runner) ropeKV(c Case) (got, want []uint16, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	want = append([]uint16(nil), q...)
 	cpu.RefRope(want, c.N, c.Heads, c.HeadDim, pos, cos, sin)
-	wk := append([]uint16(nil), k...)
 	cpu.RefRope(wk, c.N, c.KVHeads, c.HeadDim, pos, cos, sin)
 	stride := c.KVHeads * c.HeadDim
 	wantK, wantV := make([]uint16, capacity*stride), make([]uint16, capacity*stride)
@@ -615,4 +646,38 @@ func compare(c Case, got, want []uint16) Result {
 		res.Pass = maxULP <= c.MaxULP
 	}
 	return res
+}
+
+// copyAddInt32 copies N values from offset Pos of a source into offset
+// Width of a destination holding other values, and adds 3 to the first two
+// of three ints: the copied span must match and nothing else change.
+func (r *runner) copyAddInt32(c Case) (got, want []uint16, err error) {
+	n := c.Pos + c.N + 30
+	src, dst := r.rand(n, 1), r.rand(n, 1)
+	sb, err := r.buf(src, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	db, err := r.buf(dst, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	ib, err := r.ints([]int32{5, -7, 100})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := errors.Join(r.b.Copy(db, c.Width, sb, c.Pos, c.N), r.b.AddInt32(ib, 2, 3)); err != nil {
+		return nil, nil, err
+	}
+	ints := make([]int32, 3)
+	if err := r.b.ReadInt32(ints, ib, 0); err != nil {
+		return nil, nil, err
+	}
+	if ints[0] != 8 || ints[1] != -4 || ints[2] != 100 {
+		return nil, nil, fmt.Errorf("AddInt32 of 3 to 2 of [5 -7 100] gave %v, want [8 -4 100]", ints)
+	}
+	want = append([]uint16(nil), dst...)
+	copy(want[c.Width:c.Width+c.N], src[c.Pos:c.Pos+c.N])
+	got, err = r.read(db, n)
+	return got, want, err
 }
