@@ -45,6 +45,13 @@ type Options struct {
 	// NoFusion launches every op on its own (the decode GEMV then absorbs
 	// no RMSNorm, residual add or GLU); results are identical either way.
 	NoFusion bool
+	// PDL launches every kernel with programmatic dependent launch
+	// (cuLaunchKernelEx, programmatic stream serialization): on sm_90 and
+	// newer with a CUDA 12.4+ driver, a kernel's blocks start while the
+	// previous kernel finishes and wait for it inside (griddepcontrol), which
+	// hides part of each launch gap. Off by default until measured on a
+	// GPU; GENBENCH_CUDA_PDL=1 turns it on too.
+	PDL bool
 }
 
 func (o Options) libOptions() dl.Options {
@@ -104,6 +111,7 @@ type Backend struct {
 	attnWS                            cu.DevPtr // split-key attention workspace
 	attnWSN                           int64     // its size in bytes
 	noFuse                            bool
+	pdl                               bool // launches use programmatic dependent launch
 
 	info   backend.Info
 	target kernels.Target
@@ -178,6 +186,17 @@ func Open(ctx context.Context, device int, opts Options) (*Backend, error) {
 		b.info = backend.Info{
 			Kind: "cuda", Index: device, Name: gi.Name, ComputeCapability: gi.ComputeCapability(),
 			MemoryBytes: gi.MemoryBytes, DriverVersion: nvidiaDriverVersion(), CUDAVersion: cudaVersionString(dv),
+		}
+		if opts.PDL || os.Getenv("GENBENCH_CUDA_PDL") == "1" {
+			switch {
+			case cc < 90:
+				opts.progress("cuda: programmatic dependent launch needs sm_90 or newer; off")
+			case !drv.HasLaunchKernelEx() || dv < 12040:
+				opts.progress("cuda: programmatic dependent launch needs a CUDA 12.4+ driver (cuLaunchKernelEx, graph capture); off")
+			default:
+				b.pdl = true
+				opts.progress("cuda: programmatic dependent launch on")
+			}
 		}
 		if b.ctx, err = drv.PrimaryCtxRetain(b.dev); err != nil {
 			drv.Close()

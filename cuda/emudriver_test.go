@@ -453,3 +453,31 @@ func TestEmulatedGraphReuse(t *testing.T) {
 		t.Fatalf("another shape must be instantiated: %d", inst-inst0)
 	}
 }
+
+// TestEmulatedPDL runs the decode chain, graph capture and replay and a
+// tiny model with every kernel launched through cuLaunchKernelEx with
+// programmatic stream serialization (the emulated driver checks the
+// CUlaunchConfig and attribute layouts and launches from them).
+func TestEmulatedPDL(t *testing.T) {
+	dir := emulatedDriver(t)
+	b, err := Open(context.Background(), 0, Options{DriverLibDirs: []string{dir}, KernelCacheDir: filepath.Join(dir, "kernels"), PDL: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	if !b.pdl {
+		t.Fatal("programmatic dependent launch is off on an sm_90 device with a CUDA 12.4 driver")
+	}
+	st := &selftest{b: b, rng: rand.New(rand.NewPCG(5, 6))}
+	if r := st.decodeChainCase(72, 200, backend.LlamaNorm, backend.SiLU); r.err != nil || !r.pass {
+		t.Fatalf("decode chain: %s %v", r.metric, r.err)
+	}
+	for _, r := range st.graph() {
+		if r.err != nil || !r.pass {
+			t.Fatalf("graph: %s %v", r.metric, r.err)
+		}
+	}
+	if r := st.model(model.TinyLlama, 3, 2); r.err != nil || !r.pass {
+		t.Fatalf("tiny llama: %s %v", r.metric, r.err)
+	}
+}

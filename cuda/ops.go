@@ -430,6 +430,9 @@ func (b *Backend) launch(name string, f cu.Function, grid, block cu.Dim3, shared
 			return err
 		}
 	}
+	if b.pdl {
+		return b.drv.LaunchKernelEx(name, f, grid, block, shared, b.stream, p)
+	}
 	return b.drv.LaunchKernel(name, f, grid, block, shared, b.stream, p)
 }
 

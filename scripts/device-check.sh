@@ -20,6 +20,9 @@
 #                      with the CUDA backend (golden.test, TestGoldens,
 #                      GENBENCH_GOLDEN_DEVICE=cuda); fixtures are made on
 #                      the CPU, never regenerated here;
+#   7b. PDL            programmatic dependent launch (GENBENCH_CUDA_PDL=1):
+#                      tiny models + the first dev model against the CPU,
+#                      then ours on the first dev model;
 #    8. python lib     the Python package finds the carried libgen.so
 #                      (GENBENCH_LIB);
 #    9. hf <model> <config>  Hugging Face transformers on the same card, one
@@ -201,6 +204,12 @@ if [[ -e "$CARRY/golden.test" ]] || (( DRY )); then
 else
   skip "golden $GOLDEN_RUN ($GOLDEN_DEVICE)" "$CARRY/golden.test missing"
 fi
+
+# 7b. Programmatic dependent launch (off by default, GENBENCH_CUDA_PDL=1):
+# whole-model logits against the CPU, then the first dev model's suite.
+pdlmodels="tiny-llama,tiny-qwen3,tiny-gemma3,${MODELS[0]}"
+step "selftest models PDL" 60 "GENBENCH_CUDA_PDL=1 '$CARRY/cudacheck' --models-only --models '$pdlmodels' --seed 42"
+step "ours ${MODELS[0]} PDL" 60 "GENBENCH_CUDA_PDL=1 '$CARRY/genbench' $common --model '${MODELS[0]}' --device cuda >'$STEPS/reports/pdl-ours-$(tag "${MODELS[0]}").json'"
 
 # 8-9. Hugging Face on the same card: first check that the package finds
 # the carried library, then one process per model and config.

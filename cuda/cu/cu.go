@@ -113,8 +113,8 @@ type Driver struct {
 	cuModuleLoadData, cuModuleUnload, cuModuleGetFunction, cuFuncSetAttribute,
 	cuFuncGetAttribute, cuLaunchKernel, cuEventCreate, cuEventRecord, cuEventSynchronize,
 	cuEventElapsedTime, cuEventDestroy, cuGetErrorName, cuGetErrorString uintptr
-	// Optional (0 when the driver lacks it).
-	cuGraphExecUpdate uintptr
+	// Optional (0 when the driver lacks them).
+	cuGraphExecUpdate, cuLaunchKernelEx uintptr
 }
 
 // Load opens the driver library (see dl.Options for where it looks) and
@@ -190,6 +190,7 @@ func Load(opts dl.Options) (*Driver, error) {
 	}
 	// CUDA 12's signature (exec, graph, CUgraphExecUpdateResultInfo*).
 	d.cuGraphExecUpdate = lib.OptionalSym("cuGraphExecUpdate_v2")
+	d.cuLaunchKernelEx = lib.OptionalSym("cuLaunchKernelEx") // CUDA 12.0+
 	arena, err := hostmem.NewArena(1 << 20)
 	if err != nil {
 		lib.Close()
@@ -659,6 +660,76 @@ func (d *Driver) FuncGetAttribute(f Function, attr int) (int, error) {
 // Dim3 is a launch dimension.
 type Dim3 struct{ X, Y, Z uint32 }
 
+// LaunchAttrProgrammaticStreamSerialization is
+// CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION (CUlaunchAttributeID).
+const LaunchAttrProgrammaticStreamSerialization = 6
+
+// HasLaunchKernelEx reports whether the driver has cuLaunchKernelEx.
+func (d *Driver) HasLaunchKernelEx() bool { return d.cuLaunchKernelEx != 0 }
+
+// packParams copies p's values into the arena and returns the void** array
+// the launch calls take (0 for no parameters).
+func (d *Driver) packParams(p *Params) (uintptr, error) {
+	n := len(p.vals)
+	if n == 0 {
+		return 0, nil
+	}
+	vals, err := d.arena.Alloc(8*n, 16)
+	if err != nil {
+		return 0, err
+	}
+	arr, err := d.arena.Alloc(8*n, 16)
+	if err != nil {
+		return 0, err
+	}
+	for i, v := range p.vals {
+		*(*uint64)(unsafe.Pointer(&vals[8*i])) = v
+		*(*uintptr)(unsafe.Pointer(&arr[8*i])) = hostmem.Addr(vals[8*i:])
+	}
+	return hostmem.Addr(arr), nil
+}
+
+// LaunchKernelEx enqueues f like LaunchKernel through cuLaunchKernelEx
+// with programmatic stream serialization allowed: the kernel may start
+// before the previous kernel of the stream has finished, and must wait for
+// it itself (griddepcontrol.wait, kernels/common.cuh). Layouts of cuda.h
+// 12/13: CUlaunchConfig {6 x u32 grid/block, u32 sharedMemBytes, CUstream
+// at 32, CUlaunchAttribute* at 40, u32 numAttrs at 48} (56 bytes);
+// CUlaunchAttribute {u32 id, 4 pad, 64-byte value union} (72 bytes).
+func (d *Driver) LaunchKernelEx(op string, f Function, grid, block Dim3, shared uint32, s Stream, p *Params) error {
+	if d.cuLaunchKernelEx == 0 {
+		return fmt.Errorf("cuda: launch %s: cuLaunchKernelEx is not available (driver older than CUDA 12)", op)
+	}
+	if err := p.Check(); err != nil {
+		return fmt.Errorf("cuda: launch %s: %w", op, err)
+	}
+	m := d.arena.Mark()
+	defer d.arena.Release(m)
+	ptrs, err := d.packParams(p)
+	if err != nil {
+		return err
+	}
+	attr, err := d.arena.Alloc(72, 16)
+	if err != nil {
+		return err
+	}
+	clear(attr)
+	*(*uint32)(unsafe.Pointer(&attr[0])) = LaunchAttrProgrammaticStreamSerialization
+	*(*int32)(unsafe.Pointer(&attr[8])) = 1 // programmaticStreamSerializationAllowed
+	cfg, err := d.arena.Alloc(56, 16)
+	if err != nil {
+		return err
+	}
+	clear(cfg)
+	for i, v := range []uint32{grid.X, grid.Y, grid.Z, block.X, block.Y, block.Z, shared} {
+		*(*uint32)(unsafe.Pointer(&cfg[4*i])) = v
+	}
+	*(*uint64)(unsafe.Pointer(&cfg[32])) = uint64(s)
+	*(*uintptr)(unsafe.Pointer(&cfg[40])) = hostmem.Addr(attr)
+	*(*uint32)(unsafe.Pointer(&cfg[48])) = 1
+	return d.call("cuLaunchKernelEx("+op+")", d.cuLaunchKernelEx, hostmem.Addr(cfg), uintptr(f), ptrs, 0)
+}
+
 // LaunchKernel enqueues f with the packed parameter block p on s. The
 // driver copies the parameter values during the call.
 func (d *Driver) LaunchKernel(op string, f Function, grid, block Dim3, shared uint32, s Stream, p *Params) error {
@@ -667,22 +738,9 @@ func (d *Driver) LaunchKernel(op string, f Function, grid, block Dim3, shared ui
 	}
 	m := d.arena.Mark()
 	defer d.arena.Release(m)
-	n := len(p.vals)
-	var ptrs uintptr
-	if n > 0 {
-		vals, err := d.arena.Alloc(8*n, 16)
-		if err != nil {
-			return err
-		}
-		arr, err := d.arena.Alloc(8*n, 16)
-		if err != nil {
-			return err
-		}
-		for i, v := range p.vals {
-			*(*uint64)(unsafe.Pointer(&vals[8*i])) = v
-			*(*uintptr)(unsafe.Pointer(&arr[8*i])) = hostmem.Addr(vals[8*i:])
-		}
-		ptrs = hostmem.Addr(arr)
+	ptrs, err := d.packParams(p)
+	if err != nil {
+		return err
 	}
 	return d.call("cuLaunchKernel("+op+")", d.cuLaunchKernel, uintptr(f),
 		uintptr(grid.X), uintptr(grid.Y), uintptr(grid.Z),

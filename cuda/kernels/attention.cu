@@ -42,6 +42,8 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attention(
     bf16_t* __restrict__ out, const bf16_t* __restrict__ q, int n, const i32* __restrict__ pos,
     const bf16_t* __restrict__ kc, const bf16_t* __restrict__ vc, int capacity, int H, int KV,
     int D, int window, float scale, int maxStored, int* err) {
+  pdl_wait();
+  pdl_trigger();
   GB_DYNAMIC_SHARED(float, sc);
   __shared__ float qs[ATT_MAXD];
   __shared__ float red[32];
@@ -171,6 +173,8 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attn_split_scores(
     const bf16_t* __restrict__ q, const i32* __restrict__ pos, const bf16_t* __restrict__ kc,
     int capacity, int H, int KV, int D, int window, float scale, int chunk, float* scores,
     float* part, int* err) {
+  pdl_wait();
+  pdl_trigger();
   __shared__ float qs[ATT_MAXD];
   __shared__ float red[32];
   const int h = blockIdx.x, s = blockIdx.y, S = gridDim.y;
@@ -239,6 +243,8 @@ extern "C" __global__ void __launch_bounds__(ATT_THREADS) attn_split_pv(
     const i32* __restrict__ pos, const bf16_t* __restrict__ vc, int capacity, int H, int KV, int D,
     int window, int chunk, const float* __restrict__ scores, const float* __restrict__ part,
     float* opart, bf16_t* out, int* done) {
+  pdl_wait();
+  pdl_trigger();
   __shared__ float accs[ATT_THREADS / 32][ATT_MAXD];
   __shared__ int s_last;
   const int h = blockIdx.x, s = blockIdx.y, S = gridDim.y;

@@ -106,6 +106,22 @@ __device__ __forceinline__ float block_max(float v, float* red) {
   return warp_max(r);
 }
 
+// Programmatic dependent launch (sm_90 and newer; the backend launches
+// with it only when asked, see cuda/backend.go): pdl_wait() blocks until
+// the previous kernel of the stream has completed and its writes are
+// visible, pdl_trigger() lets the next kernel be scheduled (its blocks then
+// run up to their own pdl_wait()). Every kernel calls pdl_wait() before it
+// touches memory another kernel writes; only the decode GEMV reads its
+// weights (never written) before it. Without a programmatic dependency
+// (a normal launch) both return at once; below sm_90 they are empty.
+#if defined(__CUDA_ARCH__) && (__CUDA_ARCH__ >= 900) && !defined(GENBENCH_EMU)
+__device__ __forceinline__ void pdl_wait() { asm volatile("griddepcontrol.wait;" ::: "memory"); }
+__device__ __forceinline__ void pdl_trigger() { asm volatile("griddepcontrol.launch_dependents;" ::: "memory"); }
+#else
+__device__ __forceinline__ void pdl_wait() {}
+__device__ __forceinline__ void pdl_trigger() {}
+#endif
+
 // set_error records the first error code in the device error word.
 __device__ __forceinline__ void set_error(int* err, int code) {
   if (err) atomicCAS(err, 0, code);

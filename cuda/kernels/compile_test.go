@@ -224,3 +224,24 @@ func cuFiles() []string {
 	sort.Strings(out)
 	return out
 }
+
+// TestPDLInstructions: the kernels wait for their predecessor with
+// griddepcontrol on sm_90 (programmatic dependent launch) and carry no such
+// instruction below it, where it does not exist.
+func TestPDLInstructions(t *testing.T) {
+	n := loadNVRTC(t)
+	m := Modules()[0]
+	for _, c := range []struct {
+		arch int
+		want bool
+	}{{90, true}, {80, false}} {
+		img, err := (&Compiler{NVRTC: n, Target: Target{Arch: c.arch, PTX: true}}).Compile(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ptx := string(img.Data)
+		if got := strings.Contains(ptx, "griddepcontrol.wait") && strings.Contains(ptx, "griddepcontrol.launch_dependents"); got != c.want {
+			t.Errorf("compute_%d PTX of %s: griddepcontrol present = %v, want %v", c.arch, m.Name, got, c.want)
+		}
+	}
+}

@@ -11,6 +11,8 @@
 extern "C" __global__ void embed(bf16_t* __restrict__ out, const i32* __restrict__ ids, int n,
                                  const bf16_t* __restrict__ table, int vocab, int hidden,
                                  float scale, int* err) {
+  pdl_wait();
+  pdl_trigger();
   i64 total = (i64)n * hidden;
   for (i64 idx = (i64)blockIdx.x * blockDim.x + threadIdx.x; idx < total;
        idx += (i64)gridDim.x * blockDim.x) {
@@ -31,6 +33,8 @@ extern "C" __global__ void embed(bf16_t* __restrict__ out, const i32* __restrict
 // out may alias gate or up (element i is read, then written, by one thread).
 extern "C" __global__ void glu(bf16_t* out, const bf16_t* gate, const bf16_t* up,
                                i64 total, int act) {
+  pdl_wait();
+  pdl_trigger();
   for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < total;
        i += (i64)gridDim.x * blockDim.x) {
     float g = bf2f(gate[i]);
@@ -41,6 +45,8 @@ extern "C" __global__ void glu(bf16_t* out, const bf16_t* gate, const bf16_t* up
 
 // out[i] = rnd(a[i] + b[i]); out may alias a or b.
 extern "C" __global__ void add(bf16_t* out, const bf16_t* a, const bf16_t* b, i64 total) {
+  pdl_wait();
+  pdl_trigger();
   for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < total;
        i += (i64)gridDim.x * blockDim.x) {
     out[i] = f2bf(bf2f(a[i]) + bf2f(b[i]));
@@ -49,6 +55,8 @@ extern "C" __global__ void add(bf16_t* out, const bf16_t* a, const bf16_t* b, i6
 
 // x[i] = rnd(tanh(x[i] / cap) * cap).
 extern "C" __global__ void softcap(bf16_t* x, i64 total, float cap) {
+  pdl_wait();
+  pdl_trigger();
   for (i64 i = (i64)blockIdx.x * blockDim.x + threadIdx.x; i < total;
        i += (i64)gridDim.x * blockDim.x) {
     x[i] = f2bf(tanhf(bf2f(x[i]) / cap) * cap);
@@ -57,6 +65,8 @@ extern "C" __global__ void softcap(bf16_t* x, i64 total, float cap) {
 
 // buf[i] += delta for i < n.
 extern "C" __global__ void add_i32(i32* buf, int n, int delta) {
+  pdl_wait();
+  pdl_trigger();
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
     buf[i] += delta;
   }

@@ -96,6 +96,9 @@ extern "C" __global__ void __launch_bounds__(256) gemv(
       for (int u = 0; u < 8; u++) a[u] = __ldg(w0 + lane + 32 * u);
     }
   }
+  // Everything below reads what earlier kernels wrote.
+  pdl_wait();
+  pdl_trigger();
   const bf16_t* xv = x;
   if (normW) {
     __shared__ float nred[32];
@@ -237,6 +240,8 @@ extern "C" __global__ void __launch_bounds__(128) gemm(const bf16_t* __restrict_
                                                        const bf16_t* __restrict__ W, int n,
                                                        int rows, int K, bf16_t* out0,
                                                        bf16_t* out1, bf16_t* out2, int b1, int b2) {
+  pdl_wait();
+  pdl_trigger();
   __shared__ __align__(16) bf16_t As[GEMM_BM][GEMM_LD];
   __shared__ __align__(16) bf16_t Bs[GEMM_BN][GEMM_LD];
   int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;

@@ -8,6 +8,8 @@
 
 extern "C" __global__ void rmsnorm(bf16_t* out, const bf16_t* x, int rows, int dim,
                                    const bf16_t* __restrict__ w, float eps, int gemma) {
+  pdl_wait();
+  pdl_trigger();
   __shared__ float red[32];
   int r = blockIdx.x;
   if (r >= rows) return;
@@ -35,6 +37,8 @@ extern "C" __global__ void rmsnorm(bf16_t* out, const bf16_t* x, int rows, int d
 extern "C" __global__ void rmsnorm_add(bf16_t* out, const bf16_t* a, bf16_t* normOut, const bf16_t* x,
                                        int rows, int dim, const bf16_t* __restrict__ w, float eps,
                                        int gemma) {
+  pdl_wait();
+  pdl_trigger();
   __shared__ float red[32];
   int r = blockIdx.x;
   if (r >= rows) return;

@@ -17,6 +17,8 @@ extern "C" __global__ void rope_kv(bf16_t* q, bf16_t* k, const bf16_t* __restric
                                    bf16_t* kc, bf16_t* vc, int capacity, int H, int KV, int D,
                                    int* err, const bf16_t* __restrict__ qNormW,
                                    const bf16_t* __restrict__ kNormW, float eps, int gemma) {
+  pdl_wait();
+  pdl_trigger();
   int t = blockIdx.x;
   if (t >= n) return;
   if (qNormW || kNormW) {

@@ -219,6 +219,8 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
     const bf16_t* __restrict__ logits, int V, i32* ids_out, u8* presence, i32* step_ctr,
     i32* ring, int ring_cap, float* scratch, int greedy, float penalty, float temperature,
     int topk, float topp, u64 seed, int* err) {
+  pdl_wait();
+  pdl_trigger();
   __shared__ i32 cid[CAND_MAX];
   __shared__ float cval[CAND_MAX];
   __shared__ u32 hist[256];
@@ -537,6 +539,8 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
 extern "C" __global__ void __launch_bounds__(GREEDY_THREADS) sample_greedy(
     const bf16_t* __restrict__ logits, int V, i32* ids_out, u8* presence, i32* step_ctr, i32* ring,
     int ring_cap, float penalty, u64* partials, int* done, int* err) {
+  pdl_wait();
+  pdl_trigger();
   __shared__ float redf[32];
   __shared__ int redi[32];
   __shared__ int s_last;
@@ -601,6 +605,8 @@ extern "C" __global__ void __launch_bounds__(GREEDY_THREADS) sample_greedy(
 
 // mark_presence sets presence[ids[i]] = 1 for the prompt (ids in range).
 extern "C" __global__ void mark_presence(u8* presence, const i32* ids, int n, int V) {
+  pdl_wait();
+  pdl_trigger();
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < n; i += gridDim.x * blockDim.x) {
     int id = ids[i];
     if (id >= 0 && id < V) presence[id] = 1;

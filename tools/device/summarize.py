@@ -94,6 +94,21 @@ def main():
             if doc.get("error"):
                 print(f"{tag} {name}: {doc['error']}", file=sys.stderr)
 
+    # Our engine with programmatic dependent launch (pdl-ours-<n>.json).
+    for path in sorted(glob.glob(os.path.join(a.dir, "pdl-ours-*.json"))):
+        doc = load(path)
+        model = (doc.get("model") or {}).get("id") or os.path.basename(path)
+        wbytes = (doc.get("model") or {}).get("weight_bytes") or 0
+        roof = bw / wbytes if bw and wbytes else None
+        for key, c in configs(doc).items():
+            od = med(c, "decode_tok_s")
+            rows.append({
+                "model": model + " PDL", "config": key,
+                "ours_e2e_tok_s": med(c, "e2e_tok_s"), "hf_e2e_tok_s": None, "ratio": None,
+                "ours_decode_tok_s": od, "decode_roofline_tok_s": roof,
+                "decode_pct_of_roofline": (100 * od / roof) if od and roof else None,
+            })
+
     def f(v, fmt):
         return fmt.format(v) if isinstance(v, (int, float)) else "-"
 

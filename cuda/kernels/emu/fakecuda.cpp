@@ -266,6 +266,30 @@ int cuLaunchKernel(void* f, unsigned gx, unsigned gy, unsigned gz, unsigned bx, 
   return OK;
 }
 
+// cuLaunchKernelEx with the CUDA 12/13 layouts of CUlaunchConfig and
+// CUlaunchAttribute; the only attribute accepted is programmatic stream
+// serialization (6) set to 1, which changes nothing on this in-order
+// stream (the kernels' griddepcontrol is a no-op in the emulation).
+struct LaunchAttr {
+  unsigned id;
+  char pad[4];
+  union {
+    int programmatic;
+    char bytes[64];
+  } value;
+};
+struct LaunchConfig {
+  unsigned gx, gy, gz, bx, by, bz, shared;
+  void* stream;
+  LaunchAttr* attrs;
+  unsigned numAttrs;
+};
+static_assert(sizeof(LaunchAttr) == 72 && sizeof(LaunchConfig) == 56, "cuda.h layouts");
+int cuLaunchKernelEx(const LaunchConfig* c, void* f, void** params, void** extra) {
+  if (c->numAttrs != 1 || !c->attrs || c->attrs[0].id != 6 || c->attrs[0].value.programmatic != 1) return 1;
+  return cuLaunchKernel(f, c->gx, c->gy, c->gz, c->bx, c->by, c->bz, c->shared, c->stream, params, extra);
+}
+
 struct Event {
   std::chrono::steady_clock::time_point t;
 };

@@ -35,6 +35,8 @@ var planSteps = []string{
 	"ours Qwen/Qwen3-1.7B",
 	"ours google/gemma-3-1b-it",
 	"golden TestGoldens (cuda)",
+	"selftest models PDL",
+	"ours meta-llama/Llama-3.2-1B-Instruct PDL",
 	"python lib",
 	"hf meta-llama/Llama-3.2-1B-Instruct decode",
 	"hf Qwen/Qwen3-1.7B decode",
@@ -208,10 +210,13 @@ func TestDeviceCheckFakeCarry(t *testing.T) {
 		} `json:"rows"`
 	}
 	raw, _ := os.ReadFile(filepath.Join(outDir, "summary.json"))
-	if err := json.Unmarshal(raw, &sum); err != nil || len(sum.Rows) != 6 {
+	if err := json.Unmarshal(raw, &sum); err != nil || len(sum.Rows) != 8 {
 		t.Fatalf("summary: %v, %d rows\n%s", err, len(sum.Rows), raw)
 	}
 	for _, r := range sum.Rows {
+		if strings.HasSuffix(r.Model, " PDL") {
+			continue // no HF figure beside the PDL rows
+		}
 		if r.HF == nil || *r.HF != 100 {
 			t.Fatalf("summary row without the merged HF figure: %+v", r)
 		}
@@ -262,8 +267,8 @@ func TestDeviceCheckGlibcAndBudget(t *testing.T) {
 			}
 		}
 	}
-	if n != 11 {
-		t.Fatalf("%d step files, want 11: %v", n, keys(files))
+	if n != 13 {
+		t.Fatalf("%d step files, want 13: %v", n, keys(files))
 	}
 }
 
