@@ -132,11 +132,13 @@ func (a *app) bench(ctx context.Context, args []string) error {
 		}
 		cfg.Driver = bench.DriverGenbench
 		session := bench.Session{Config: cfg}
-		if a.stderrTTY && !cfg.Quiet { // also shows download progress on the terminal
-			session.Progress = func(line string) { fmt.Fprintln(a.stderr, line) }
-			session.DownloadProgress = a.stderr
+		prog := startProgress(a.stderr, a.stderrTTY, cfg.Progress, cfg.Quiet)
+		if prog != nil {
+			session.Progress = prog.line
+			session.DownloadProgress = a.stderr // bars only on a terminal
 		}
-		out, err := session.Run(ctx)
+		out, err := session.Run(prog.context(ctx))
+		prog.close()
 		if out == nil {
 			errs = append(errs, err)
 			continue

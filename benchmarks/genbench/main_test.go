@@ -78,7 +78,7 @@ func TestBenchFlagDefaults(t *testing.T) {
 	want := bench.RunConfig{
 		Configs: []string{}, Device: "auto", DType: "bfloat16", PromptTokens: 256, MaxNewTokens: 256,
 		TopK: 50, TopP: 0.9, RepetitionPenalty: 1, Seed: 42, Warmup: 2, Trials: 3,
-		Engine: "genbench", Format: "table", Driver: "genbench",
+		Engine: "genbench", Format: "table", Progress: "auto", Driver: "genbench",
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("defaults =\n%+v\nwant\n%+v", cfg, want)
@@ -92,7 +92,7 @@ func TestBenchFlagsParse(t *testing.T) {
 		"--dtype", "bfloat16", "--threads", "3", "--prompt-tokens", "128", "--max-new-tokens", "64",
 		"--temperature", "0.8", "--top-k", "20", "--top-p", "0.5", "--repetition-penalty", "1.2",
 		"--seed", "7", "--warmup", "0", "--trials", "5", "--engine", "genbench",
-		"--output-dir", "/tmp/r", "--json", "--quiet", "--format", "md", "--record", "x.md",
+		"--output-dir", "/tmp/r", "--json", "--quiet", "--format", "md", "--progress", "never", "--record", "x.md",
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -101,7 +101,7 @@ func TestBenchFlagsParse(t *testing.T) {
 		Configs: []string{}, Model: "meta-llama/Llama-3.2-1B-Instruct", RandomWeights: true, Device: "cuda:1",
 		DType: "bfloat16", Threads: 3, PromptTokens: 128, MaxNewTokens: 64, Temperature: 0.8, TopK: 20,
 		TopP: 0.5, RepetitionPenalty: 1.2, Seed: 7, Warmup: 0, Trials: 5, Engine: "genbench",
-		OutputDir: "/tmp/r", JSON: true, Quiet: true, Format: "md", Record: "x.md", Driver: "genbench",
+		OutputDir: "/tmp/r", JSON: true, Quiet: true, Format: "md", Progress: "never", Record: "x.md", Driver: "genbench",
 	}
 	if !reflect.DeepEqual(cfg, want) {
 		t.Errorf("parsed =\n%+v\nwant\n%+v", cfg, want)

@@ -62,6 +62,7 @@ var flagTable = []struct {
 	{"json", FlagBool, "print the JSON report on stdout and nothing else there (the summary goes to stderr)", false},
 	{"quiet", FlagBool, "no progress and no summary on stderr (errors are still printed)", false},
 	{"format", FlagString, "summary format: table, md (paste-ready markdown), csv, json or jsonl (one row per config)", false},
+	{"progress", FlagString, "progress on stderr: auto (on a terminal: a live line with tokens done and ETA), always (also in logs: plain lines), never", false},
 	{"record", FlagString, "add (or update) the run's row in a markdown benchmark log; without a file name, benchmarks/LOG.md of the repository", false},
 }
 
@@ -77,6 +78,8 @@ func FlagSpecs() []FlagSpec {
 			out[i].NoValue = DefaultLogPath
 		case "format":
 			out[i].Choices = Formats()
+		case "progress":
+			out[i].Choices = ProgressModes()
 		}
 		// flagTable and RunConfig are kept in step by the tests.
 		if v, ok := fieldByJSON(reflect.ValueOf(&def).Elem(), field); ok {

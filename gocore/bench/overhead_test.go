@@ -17,6 +17,13 @@ func (g *instantGen) Generate(_ context.Context, req engine.Request) (*engine.Re
 	if len(g.toks) < req.MaxNewTokens {
 		g.toks = make([]int32, req.MaxNewTokens)
 	}
+	if req.OnToken != nil {
+		for _, id := range g.toks[:req.MaxNewTokens] {
+			if err := req.OnToken(id); err != nil {
+				return nil, err
+			}
+		}
+	}
 	return &engine.Result{Tokens: g.toks[:req.MaxNewTokens], TTFT: time.Millisecond, Total: 2 * time.Millisecond}, nil
 }
 func (g *instantGen) ModelInfo() engine.ModelInfo {
@@ -38,6 +45,30 @@ func BenchmarkRunFullSuiteOverhead(b *testing.B) {
 		if _, err := Run(context.Background(), g, cfg, nil); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkRunFullSuiteOverheadWithLive is the same with the live progress
+// line's per-token counter attached (what --progress adds to a run; the
+// line itself is drawn by another goroutine).
+func BenchmarkRunFullSuiteOverheadWithLive(b *testing.B) {
+	cfg := DefaultRunConfig()
+	cfg.Suite = "full"
+	g := &instantGen{}
+	ctx := WithLive(context.Background(), &Live{})
+	for b.Loop() {
+		if _, err := Run(ctx, g, cfg, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkLiveOnToken is the cost the live line adds to each generated
+// token inside the timed path: one atomic add.
+func BenchmarkLiveOnToken(b *testing.B) {
+	l := &Live{}
+	for b.Loop() {
+		_ = l.onToken(1)
 	}
 }
 

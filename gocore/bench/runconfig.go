@@ -76,6 +76,11 @@ type RunConfig struct {
 	Quiet     bool   `json:"quiet"`
 	// Format is the summary's format (Formats: table, md, csv, json, jsonl).
 	Format string `json:"format"`
+	// Progress says when to show progress on stderr: auto (on a
+	// terminal: event lines and a live line with ETA), always (also when
+	// stderr is a file or pipe: event lines and a plain live line every
+	// 10 s), never.
+	Progress string `json:"progress"`
 	// Record is the markdown benchmark log to add the run's row to ("" =
 	// none; DefaultLogPath is resolved against the repository root).
 	Record string `json:"record"`
@@ -107,6 +112,7 @@ func DefaultRunConfig() RunConfig {
 		Trials:            3,
 		Engine:            EngineGenbench,
 		Format:            FormatTable,
+		Progress:          ProgressAuto,
 		Driver:            DriverGenbench,
 	}
 }
@@ -163,6 +169,9 @@ func (c *RunConfig) Validate() error {
 	}
 	if err := ValidateFormat(c.Format); err != nil {
 		bad("--format: %w", err)
+	}
+	if !slices.Contains(ProgressModes(), c.Progress) {
+		bad("--progress: unknown mode %q%s: expected auto, always or never", c.Progress, DidYouMean(c.Progress, ProgressModes()))
 	}
 	if c.Driver == "" {
 		bad("driver: empty: expected the name of the program running the benchmark")

@@ -17,7 +17,7 @@ func TestDefaultRunConfig(t *testing.T) {
 		Suite: "", Configs: []string{}, Model: "", Device: "auto", DType: "bfloat16",
 		PromptTokens: 256, MaxNewTokens: 256, Temperature: 0, TopK: 50, TopP: 0.9,
 		RepetitionPenalty: 1, Seed: 42, Warmup: 2, Trials: 3, Engine: "genbench",
-		Format: "table", Driver: "genbench",
+		Format: "table", Progress: "auto", Driver: "genbench",
 	}
 	if !reflect.DeepEqual(d, want) {
 		t.Errorf("DefaultRunConfig() =\n%+v\nwant\n%+v", d, want)
@@ -56,6 +56,7 @@ func TestFlagSpecs(t *testing.T) {
 		"json":               {FlagBool, false},
 		"quiet":              {FlagBool, false},
 		"format":             {FlagString, "table"},
+		"progress":           {FlagString, "auto"},
 		"record":             {FlagString, ""},
 	}
 	specs := FlagSpecs()

@@ -93,11 +93,18 @@ func Run(ctx context.Context, gen Generator, cfg RunConfig, progress func(Event)
 		}
 	}
 	rep := NewReport(cfg, plan, info, gen.DeviceInfo(), sourceOf(enc))
+	live := liveFrom(ctx)
+	if live != nil {
+		live.startSuite(plan, cfg)
+	}
 	for i, c := range plan {
 		if err := ctx.Err(); err != nil {
 			return stopped(rep, fmt.Errorf("benchmark interrupted before config %q: %w", c.Key, err))
 		}
 		progress(Event{Kind: EventConfigStart, Config: c, ConfigIndex: i, ConfigCount: len(plan)})
+		if live != nil {
+			live.startConfig(i, len(plan), c, cfg, plan)
+		}
 		res, err := runConfig(ctx, gen, cfg, c, enc, info.VocabSize, eos, func(e Event) {
 			e.ConfigIndex, e.ConfigCount = i, len(plan)
 			progress(e)
@@ -134,7 +141,15 @@ func runConfig(ctx context.Context, gen Generator, cfg RunConfig, c Config, enc 
 		Sampling:     params,
 		Stop:         engine.NoStop,
 	}
-	generate := func() (*engine.Result, error) {
+	live := liveFrom(ctx)
+	if live != nil {
+		req.OnToken = live.onToken // one atomic add per token
+	}
+	generate := func(phase string, run, runs int) (*engine.Result, error) {
+		if live != nil {
+			live.startRun(phase, run, runs)
+			defer live.endRun()
+		}
 		r, err := gen.Generate(ctx, req)
 		if err != nil {
 			return nil, err
@@ -149,7 +164,7 @@ func runConfig(ctx context.Context, gen Generator, cfg RunConfig, c Config, enc 
 		return r, nil
 	}
 	for w := 1; w <= cfg.Warmup; w++ {
-		if _, err := generate(); err != nil {
+		if _, err := generate("warm-up", w, cfg.Warmup); err != nil {
 			return nil, fmt.Errorf("warm-up %d: %w", w, err)
 		}
 		progress(Event{Kind: EventWarmup, Config: c, Run: w, Runs: cfg.Warmup})
@@ -157,7 +172,7 @@ func runConfig(ctx context.Context, gen Generator, cfg RunConfig, c Config, enc 
 	trials := make([]TrialRecord, 0, cfg.Trials)
 	for t := 1; t <= cfg.Trials; t++ {
 		gen.ResetPeakMemory()
-		r, err := generate()
+		r, err := generate("trial", t, cfg.Trials)
 		if err != nil {
 			return nil, fmt.Errorf("trial %d: %w", t, err)
 		}
