@@ -12,7 +12,11 @@ import (
 // genbench_render_summary do: Validate, decode, render in every format,
 // compare with a real report and with itself, and encode. Nothing may
 // panic; a document Validate accepts must decode, and its encoding must
-// validate again.
+// validate again. Run it with a short minimisation time: the seeds are
+// 5-12 KB, and minimising each new input of that size uses the whole
+// default -fuzzminimizetime (60 s), during which no execs are reported:
+//
+//	go test -run '^$' -fuzz '^FuzzReport$' -fuzztime 60s -fuzzminimizetime 2s ./gocore/bench
 func FuzzReport(f *testing.F) {
 	var seeds [][]byte
 	for _, name := range []string{"report_cpu_quick.json", "report_cuda_full.json"} {

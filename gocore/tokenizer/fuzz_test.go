@@ -147,7 +147,10 @@ func FuzzEncodeVariants(f *testing.F) {
 					sb.WriteString(d.Add(id))
 				}
 				sb.WriteString(d.Flush())
-				if sb.String() != got {
+				// The documented exception: with invalid bytes (U+FFFD in the
+				// text) a later byte can turn text already streamed into U+FFFD
+				// (ByteFallback decodes an invalid run of bytes so).
+				if sb.String() != got && !strings.Contains(got, "\uFFFD") {
 					t.Fatalf("%s: streamed decode %q, whole decode %q (of %q)", name, sb.String(), got, s)
 				}
 			}
