@@ -2,7 +2,9 @@
  * example.c - the smallest program linked against libgen.so: loads the
  * embedded tiny model and streams a generation to stdout.
  *
- *   cc -std=c11 -I capi -o example capi/example.c -L build -l:libgen.so -Wl,-rpath,build
+ * From any directory inside the checkout (after make libgen):
+ *   R=$(git rev-parse --show-toplevel)
+ *   cc -std=c11 -I "$R/capi" -o example "$R/capi/example.c" -L "$R/build" -l:libgen.so -Wl,-rpath,"$R/build"
  *   ./example "Once upon a time"
  */
 #include "genbench.h"

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/genbench/genbench/gocore/bench"
+	"github.com/genbench/genbench/gocore/suggest"
 )
 
 // benchFlags builds the benchmark's flag set from bench.FlagSpecs, bound
@@ -55,7 +56,13 @@ func parseBench(args []string) (bench.RunConfig, *pflag.FlagSet, error) {
 	}
 	help := fs.BoolP("help", "h", false, "show this help")
 	if err := fs.Parse(joinOptionalValues(fs, args)); err != nil {
-		return cfg, fs, usagef("%v (run genbench bench --help for the flags)", err)
+		hint := ""
+		if name, ok := strings.CutPrefix(err.Error(), "unknown flag: --"); ok {
+			var names []string
+			fs.VisitAll(func(f *pflag.Flag) { names = append(names, f.Name) })
+			hint = suggest.DidYouMean(name, names)
+		}
+		return cfg, fs, usagef("%v%s (run genbench bench --help for the flags)", err, hint)
 	}
 	if *help {
 		return cfg, fs, errHelp

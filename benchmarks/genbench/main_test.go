@@ -262,7 +262,7 @@ func TestTokenize(t *testing.T) {
 		t.Errorf("--jsonl: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
 	}
 	r = genbench(t, string(plain), "tokenize", "--model", "tiny-llama", "--decode")
-	if r.code != 0 || r.stdout != text {
+	if r.code != 0 || r.stdout != text+"\n" {
 		t.Errorf("--decode: exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
 	}
 	r = genbench(t, "not json", "tokenize", "--model", "tiny-llama", "--decode")

@@ -29,6 +29,12 @@ func TestRecordFlagForms(t *testing.T) {
 			t.Errorf("%q: record %q err %v, want %q", c.args, cfg.Record, err, c.want)
 		}
 	}
+	if _, _, err := parseBench([]string{"--trails", "2"}); err == nil || !strings.Contains(err.Error(), `unknown flag: --trails (did you mean "trials"?)`) {
+		t.Errorf("--trails: %v", err)
+	}
+	if _, _, err := parseBench([]string{"--configs", "sohrt"}); err == nil || !strings.Contains(err.Error(), `did you mean "short"?`) {
+		t.Errorf("--configs sohrt: %v", err)
+	}
 	if _, _, err := parseBench([]string{"--format", "markdown"}); err == nil || !strings.Contains(err.Error(), "expected table, md, csv, json, jsonl") {
 		t.Errorf("--format markdown: %v", err)
 	}

@@ -238,7 +238,11 @@ func (a *app) tokenize(ctx context.Context, args []string) error {
 	case *jsonl:
 		return tokenizer.EncodeJSONL(a.stdin, a.stdout, tok, !*noSpecial)
 	case *decode:
-		return tokenizer.DecodeJSON(a.stdin, a.stdout, tok, *skipSpecial)
+		if err := tokenizer.DecodeJSON(a.stdin, a.stdout, tok, *skipSpecial); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintln(a.stdout) // the text ends the line, as --text's output does
+		return err
 	}
 	ids := tok.Encode(*text, !*noSpecial)
 	parts := make([]string, len(ids))

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/genbench/genbench/gocore/suggest"
+
 	"github.com/olekukonko/tablewriter"
 	"github.com/olekukonko/tablewriter/tw"
 )
@@ -244,46 +246,5 @@ func (t *Table) Machine(format string) string {
 }
 
 // DidYouMean returns ` (did you mean "x"?)` when one of choices is close to
-// s (edit distance at most a third of its length, at least 1, or a prefix),
-// else "".
-func DidYouMean(s string, choices []string) string {
-	best, bestD := "", 1<<30
-	for _, c := range choices {
-		d := editDistance(strings.ToLower(s), strings.ToLower(c))
-		if d < bestD {
-			best, bestD = c, d
-		}
-	}
-	limit := max(1, len(s)/3)
-	if best != "" && s != "" && (bestD <= limit || (len(s) >= 2 && strings.HasPrefix(strings.ToLower(best), strings.ToLower(s)))) {
-		return fmt.Sprintf(" (did you mean %q?)", best)
-	}
-	return ""
-}
-
-// editDistance is the optimal-string-alignment distance between a and b
-// (bytes): insertions, deletions, substitutions and transpositions of
-// adjacent bytes each cost 1.
-func editDistance(a, b string) int {
-	d := make([][]int, len(a)+1)
-	for i := range d {
-		d[i] = make([]int, len(b)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && a[i-1] == b[j-2] && a[i-2] == b[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(a)][len(b)]
-}
+// s (suggest.Closest), else "".
+func DidYouMean(s string, choices []string) string { return suggest.DidYouMean(s, choices) }

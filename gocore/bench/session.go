@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/genbench/genbench/gocore/engine"
 )
@@ -51,7 +53,15 @@ type LoadError struct {
 	Err   error
 }
 
-func (e *LoadError) Error() string { return fmt.Sprintf("load model %q: %v", e.Model, e.Err) }
+// Error states the problem once: the engine's message alone when it names
+// the model already, else "load model "X": " and the message.
+func (e *LoadError) Error() string {
+	msg := strings.TrimPrefix(e.Err.Error(), "engine: ")
+	if strings.Contains(msg, strconv.Quote(e.Model)) {
+		return msg
+	}
+	return fmt.Sprintf("load model %q: %s", e.Model, msg)
+}
 
 func (e *LoadError) Unwrap() error { return e.Err }
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -83,7 +84,7 @@ func TestSessionLoadsTheModel(t *testing.T) {
 	cfg.Model = filepath.Join(t.TempDir(), "missing")
 	out, err = Session{Config: cfg}.Run(context.Background())
 	var le *LoadError
-	if out != nil || !errors.As(err, &le) || le.Model != cfg.Model || !strings.HasPrefix(err.Error(), `load model "`+cfg.Model+`": `) {
+	if out != nil || !errors.As(err, &le) || le.Model != cfg.Model || strings.Count(err.Error(), strconv.Quote(cfg.Model)) != 1 || strings.Contains(err.Error(), "engine: ") {
 		t.Errorf("missing model: %v, %v", out, err)
 	}
 }

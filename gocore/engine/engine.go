@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/genbench/genbench/gocore/hub"
 	"github.com/genbench/genbench/gocore/model"
 	"github.com/genbench/genbench/gocore/sampling"
+	"github.com/genbench/genbench/gocore/suggest"
 	"github.com/genbench/genbench/gocore/tokenizer"
 	"github.com/genbench/genbench/gocore/weights"
 )
@@ -231,6 +233,21 @@ func loadTokenizerIfPresent(dir string) (*tokenizer.Tokenizer, error) {
 	return tokenizer.Load(dir)
 }
 
+// errorNaming marks an error whose message already names the model, so
+// that the wrapping below does not repeat it.
+type errorNaming struct{ error }
+
+func (e errorNaming) Unwrap() error { return e.error }
+
+// modelPrefix is "engine: model \"ref\": ", or "engine: " when err names
+// the model itself.
+func modelPrefix(ref string, err error) string {
+	if _, ok := err.(errorNaming); ok {
+		return "engine: "
+	}
+	return fmt.Sprintf("engine: model %q: ", ref)
+}
+
 func resolveDir(ctx context.Context, ref string, hopts hub.Options, progress func(string)) (string, error) {
 	if fi, err := os.Stat(ref); err == nil && fi.IsDir() {
 		if hopts.Revision != "" {
@@ -241,14 +258,19 @@ func resolveDir(ctx context.Context, ref string, hopts hub.Options, progress fun
 	progress(fmt.Sprintf("resolving %s", ref))
 	dir, err := hub.Resolve(ctx, ref, hopts)
 	if err != nil {
+		if strings.Contains(err.Error(), strconv.Quote(ref)) {
+			// The hub's message names the model already: say it once.
+			err = errorNaming{err}
+		}
 		if _, ok := model.Builtin(ref); ok {
-			return "", fmt.Errorf("engine: model %q: %w (it is a built-in spec too: add --random-weights to run it with synthetic weights)", ref, err)
+			return "", fmt.Errorf("%s%w (it is a built-in spec too: add --random-weights to run it with synthetic weights)", modelPrefix(ref, err), err)
 		}
 		if errors.Is(err, hub.ErrBadReference) || errors.Is(err, hub.ErrNotFound) || errors.Is(err, hub.ErrNotCached) {
 			// perhaps a built-in name was meant: list them
-			return "", fmt.Errorf("engine: model %q: %w (built-in specs, runnable with synthetic weights: %s)", ref, err, strings.Join(model.BuiltinNames(), ", "))
+			return "", fmt.Errorf("%s%w%s (built-in specs, runnable with synthetic weights: %s)", modelPrefix(ref, err), err,
+				suggest.DidYouMean(ref, model.BuiltinNames()), strings.Join(model.BuiltinNames(), ", "))
 		}
-		return "", fmt.Errorf("engine: model %q: %w", ref, err)
+		return "", fmt.Errorf("%s%w", modelPrefix(ref, err), err)
 	}
 	return dir, nil
 }
