@@ -14,7 +14,10 @@ nothing outside the standard library.
 
 The library is found through GENBENCH_LIB, then next to this package, then
 in the checkout's build/ folder; when it is nowhere and Go is on PATH it is
-built into build/. Errors raise GenbenchError with the engine's message.
+built into build/. Errors raise GenbenchError with the engine's message: a
+subclass per engine status (InvalidArgument, which is also a ValueError,
+ModelLoadError, Busy, Cancelled, NoTokenizer, ...) and GenbenchTypeError
+(also a TypeError) for arguments of the wrong type.
 """
 
 from __future__ import annotations
@@ -25,10 +28,26 @@ from typing import Any, Dict, List, Union
 
 from . import _native
 from .engine import BenchRun, Engine, GenerationResult, Timings, TokenPiece, bench, run_bench
-from .errors import GenbenchError
+from .errors import (BadJSON, BufferTooSmall, Busy, Cancelled, EngineFailure, GenbenchError, GenbenchTypeError,
+                     InternalError, InvalidArgument, InvalidHandle, ModelLoadError, NoTokenizer)
+
+#: The package version (the engine it binds reports its own with version()).
+__version__ = "0.1.0"
 
 __all__ = [
+    "BadJSON",
     "BenchRun",
+    "BufferTooSmall",
+    "Busy",
+    "Cancelled",
+    "EngineFailure",
+    "GenbenchTypeError",
+    "InternalError",
+    "InvalidArgument",
+    "InvalidHandle",
+    "ModelLoadError",
+    "NoTokenizer",
+    "__version__",
     "Engine",
     "GenbenchError",
     "GenerationResult",
@@ -74,7 +93,7 @@ def _report_bytes(report: Union[str, Dict[str, Any]]) -> bytes:
         return json.dumps(report).encode()
     if isinstance(report, str):
         return report.encode()
-    raise GenbenchError(f"report must be a dict or a JSON string, not {type(report).__name__}")
+    raise GenbenchTypeError(f"report must be a dict or a JSON string, not {type(report).__name__}")
 
 
 def validate_report(report: Union[str, Dict[str, Any]]) -> None:

@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 from typing import Optional
 
-from .errors import GenbenchError
+from .errors import GenbenchError, from_status
 
 #: The C interface version this binding is written for (GENBENCH_ABI_VERSION).
 ABI_VERSION = 1
@@ -269,7 +269,7 @@ def check(status: int, handle: Optional[int] = None) -> None:
         return
     on_handle = handle is not None and status != ERR_INVALID_HANDLE
     msg = last_error(handle if on_handle else None)
-    raise GenbenchError(msg or status_name(status), status=status, status_name=status_name(status))
+    raise from_status(msg or status_name(status), status, status_name(status))
 
 
 def take_string(p: ctypes.c_void_p) -> Optional[str]:

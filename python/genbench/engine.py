@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Union
 
 from . import _native as N
-from .errors import GenbenchError
+from .errors import GenbenchError, GenbenchTypeError, InvalidArgument
 
 #: A progress function: receives one line, returns True to stop the run.
 ProgressFn = Callable[[str], Optional[bool]]
@@ -113,7 +113,7 @@ def _config_json(config: Optional[Dict[str, Any]]) -> bytes:
     if config is None:
         config = {}
     if not isinstance(config, dict):
-        raise GenbenchError(f"config must be a dict of run configuration fields, not {type(config).__name__}")
+        raise GenbenchTypeError(f"config must be a dict of run configuration fields, not {type(config).__name__}")
     return json.dumps(config).encode()
 
 
@@ -154,7 +154,7 @@ class Engine:
         self._handle: Optional[int] = None
         for name, value in (("model", model), ("device", device), ("dtype", dtype)):
             if not isinstance(value, str):
-                raise GenbenchError(f"{name} must be a string, not {type(value).__name__}")
+                raise GenbenchTypeError(f"{name} must be a string, not {type(value).__name__}")
         options = json.dumps({"random_weights": bool(random_weights), "weight_seed": int(weight_seed),
                               "threads": int(threads)})
         lb = N.lib()
@@ -203,7 +203,7 @@ class Engine:
     def tokenize(self, text: str, add_special: bool = True) -> List[int]:
         """Encodes text with the model's tokenizer (add_special: add BOS etc.)."""
         if not isinstance(text, str):
-            raise GenbenchError(f"text must be a str, not {type(text).__name__}")
+            raise GenbenchTypeError(f"text must be a str, not {type(text).__name__}")
         lb = N.lib()
         data = text.encode()
         n = ctypes.c_size_t()
@@ -232,7 +232,7 @@ class Engine:
     def prompt_ids(self, n: int, seed: int = 42) -> List[int]:
         """The benchmark's deterministic prompt of n ids for this model."""
         if n < 0:
-            raise GenbenchError(f"n must be >= 0, not {n}")
+            raise InvalidArgument(f"n must be >= 0, not {n}")
         buf = (ctypes.c_int32 * max(n, 1))()
         got = ctypes.c_size_t()
         N.check(N.lib().genbench_prompt_ids(self._handle, n, seed, buf, n, ctypes.byref(got)), self._handle)
@@ -328,9 +328,9 @@ class Engine:
     def _params(self, max_new_tokens: int, temperature: float, top_k: int, top_p: float, repetition_penalty: float,
                 seed: int, stop_at_eos: bool, add_special: bool) -> N.GenerateParams:
         if isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or not 1 <= max_new_tokens < 2**31:
-            raise GenbenchError(f"max_new_tokens {max_new_tokens!r}: expected an integer >= 1")
+            raise InvalidArgument(f"max_new_tokens {max_new_tokens!r}: expected an integer >= 1")
         if not isinstance(seed, int) or not 0 <= seed < 2**64:
-            raise GenbenchError(f"seed {seed!r}: expected an integer in [0, 2**64)")
+            raise InvalidArgument(f"seed {seed!r}: expected an integer in [0, 2**64)")
         p = N.GenerateParams()
         N.lib().genbench_generate_params_init(ctypes.byref(p))
         p.max_new_tokens = max_new_tokens
@@ -399,9 +399,9 @@ class Engine:
 def _ids_array(ids: Sequence[int], what: str) -> "ctypes.Array[ctypes.c_int32]":
     """ids as a C int32 array, refusing non-integers and values outside int32."""
     if isinstance(ids, (str, bytes)):
-        raise GenbenchError(f"{what} must be a sequence of token ids, not {type(ids).__name__}")
+        raise GenbenchTypeError(f"{what} must be a sequence of token ids, not {type(ids).__name__}")
     vals = list(ids)
     for i, v in enumerate(vals):
         if isinstance(v, bool) or not isinstance(v, int) or not -(2**31) <= v < 2**31:
-            raise GenbenchError(f"{what}[{i}] = {v!r}: expected an integer token id")
+            raise GenbenchTypeError(f"{what}[{i}] = {v!r}: expected an integer token id")
     return (ctypes.c_int32 * len(vals))(*vals)
