@@ -23,6 +23,12 @@ var compareFigures = []compareFigure{
 	{"ttft", "TTFT ms", false, func(c *ConfigResult) (Figure, bool) { return c.TTFTMs, true }, oneDecimal},
 	{"prefill", "Prefill tok/s", true, func(c *ConfigResult) (Figure, bool) { return c.PrefillTokS, true }, oneDecimal},
 	{"decode", "Decode tok/s", true, func(c *ConfigResult) (Figure, bool) { return c.DecodeTokS, true }, oneDecimal},
+	{"bw", "Decode GB/s", true, func(c *ConfigResult) (Figure, bool) {
+		if c.DecodeReadGBs == nil {
+			return Figure{}, false
+		}
+		return *c.DecodeReadGBs, true
+	}, sig3},
 	{"itl", "ITL p50 ms", false, func(c *ConfigResult) (Figure, bool) {
 		if c.ITLMs == nil {
 			return Figure{}, false

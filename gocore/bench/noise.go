@@ -117,7 +117,11 @@ var summaryFigures = []struct {
 func (r *Report) fillSpread() {
 	for i := range r.Configs {
 		c := &r.Configs[i]
-		for _, f := range []*Figure{&c.E2ETokS, &c.TTFTMs, &c.PrefillTokS, &c.DecodeTokS, &c.PeakMem} {
+		figs := []*Figure{&c.E2ETokS, &c.TTFTMs, &c.PrefillTokS, &c.DecodeTokS, &c.PeakMem}
+		if c.DecodeReadGBs != nil {
+			figs = append(figs, c.DecodeReadGBs)
+		}
+		for _, f := range figs {
 			if f.Mean == 0 && len(f.Trials) > 0 {
 				f.Mean, f.Stddev, f.CV = spread(f.Trials)
 			}

@@ -76,7 +76,7 @@ func summaryTable(r *Report) *Table {
 	t := &Table{Columns: []Column{
 		{Title: "Key"}, {Title: "Prompt", Right: true}, {Title: "Gen", Right: true}, {Title: "Sampling"},
 		{Title: "E2E tok/s", Right: true}, {Title: "±", Right: true}, {Title: "TTFT ms", Right: true},
-		{Title: "Prefill tok/s", Right: true}, {Title: "Decode tok/s", Right: true},
+		{Title: "Prefill tok/s", Right: true}, {Title: "Decode tok/s", Right: true}, {Title: "Decode GB/s", Right: true},
 		{Title: "ITL p50/p99 ms", Right: true}, {Title: "Peak mem", Right: true},
 	}}
 	for _, c := range r.Configs {
@@ -90,6 +90,7 @@ func summaryTable(r *Report) *Table {
 			fmt.Sprintf("%.1f", c.TTFTMs.Median),
 			fmt.Sprintf("%.1f", c.PrefillTokS.Median),
 			fmt.Sprintf("%.1f", c.DecodeTokS.Median),
+			gbsText(c.DecodeReadGBs),
 			itlText(c.ITLMs),
 			FormatBytes(int64(c.PeakMem.Median)),
 		}, nil)
@@ -104,6 +105,14 @@ func cvText(f Figure) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.1f%%", 100*f.CV)
+}
+
+// gbsText is the achieved decode read bandwidth in GB/s, or "-".
+func gbsText(f *Figure) string {
+	if f == nil {
+		return "-"
+	}
+	return sig3(f.Median)
 }
 
 // itlText is "p50/p99" in milliseconds, or "-".
@@ -151,7 +160,7 @@ func summaryRows(r *Report) *Table {
 			col(f.short + s)
 		}
 	}
-	for _, k := range []string{"itl_p50_ms", "itl_p90_ms", "itl_p99_ms", "peak_mem_bytes", "identical_tokens"} {
+	for _, k := range []string{"decode_read_bytes", "decode_read_gb_s", "itl_p50_ms", "itl_p90_ms", "itl_p99_ms", "peak_mem_bytes", "identical_tokens"} {
 		col(k)
 	}
 	for i := range r.Configs {
@@ -161,6 +170,11 @@ func summaryRows(r *Report) *Table {
 		for _, f := range figs {
 			fig := f.get(c)
 			v = append(v, fig.Median, fig.Min, fig.Max, fig.Stddev, fig.CV)
+		}
+		if c.DecodeReadGBs != nil {
+			v = append(v, c.DecodeReadBytes, c.DecodeReadGBs.Median)
+		} else {
+			v = append(v, nil, nil)
 		}
 		if l := c.ITLMs; l != nil {
 			v = append(v, l.P50, l.P90, l.P99)

@@ -81,6 +81,12 @@ type ConfigResult struct {
 	// ITLMs is the inter-token latency over every decode step of every
 	// timed trial (nil when the engine does not record per-token times).
 	ITLMs *Latency `json:"itl_ms,omitempty"`
+	// DecodeReadBytes is what a decode step reads at the config's mean
+	// decode context (DecodeReadBytes: weights once plus the KV cache), and
+	// DecodeReadGBs the achieved read bandwidth, that × decode tok/s, in
+	// GB/s (both absent when the model's geometry is unknown).
+	DecodeReadBytes int64   `json:"decode_read_bytes,omitempty"`
+	DecodeReadGBs   *Figure `json:"decode_read_gb_s,omitempty"`
 
 	// IdenticalTokens is true when every timed trial generated the same ids.
 	IdenticalTokens bool `json:"identical_tokens"`

@@ -82,8 +82,9 @@ func Run(ctx context.Context, gen Generator, cfg RunConfig, progress func(Event)
 	info := gen.ModelInfo()
 	enc := encoderOf(gen)
 	var eos []int32
+	var spec *model.Spec
 	if sg, ok := gen.(specGenerator); ok && sg.Spec() != nil {
-		spec := sg.Spec()
+		spec = sg.Spec()
 		eos = spec.EOSTokenIDs
 		for _, c := range plan {
 			if mp := spec.MaxPositionEmbeddings; mp > 0 && c.PromptTokens+c.GenTokens > mp {
@@ -116,6 +117,7 @@ func Run(ctx context.Context, gen Generator, cfg RunConfig, progress func(Event)
 			}
 			return stopped(rep, fmt.Errorf("config %q: %w", c.Key, err))
 		}
+		res.addRoofline(spec, info.WeightBytes)
 		rep.Configs = append(rep.Configs, *res)
 		progress(Event{Kind: EventConfigDone, Config: c, ConfigIndex: i, ConfigCount: len(plan), Result: res})
 	}

@@ -27,7 +27,7 @@ DRIVER = REPO / "benchmarks" / "bench_generation.py"
 
 # Per-config figures: the only values that may differ between two runs of
 # the same command (with the report's time stamp and the driver name).
-FIGURES = ("e2e_tok_s", "ttft_ms", "prefill_tok_s", "decode_tok_s", "peak_mem_bytes", "itl_ms")
+FIGURES = ("e2e_tok_s", "ttft_ms", "prefill_tok_s", "decode_tok_s", "peak_mem_bytes", "itl_ms", "decode_read_gb_s")
 
 
 def load_driver() -> ModuleType:
