@@ -64,3 +64,9 @@ func SweepKeys(prompts, gens []int) []string {
 	}
 	return keys
 }
+
+// IsSweepKey reports whether key names a sweep point (pN-gM).
+func IsSweepKey(key string) bool {
+	_, ok := sweepConfig(key)
+	return ok
+}

@@ -100,8 +100,8 @@ func Panels(reports []*bench.Report) ([]*plot.Plot, error) {
 	sweeps := false
 	for _, r := range reports {
 		for _, c := range r.Configs {
-			if _, err := bench.LookupConfig(c.Key); err != nil && c.Key != bench.AdhocKey {
-				sweeps = true // a sweep point, not one of the seven configs
+			if bench.IsSweepKey(c.Key) {
+				sweeps = true
 			}
 		}
 	}
