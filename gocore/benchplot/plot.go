@@ -176,6 +176,7 @@ func barsPanel(reports []*bench.Report, labels []string) (*plot.Plot, error) {
 	p.NominalX(keys...)
 	p.X.Min, p.X.Max = -0.5, float64(len(keys))-0.5
 	p.Y.Max *= 1 + 0.11*float64(n) // room for the legend
+	p.Y.Tick.Marker = plainTicks{}
 	if len(keys) == 0 {
 		return nil, errors.New("plot: the reports have no configs")
 	}
@@ -268,6 +269,7 @@ func contextPanel(reports []*bench.Report, labels []string) (*plot.Plot, error) 
 func legendRoom(p *plot.Plot, n int) {
 	p.Y.Max += (p.Y.Max - p.Y.Min) * 0.11 * float64(n)
 	p.X.Tick.Marker = plainTicks{}
+	p.Y.Tick.Marker = plainTicks{}
 }
 
 // plainTicks are gonum's default ticks labelled with %g ("250", not
