@@ -442,6 +442,21 @@ func (b *Backend) Info() backend.Info { return b.info }
 // Target is the kernel compilation target (e.g. sm_90, or compute_90 PTX).
 func (b *Backend) Target() string { return b.target.String() }
 
+// Fusion reports whether the backend fuses op sequences (see fuse.go);
+// Options.NoFusion turns it off at Open.
+func (b *Backend) Fusion() bool {
+	on := false
+	_ = b.do(func() error { on = !b.noFuse; return nil })
+	return on
+}
+
+// SetFusion turns fusion on or off for the ops that follow (any deferred
+// op is launched first), so a check can run the same work fused and with
+// every op launched on its own.
+func (b *Backend) SetFusion(on bool) error {
+	return b.do(func() error { b.noFuse = !on; return nil })
+}
+
 // do runs f on the CUDA thread after launching any deferred op (see
 // fuse.go), so effects keep their order.
 func (b *Backend) do(f func() error) error {

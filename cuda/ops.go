@@ -376,7 +376,34 @@ func (b *Backend) ReadBF16AsF32(dst []float32, buf backend.Buffer, off int) erro
 
 // ReadKV copies one layer of a KV cache to the host (backend.KVReader).
 func (b *Backend) ReadKV(c backend.KVCache, layer int) (k, v []uint16, err error) {
-	return b.readCache(c, layer)
+	kc, ok := c.(*kvCache)
+	if !ok || kc.k == 0 || layer < 0 || layer >= kc.layers {
+		return nil, nil, fmt.Errorf("cuda: ReadKV: bad cache or layer %d", layer)
+	}
+	n := int(kc.layerBytes() / 2)
+	k, v = make([]uint16, n), make([]uint16, n)
+	off := int64(layer) * kc.layerBytes()
+	err = b.do(func() error {
+		return errors.Join(b.download(u16Bytes(k), kc.k+devOff(off)), b.download(u16Bytes(v), kc.v+devOff(off)))
+	})
+	return k, v, err
+}
+
+// WriteKV fills one layer of a KV cache from the host: k and v hold the
+// whole layer (capacity × KV heads × head dim each), as ReadKV returns it.
+// The selftest and tools use it to attend over chosen keys and values.
+func (b *Backend) WriteKV(c backend.KVCache, layer int, k, v []uint16) error {
+	kc, ok := c.(*kvCache)
+	if !ok || kc.k == 0 || layer < 0 || layer >= kc.layers {
+		return fmt.Errorf("cuda: WriteKV: bad cache or layer %d", layer)
+	}
+	if n := kc.layerBytes() / 2; int64(len(k)) != n || len(v) != len(k) {
+		return fmt.Errorf("cuda: WriteKV: %d keys and %d values, expected %d each (one whole layer)", len(k), len(v), n)
+	}
+	off := int64(layer) * kc.layerBytes()
+	return b.do(func() error {
+		return errors.Join(b.upload(kc.k+devOff(off), u16Bytes(k)), b.upload(kc.v+devOff(off), u16Bytes(v)))
+	})
 }
 
 // ReadBF16 copies raw bf16 values (selftest and tools).

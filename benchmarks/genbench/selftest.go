@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/genbench/genbench/cuda"
+	"github.com/genbench/genbench/cuda/selftest"
 	"github.com/genbench/genbench/gocore/model"
 )
 
@@ -42,14 +42,14 @@ func (a *app) selftest(ctx context.Context, args []string) error {
 	if *threads < 0 {
 		return usagef("--threads: %d is negative: expected 0 (all cores) or a positive count", *threads)
 	}
-	opts := cuda.SelftestOptions{
+	opts := selftest.Options{
 		Device: index, Seed: *seed, Models: *models, Quick: *quick,
 		Threads: *threads, BandwidthBytes: *bandwidth,
 	}
 	if a.stderrTTY {
 		opts.Backend.Progress = func(msg string) { fmt.Fprintln(a.stderr, msg) }
 	}
-	if err := cuda.Selftest(ctx, a.stdout, opts); err != nil {
+	if err := selftest.Run(ctx, a.stdout, opts); err != nil {
 		return fmt.Errorf("selftest: %w", err)
 	}
 	return nil

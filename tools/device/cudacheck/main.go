@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/genbench/genbench/cuda"
+	"github.com/genbench/genbench/cuda/selftest"
 )
 
 func main() {
@@ -54,7 +55,7 @@ func main() {
 			fmt.Fprintln(os.Stderr, "cudacheck: bandwidth:", err)
 		}
 	}
-	opts := cuda.SelftestOptions{Device: *device, Seed: *seed, Quick: *quick, BandwidthBytes: -1,
+	opts := selftest.Options{Device: *device, Seed: *seed, Quick: *quick, BandwidthBytes: -1,
 		Backend: cuda.Options{Progress: func(s string) { fmt.Fprintln(os.Stderr, s) }}}
 	if *models != "" {
 		opts.Models = strings.Split(*models, ",")
@@ -62,11 +63,11 @@ func main() {
 	if *modelsOnly {
 		opts.SkipOps = true
 		if opts.Models == nil {
-			full := cuda.DefaultSelftestModels(false)
-			opts.Models = full[len(cuda.DefaultSelftestModels(true)):]
+			full := selftest.DefaultModels(false)
+			opts.Models = full[len(selftest.DefaultModels(true)):]
 		}
 	}
-	if err := cuda.Selftest(ctx, os.Stdout, opts); err != nil {
+	if err := selftest.Run(ctx, os.Stdout, opts); err != nil {
 		fmt.Fprintln(os.Stderr, "cudacheck:", err)
 		os.Exit(1)
 	}

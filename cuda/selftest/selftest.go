@@ -1,4 +1,10 @@
-package cuda
+// Package selftest checks the CUDA backend on a GPU against the CPU
+// reference: every op on seeded random inputs, the device sampler against
+// gocore/sampling, graph replay against eager execution, and whole models
+// (synthetic weights, GPU against CPU). It is `genbench selftest` and
+// tools/device/cudacheck. It lives outside package cuda so the backend
+// itself depends only on gocore/backend, bf16 and sampling.
+package selftest
 
 import (
 	"context"
@@ -10,6 +16,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/genbench/genbench/cuda"
 	"github.com/genbench/genbench/cuda/cu"
 	"github.com/genbench/genbench/gocore/backend"
 	"github.com/genbench/genbench/gocore/bf16"
@@ -20,11 +27,11 @@ import (
 	"github.com/genbench/genbench/gocore/weights"
 )
 
-// SelftestOptions configure Selftest.
-type SelftestOptions struct {
-	Device  int     // GPU ordinal
-	Backend Options // library discovery, kernel cache
-	Seed    uint64  // seeds every random input
+// Options configure Run.
+type Options struct {
+	Device  int          // GPU ordinal
+	Backend cuda.Options // library discovery, kernel cache
+	Seed    uint64       // seeds every random input
 	// Models are the built-in spec names checked end to end with synthetic
 	// weights, GPU against CPU. Nil means the three tiny models and the
 	// three full-size dev models; Quick drops the full-size ones.
@@ -40,8 +47,8 @@ type SelftestOptions struct {
 	SkipOps bool
 }
 
-// DefaultSelftestModels are the models checked when Models is nil.
-func DefaultSelftestModels(quick bool) []string {
+// DefaultModels are the models checked when Models is nil.
+func DefaultModels(quick bool) []string {
 	m := []string{model.TinyLlama, model.TinyQwen3, model.TinyGemma3}
 	if !quick {
 		m = append(m, "meta-llama/Llama-3.2-1B-Instruct", "Qwen/Qwen3-1.7B", "google/gemma-3-1b-it")
@@ -59,7 +66,7 @@ type checkResult struct {
 	dur         time.Duration
 }
 
-// Selftest runs every GPU op against the CPU reference op on seeded random
+// Run runs every GPU op against the CPU reference op on seeded random
 // inputs (odd sizes included), the device sampler against
 // gocore/sampling, a captured graph against eager execution, and
 // teacher-forced logits of whole models (GPU vs CPU, synthetic weights).
@@ -68,8 +75,8 @@ type checkResult struct {
 // when any check fails. A sticky device fault (an illegal or misaligned
 // address, after which every CUDA call of the process fails) stops the
 // run at the check that caused it.
-func Selftest(ctx context.Context, w io.Writer, opts SelftestOptions) error {
-	b, err := Open(ctx, opts.Device, opts.Backend)
+func Run(ctx context.Context, w io.Writer, opts Options) error {
+	b, err := cuda.Open(ctx, opts.Device, opts.Backend)
 	if err != nil {
 		return err
 	}
@@ -138,21 +145,23 @@ func Selftest(ctx context.Context, w io.Writer, opts SelftestOptions) error {
 	}
 	models := opts.Models
 	if models == nil {
-		models = DefaultSelftestModels(opts.Quick)
+		models = DefaultModels(opts.Quick)
 	}
 	for _, name := range models {
 		if err := stop(); err != nil {
 			return err
 		}
 		st.emit(st.model(name, opts.Seed, opts.Threads))
-		if strings.HasPrefix(name, "tiny-") && !b.noFuse {
+		if strings.HasPrefix(name, "tiny-") && b.Fusion() {
 			// The same with every op launched on its own, to tell a fusion
 			// problem from a kernel problem.
-			_ = b.do(func() error { b.noFuse = true; return nil })
-			r := st.model(name, opts.Seed, opts.Threads)
-			r.name += " (unfused)"
+			r := checkResult{name: "model " + name + " (unfused)", err: b.SetFusion(false)}
+			if r.err == nil {
+				r = st.model(name, opts.Seed, opts.Threads)
+				r.name += " (unfused)"
+				r.err = errors.Join(r.err, b.SetFusion(true))
+			}
 			st.emit(r)
-			_ = b.do(func() error { b.noFuse = false; return nil })
 		}
 	}
 	if err := stop(); err != nil {
@@ -164,6 +173,8 @@ func Selftest(ctx context.Context, w io.Writer, opts SelftestOptions) error {
 	fmt.Fprintf(w, "all %d checks passed\n", n)
 	return nil
 }
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 // rowFormat is one line of the selftest table.
 const rowFormat = "%-28s  %-44s  %-40s  %-28s  %8s  %s\n"
@@ -184,7 +195,7 @@ func stickyError(err error) bool {
 }
 
 type selftest struct {
-	b   *Backend
+	b   *cuda.Backend
 	rng *rand.Rand
 	// emit receives each result as soon as its check ends (nil: dropped).
 	emit func(checkResult)
@@ -682,7 +693,7 @@ func (s *selftest) ropeKV() []checkResult {
 			if err != nil {
 				return failed("rope+kv", shape, err)
 			}
-			kc, vc, err := s.b.readCache(cache, 1)
+			kc, vc, err := s.b.ReadKV(cache, 1)
 			if err != nil {
 				return failed("rope+kv", shape, err)
 			}
@@ -716,33 +727,6 @@ func (s *selftest) ropeKV() []checkResult {
 		}))
 	}
 	return res
-}
-
-// readCache copies one layer's keys and values to the host.
-func (b *Backend) readCache(c backend.KVCache, layer int) (k, v []uint16, err error) {
-	kc, ok := c.(*kvCache)
-	if !ok || kc.k == 0 || layer < 0 || layer >= kc.layers {
-		return nil, nil, errors.New("cuda: readCache: bad cache or layer")
-	}
-	n := int(kc.layerBytes() / 2)
-	k, v = make([]uint16, n), make([]uint16, n)
-	off := int64(layer) * kc.layerBytes()
-	err = b.do(func() error {
-		return errors.Join(b.download(u16Bytes(k), kc.k+devOff(off)), b.download(u16Bytes(v), kc.v+devOff(off)))
-	})
-	return k, v, err
-}
-
-// writeCache fills one layer's keys and values from the host.
-func (b *Backend) writeCache(c backend.KVCache, layer int, k, v []uint16) error {
-	kc, ok := c.(*kvCache)
-	if !ok || kc.k == 0 || layer < 0 || layer >= kc.layers || int64(len(k))*2 != kc.layerBytes() || len(v) != len(k) {
-		return errors.New("cuda: writeCache: bad cache, layer or sizes")
-	}
-	off := int64(layer) * kc.layerBytes()
-	return b.do(func() error {
-		return errors.Join(b.upload(kc.k+devOff(off), u16Bytes(k)), b.upload(kc.v+devOff(off), u16Bytes(v)))
-	})
 }
 
 func (s *selftest) attention() []checkResult {
@@ -780,7 +764,7 @@ func (s *selftest) attention() []checkResult {
 			if r.err != nil {
 				return failed("attention", shape, r.err)
 			}
-			if err := s.b.writeCache(cache, 0, kc, vc); err != nil {
+			if err := s.b.WriteKV(cache, 0, kc, vc); err != nil {
 				return failed("attention", shape, err)
 			}
 			shp := backend.AttnShape{Heads: c.H, KVHeads: c.KV, HeadDim: c.D, Window: c.window, Scale: scale}
