@@ -8,7 +8,7 @@ PYTHON   ?= python3
 export GENBENCH_TESTDATA ?= $(HOME)/.cache/genbench/testdata
 GOFILES  := $(shell find . -name '*.go' -not -path './build/*' 2>/dev/null)
 
-.PHONY: all run genbench libgen test deps testdata lint go-test c-test py-test clean
+.PHONY: all run genbench libgen test deps testdata lint go-test c-test py-test clean hf-reference goldens
 
 all: genbench libgen
 
@@ -49,6 +49,17 @@ py-test: libgen genbench
 	$(PYTHON) -m unittest discover -s tools/goldens -v
 
 test: testdata lint go-test c-test py-test
+
+# The Hugging Face reference environment (a Debian root with CPU torch and
+# transformers; root needed) and the golden fixtures made in it:
+# tools/hf-reference/README.md.
+hf-reference:
+	sh tools/hf-reference/setup.sh
+
+goldens:
+	$(GO) run ./tools/goldens/synthckpt -out $(BUILD)/goldens-src
+	sh tools/hf-reference/run.sh . python3 tools/goldens/make_goldens.py --out gocore/engine/testdata/goldens --real-src $(BUILD)/goldens-src
+	$(GO) test -count=1 -run 'TestGoldens|TestGoldenNegativeControls' -v ./gocore/engine
 
 clean:
 	rm -rf $(BUILD)

@@ -219,6 +219,9 @@ type State struct {
 	Logits                           backend.Buffer
 	bufs                             []backend.Buffer
 	posScratch                       []int32
+	// Tap, when set, is called after each named op of a Prefill (see
+	// TapFunc); decode steps never call it.
+	Tap TapFunc
 	// Matmul output lists, built once (no allocation per step)
 	qkvOut, oOut, gateUpOut, logitsOut []backend.Buffer
 }
@@ -351,7 +354,7 @@ func (d *Decoder) Prefill(st *State, ids []int32, start int) error {
 	if err := d.be.WriteInt32(st.Pos, 0, pos); err != nil {
 		return err
 	}
-	return d.forward(st, n)
+	return d.forward(st, n, st.Tap)
 }
 
 // SetPosition writes the position of the next decode step (host to device).
@@ -379,16 +382,39 @@ func (d *Decoder) Step(st *State) error {
 	if st.KV == nil {
 		return errors.New("decoder: state was freed")
 	}
-	if err := d.forward(st, 1); err != nil {
+	if err := d.forward(st, 1, nil); err != nil {
 		return err
 	}
 	return d.be.AddInt32(st.Pos, 1, 1)
 }
 
+// TapFunc receives the output of a named op of a Prefill: layer (-1 for
+// "embed", NumLayers for "final_norm"), the op's name and the buffer holding
+// rows n × width (bf16) of the call's tokens. It is for diagnostics (the
+// golden test locates the first op where the engine leaves Hugging Face's
+// path); the names and the Hugging Face module each corresponds to:
+//
+//	embed          embed_tokens (×embedding scale)
+//	attn_norm      input_layernorm
+//	q, k, v        self_attn.{q,k,v}_proj
+//	q_norm, k_norm self_attn.{q,k}_norm (Qwen3, Gemma 3)
+//	attn           the input of self_attn.o_proj (attention output)
+//	attn_out       self_attn.o_proj
+//	post_attn_norm post_attention_layernorm (Gemma 3's sandwich norm)
+//	ffn_norm       post_attention_layernorm (Llama, Qwen3) or pre_feedforward_layernorm (Gemma 3)
+//	glu            the input of mlp.down_proj (act(gate) ⊙ up)
+//	mlp_out        mlp.down_proj
+//	post_ffn_norm  post_feedforward_layernorm (Gemma 3)
+//	layer_out      the decoder layer's output (residual stream)
+//	final_norm     norm (all positions; AllLogits states only)
+//
+// An error from the tap stops the forward pass.
+type TapFunc func(layer int, op string, buf backend.Buffer, n, width int) error
+
 // forward runs the n tokens already in IDs/Pos through every layer. Ops
 // are enqueued in order; the first error is returned (later ops of the
 // same layer may still have been enqueued, harmlessly).
-func (d *Decoder) forward(st *State, n int) error {
+func (d *Decoder) forward(st *State, n int, taps TapFunc) error {
 	s, be := d.spec, d.be
 	H, I := s.HiddenSize, s.IntermediateSize
 	eps, style := d.eps, d.style
@@ -398,6 +424,11 @@ func (d *Decoder) forward(st *State, n int) error {
 			err = e
 		}
 	}
+	tap := func(layer int, op string, b backend.Buffer, width int) {
+		if taps != nil && err == nil {
+			do(taps(layer, op, b, n, width))
+		}
+	}
 	scale := s.EmbedScale
 	if scale == 0 {
 		scale = 1
@@ -405,6 +436,7 @@ func (d *Decoder) forward(st *State, n int) error {
 	if err := be.Embed(st.x, st.IDs, n, d.embed, scale); err != nil {
 		return fmt.Errorf("decoder: embed: %w", err)
 	}
+	tap(-1, "embed", st.x, H)
 	for li := range d.layers {
 		l := &d.layers[li]
 		rope := st.ropeFull
@@ -413,29 +445,43 @@ func (d *Decoder) forward(st *State, n int) error {
 		}
 		// attention block
 		do(be.RMSNorm(st.xn, st.x, n, H, l.inNorm, eps, style))
+		tap(li, "attn_norm", st.xn, H)
 		do(be.Matmul(st.qkvOut, st.xn, n, l.qkv))
+		tap(li, "q", st.q, s.QDim())
+		tap(li, "k", st.k, s.KVDim())
+		tap(li, "v", st.v, s.KVDim())
 		if s.QKNorm {
 			do(be.RMSNorm(st.q, st.q, n*s.NumHeads, s.HeadDim, l.qNorm, eps, style))
 			do(be.RMSNorm(st.k, st.k, n*s.NumKVHeads, s.HeadDim, l.kNorm, eps, style))
+			tap(li, "q_norm", st.q, s.QDim())
+			tap(li, "k_norm", st.k, s.KVDim())
 		}
 		do(be.RopeKV(st.q, st.k, st.v, n, st.Pos, rope, st.KV, li, l.shape))
 		do(be.Attention(st.att, st.q, n, st.Pos, st.KV, li, l.shape))
+		tap(li, "attn", st.att, s.QDim())
 		do(be.Matmul(st.oOut, st.att, n, l.o))
+		tap(li, "attn_out", st.o, H)
 		ffNorm := l.postAttnNorm
 		if s.SandwichNorm {
 			do(be.RMSNorm(st.o, st.o, n, H, l.postAttnNorm, eps, style))
+			tap(li, "post_attn_norm", st.o, H)
 			ffNorm = l.preFFNorm
 		}
 		do(be.Add(st.x, st.x, st.o, n*H))
 		// MLP block
 		do(be.RMSNorm(st.xn, st.x, n, H, ffNorm, eps, style))
+		tap(li, "ffn_norm", st.xn, H)
 		do(be.Matmul(st.gateUpOut, st.xn, n, l.gateUp))
 		do(be.GLU(st.gate, st.gate, st.up, n, I, d.act))
+		tap(li, "glu", st.gate, I)
 		do(be.Matmul(st.oOut, st.gate, n, l.down))
+		tap(li, "mlp_out", st.o, H)
 		if s.SandwichNorm {
 			do(be.RMSNorm(st.o, st.o, n, H, l.postFFNorm, eps, style))
+			tap(li, "post_ffn_norm", st.o, H)
 		}
 		do(be.Add(st.x, st.x, st.o, n*H))
+		tap(li, "layer_out", st.x, H)
 		if err != nil {
 			return fmt.Errorf("decoder: layer %d: %w", li, err)
 		}
@@ -443,6 +489,7 @@ func (d *Decoder) forward(st *State, n int) error {
 	rows := n
 	if st.AllLogits {
 		do(be.RMSNorm(st.xn, st.x, n, H, d.norm, eps, style))
+		tap(len(d.layers), "final_norm", st.xn, H)
 		do(be.Matmul(st.logitsOut, st.xn, n, d.lmHead))
 	} else {
 		// the LM head runs on the last position only

@@ -13,6 +13,7 @@ import (
 
 	"github.com/genbench/genbench/gocore/backend"
 	"github.com/genbench/genbench/gocore/cpu"
+	"github.com/genbench/genbench/gocore/model"
 	"github.com/genbench/genbench/gocore/sampling"
 )
 
@@ -43,6 +44,10 @@ type Options struct {
 	// downloaded file (nil: none; the engine never writes to stderr by
 	// itself).
 	DownloadProgress io.Writer
+
+	// mutateSpec, when set, changes the spec after the weights are bound
+	// and before the decoder is built: the golden tests' negative controls.
+	mutateSpec func(*model.Spec)
 }
 
 // ModelName is the model Load loads: Model, or DefaultModel when Model is

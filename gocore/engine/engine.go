@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -129,6 +130,9 @@ func Load(ctx context.Context, opts Options) (*Engine, error) {
 	e.dev = e.be.Info()
 	progress(fmt.Sprintf("uploading %s weights to %s", e.info.ID, e.dev.Kind))
 	var err error
+	if opts.mutateSpec != nil {
+		opts.mutateSpec(e.spec)
+	}
 	if e.dec, err = decoder.New(e.be, e.weights); err != nil {
 		return nil, fmt.Errorf("engine: %s: %w", e.info.ID, err)
 	}
@@ -552,40 +556,91 @@ func (e *Engine) generateOnDevice(ctx context.Context, req *Request, st *decoder
 // Forward returns teacher-forced logits (float32 copies of the bf16
 // logits) for every position of ids, computed in chunks.
 func (e *Engine) Forward(ctx context.Context, ids []int32) ([][]float32, error) {
-	if err := e.lock(); err != nil {
+	out := make([][]float32, 0, len(ids))
+	err := e.ForwardEach(ctx, ids, ForwardOptions{Logits: func(_ int, row []float32) error {
+		out = append(out, append([]float32(nil), row...))
+		return nil
+	}})
+	if err != nil {
 		return nil, err
+	}
+	return out, nil
+}
+
+// ForwardOptions are what ForwardEach reports.
+type ForwardOptions struct {
+	// Logits, when set, receives each position's logits in order (float32
+	// copies of the bf16 logits; the slice is reused between calls).
+	Logits func(pos int, logits []float32) error
+	// Tap, when set, receives at each of TapPositions the output of every
+	// named op of the forward pass (decoder.TapFunc lists them; layer -1 is
+	// the embedding, NumLayers the final norm), as float32 copies of the
+	// bf16 values (the slice is reused).
+	Tap          func(layer int, op string, pos int, values []float32) error
+	TapPositions []int
+}
+
+// ForwardEach runs ids teacher-forced, in chunks, and reports the logits
+// and taps that opts asks for; memory stays bounded by one chunk whatever
+// the length.
+func (e *Engine) ForwardEach(ctx context.Context, ids []int32, opts ForwardOptions) error {
+	if err := e.lock(); err != nil {
+		return err
 	}
 	defer e.mu.Unlock()
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	if err := e.validateIDs(ids, 0); err != nil {
-		return nil, err
+		return err
 	}
 	st, err := e.dec.NewState(len(ids), min(forwardChunk, len(ids)), true)
 	if err != nil {
-		return nil, fmt.Errorf("engine: %w", err)
+		return fmt.Errorf("engine: %w", err)
 	}
 	defer st.Free()
 	V := e.spec.VocabSize
-	out := make([][]float32, 0, len(ids))
-	for start := 0; start < len(ids); start += st.MaxTokens {
+	row := make([]float32, V)
+	start := 0
+	if opts.Tap != nil {
+		var vals []float32
+		st.Tap = func(layer int, op string, buf backend.Buffer, n, width int) error {
+			for _, p := range opts.TapPositions {
+				if p < start || p >= start+n {
+					continue
+				}
+				vals = slices.Grow(vals[:0], width)[:width]
+				if err := e.be.ReadBF16AsF32(vals, buf, (p-start)*width); err != nil {
+					return fmt.Errorf("reading %s of layer %d: %w", op, layer, err)
+				}
+				if err := opts.Tap(layer, op, p, vals); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	for ; start < len(ids); start += st.MaxTokens {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("engine: forward: %w", err)
+			return fmt.Errorf("engine: forward: %w", err)
 		}
 		end := min(len(ids), start+st.MaxTokens)
 		if err := e.dec.Prefill(st, ids[start:end], start); err != nil {
-			return nil, fmt.Errorf("engine: forward: %w", err)
+			return fmt.Errorf("engine: forward: %w", err)
+		}
+		if opts.Logits == nil {
+			continue
 		}
 		for r := 0; r < end-start; r++ {
-			row := make([]float32, V)
 			if err := e.be.ReadBF16AsF32(row, st.Logits, r*V); err != nil {
-				return nil, fmt.Errorf("engine: reading logits: %w", err)
+				return fmt.Errorf("engine: reading logits: %w", err)
 			}
-			out = append(out, row)
+			if err := opts.Logits(start+r, row); err != nil {
+				return err
+			}
 		}
 	}
-	return out, nil
+	return nil
 }
 
 // ReleaseBuffers frees the per-generation buffers (KV cache, scratch);
