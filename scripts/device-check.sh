@@ -200,7 +200,7 @@ done
 
 # 7. The committed golden fixtures against the CUDA backend.
 if [[ -e "$CARRY/golden.test" ]] || (( DRY )); then
-  step "golden $GOLDEN_RUN ($GOLDEN_DEVICE)" 60 "cd '$GOLDEN_PKG_DIR' && GENBENCH_GOLDEN_DEVICE='$GOLDEN_DEVICE' '$CARRY/golden.test' -test.run '^$GOLDEN_RUN\$' -test.v -test.count=1"
+  step "golden $GOLDEN_RUN ($GOLDEN_DEVICE)" 120 "cd '$GOLDEN_PKG_DIR' && GENBENCH_GOLDEN_DEVICE='$GOLDEN_DEVICE' '$CARRY/golden.test' -test.run '^$GOLDEN_RUN\$' -test.v -test.count=1"
 else
   skip "golden $GOLDEN_RUN ($GOLDEN_DEVICE)" "$CARRY/golden.test missing"
 fi
