@@ -495,7 +495,7 @@ func TestGoldenNegativeControls(t *testing.T) {
 		{"tiny-llama", "rope theta 10000 instead of 500000", func(s *model.Spec) { s.RopeTheta = 10000 }, "layer 0 attn"},
 		// the scaled frequencies are the low ones: the change shows in the residual after attention
 		{"tiny-llama", "llama3 rope scaling off", func(s *model.Spec) { s.RopeScaling = nil }, "layer 0 ffn_norm"},
-		{"llama-3.2-1b", "llama3 rope scaling off", func(s *model.Spec) { s.RopeScaling = nil }, "layer 0 attn"},
+		{"llama-3.2-1b", "llama3 rope scaling off", func(s *model.Spec) { s.RopeScaling = nil }, "layer 0 ffn_norm"},
 		{"tiny-llama", "tied LM head on an untied checkpoint", func(s *model.Spec) { s.TieWordEmbeddings = true }, ""},
 		{"tiny-llama", "attention scale ×1.25", func(s *model.Spec) { s.AttnScale *= 1.25 }, "layer 0 attn"},
 		{"tiny-qwen3", "q/k norm off", func(s *model.Spec) { s.QKNorm = false }, "layer 0 attn"},
