@@ -24,15 +24,21 @@ import (
 
 // The ops a Case can check.
 const (
-	OpEmbed     = "embed"     // Embed: Vocab × Width table, N ids, Scale
-	OpRMSNorm   = "rmsnorm"   // RMSNorm: N rows of Width, Style
-	OpMatmul    = "matmul"    // Matmul: N rows of Width into Parts (output rows per part)
-	OpGLU       = "glu"       // GLU: N rows of Width, Act
-	OpAdd       = "add"       // Add, in place: N × Width elements
-	OpSoftcap   = "softcap"   // Softcap: N × Width elements, cap Scale
-	OpRopeKV    = "ropekv"    // RopeKV: N tokens from position Pos, Heads/KVHeads × HeadDim
-	OpAttention = "attention" // Attention: N queries ending at position Pos, Heads/KVHeads × HeadDim, Window
-	OpCopy      = "copy"      // Copy of N elements between offsets Pos and Width, then AddInt32 of 3 to 2 of 3 ints
+	OpEmbed     = "embed"        // Embed: Vocab × Width table, N ids, Scale
+	OpRMSNorm   = "rmsnorm"      // RMSNorm: N rows of Width, Style
+	OpMatmul    = "matmul"       // Matmul: N rows of Width into Parts (output rows per part)
+	OpGLU       = "glu"          // GLU: N rows of Width, Act
+	OpAdd       = "add"          // Add, in place: N × Width elements
+	OpSoftcap   = "softcap"      // Softcap: N × Width elements, cap Scale
+	OpRopeKV    = "ropekv"       // RopeKV: N tokens from position Pos, Heads/KVHeads × HeadDim
+	OpAttention = "attention"    // Attention: N queries ending at position Pos, Heads/KVHeads × HeadDim, Window
+	OpCopy      = "copy"         // Copy of N elements between offsets Pos and Width, then AddInt32 of 3 to 2 of 3 ints
+	OpEmbedBad  = "embed bad id" // Embed of id Vocab from a Vocab × Width table: an error, not a read out of bounds
+	// OpChain is one decode token through RMSNorm, fused gate/up Matmul
+	// (Inter rows each), GLU (Act), down Matmul, post-norm, residual Add,
+	// then RMSNorm, Matmul, Add: the sequences a backend may fuse, against
+	// the reference ops one by one. Width is the hidden size.
+	OpChain = "decode chain"
 )
 
 // Case is one check: an op, its shape and the tolerance against the
@@ -48,6 +54,7 @@ type Case struct {
 	Heads, KVHeads, HeadDim int     // ropekv, attention
 	QKNorm                  bool    // ropekv: RMSNorm (Style) of q and k per head first, as Qwen3 and Gemma 3 do
 	Pos, Window             int     // ropekv: first position; attention: last position, window
+	Inter                   int     // decode chain: intermediate size
 	MaxULP                  int     // pass when every value is within MaxULP bf16 ulps ...
 	RelL2                   float64 // ... or, when > 0, when the relative L2 error is at most RelL2
 	Abs                     float64 // values this close pass the ulp test (GELU: 1+tanh cancels near -1 in float32)
@@ -72,6 +79,7 @@ func Cases(quick bool) []Case {
 var table = []Case{
 	{Op: OpEmbed, Vocab: 37, Width: 19, N: 5, Scale: 1},
 	{Op: OpEmbed, Vocab: 1000, Width: 1152, N: 7, Scale: 34},
+	{Op: OpEmbedBad, Vocab: 10, Width: 8},
 	{Op: OpRMSNorm, N: 3, Width: 19, Style: backend.LlamaNorm, MaxULP: 2},
 	{Op: OpRMSNorm, N: 5, Width: 2048, Style: backend.LlamaNorm, MaxULP: 2},
 	{Op: OpRMSNorm, N: 33, Width: 256, Style: backend.GemmaNorm, MaxULP: 2},
@@ -97,6 +105,10 @@ var table = []Case{
 	{Op: OpAttention, N: 17, Heads: 4, KVHeads: 1, HeadDim: 256, Pos: 40, Window: 5, RelL2: 1e-3},
 	{Op: OpAttention, N: 6, Heads: 3, KVHeads: 3, HeadDim: 20, Pos: 10, RelL2: 1e-3},
 	{Op: OpCopy, N: 250, Pos: 20, Width: 10},
+	{Op: OpChain, Width: 2048, Inter: 8192, Style: backend.LlamaNorm, Act: backend.SiLU, RelL2: 4e-3, Large: true},
+	{Op: OpChain, Width: 1152, Inter: 6912, Style: backend.GemmaNorm, Act: backend.GELUTanh, RelL2: 4e-3, Large: true},
+	{Op: OpChain, Width: 72, Inter: 200, Style: backend.LlamaNorm, Act: backend.SiLU, RelL2: 4e-3},
+	{Op: OpChain, Width: 72, Inter: 200, Style: backend.GemmaNorm, Act: backend.GELUTanh, RelL2: 4e-3},
 }
 
 // Name is the op and its shape, for a report line.
@@ -126,6 +138,17 @@ func (c Case) Name() string {
 		return fmt.Sprintf("%s%s n %d, H %d/%d, D %d, pos %d, win %d", c.Op, norm, c.N, c.Heads, c.KVHeads, c.HeadDim, c.Pos, c.Window)
 	case OpCopy:
 		return fmt.Sprintf("copy %d from %d to %d, add_i32", c.N, c.Pos, c.Width)
+	case OpEmbedBad:
+		return fmt.Sprintf("embed bad id %d of %d", c.Vocab, c.Vocab)
+	case OpChain:
+		style, act := "llama", "silu"
+		if c.Style == backend.GemmaNorm {
+			style = "gemma"
+		}
+		if c.Act == backend.GELUTanh {
+			act = "gelu-tanh"
+		}
+		return fmt.Sprintf("decode chain hidden %d, inter %d, %s norm, %s", c.Width, c.Inter, style, act)
 	}
 	return fmt.Sprintf("%s %d×%d", c.Op, c.N, c.Width)
 }
@@ -149,6 +172,9 @@ func (r Result) String() string {
 }
 
 func (c Case) tolerance() string {
+	if c.Op == OpEmbedBad {
+		return "an error"
+	}
 	if c.RelL2 > 0 {
 		return fmt.Sprintf("rel-L2 <= %.0e", c.RelL2)
 	}
@@ -188,6 +214,10 @@ func RunCase(b backend.Backend, c Case, seed uint64) Result {
 		got, want, err = r.attention(c)
 	case OpCopy:
 		got, want, err = r.copyAddInt32(c)
+	case OpEmbedBad:
+		return r.embedBad(c)
+	case OpChain:
+		got, want, err = r.chain(c)
 	default:
 		err = fmt.Errorf("backendtest: unknown op %q", c.Op)
 	}
@@ -679,5 +709,99 @@ func (r *runner) copyAddInt32(c Case) (got, want []uint16, err error) {
 	want = append([]uint16(nil), dst...)
 	copy(want[c.Width:c.Width+c.N], src[c.Pos:c.Pos+c.N])
 	got, err = r.read(db, n)
+	return got, want, err
+}
+
+// embedBad looks up ids 3 and Vocab (one past the end) in a Vocab × Width
+// table: Embed or the Sync after it must fail.
+func (r *runner) embedBad(c Case) Result {
+	res := Result{Case: c}
+	w, err := r.weight("embed", c.Vocab, c.Width, r.rand(c.Vocab*c.Width, 1))
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	idb, err := r.ints([]int32{3, int32(c.Vocab)})
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	out, err := r.out(2 * c.Width)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	if err = r.b.Embed(out, idb, 2, w, 1); err == nil {
+		err = r.b.Sync()
+	}
+	if err == nil {
+		res.Metric = "no error"
+		return res
+	}
+	res.Metric, res.Pass = "error: "+err.Error(), true
+	return res
+}
+
+// chain runs OpChain on the backend and the same ops one by one on the
+// reference loops.
+func (r *runner) chain(c Case) (got, want []uint16, err error) {
+	H, I := c.Width, c.Inter
+	x, nw := r.rand(H, 1), r.rand(H, 0.3)
+	wg, wu, wd, wo := r.rand(I*H, 0.03), r.rand(I*H, 0.03), r.rand(H*I, 0.03), r.rand(H*H, 0.03)
+	normW, err := r.weight("norm", 1, H, nw)
+	if err != nil {
+		return nil, nil, err
+	}
+	gateUp, err := r.b.UploadWeight(backend.Matrix{Name: "gate", Rows: I, Cols: H, Data: wg}, backend.Matrix{Name: "up", Rows: I, Cols: H, Data: wu})
+	if err != nil {
+		return nil, nil, err
+	}
+	r.keep(gateUp)
+	down, err := r.weight("down", H, I, wd)
+	if err != nil {
+		return nil, nil, err
+	}
+	oproj, err := r.weight("o", H, H, wo)
+	if err != nil {
+		return nil, nil, err
+	}
+	xb, err := r.buf(x, H)
+	if err != nil {
+		return nil, nil, err
+	}
+	var bufs [4]backend.Buffer
+	for i, n := range []int{H, I, I, H} {
+		if bufs[i], err = r.out(n); err != nil {
+			return nil, nil, err
+		}
+	}
+	xn, gb, ub, ob := bufs[0], bufs[1], bufs[2], bufs[3]
+	err = errors.Join(
+		r.b.RMSNorm(xn, xb, 1, H, normW, 1e-6, c.Style),
+		r.b.Matmul([]backend.Buffer{gb, ub}, xn, 1, gateUp),
+		r.b.GLU(gb, gb, ub, 1, I, c.Act),
+		r.b.Matmul([]backend.Buffer{ob}, gb, 1, down),
+		r.b.RMSNorm(ob, ob, 1, H, normW, 1e-6, c.Style), // a sandwich post-norm
+		r.b.Add(xb, xb, ob, H),
+		r.b.RMSNorm(xn, xb, 1, H, normW, 1e-6, c.Style),
+		r.b.Matmul([]backend.Buffer{ob}, xn, 1, oproj),
+		r.b.Add(xb, ob, xb, H),
+	)
+	if err != nil {
+		return nil, nil, err
+	}
+	wxn, g, u, o := make([]uint16, H), make([]uint16, I), make([]uint16, I), make([]uint16, H)
+	cpu.RefRMSNorm(wxn, x, 1, H, nw, 1e-6, c.Style)
+	cpu.RefMatmul(g, wxn, 1, wg, I, H)
+	cpu.RefMatmul(u, wxn, 1, wu, I, H)
+	cpu.RefGLU(g, g, u, c.Act)
+	cpu.RefMatmul(o, g, 1, wd, H, I)
+	cpu.RefRMSNorm(o, o, 1, H, nw, 1e-6, c.Style)
+	want = make([]uint16, H)
+	cpu.RefAdd(want, x, o)
+	cpu.RefRMSNorm(wxn, want, 1, H, nw, 1e-6, c.Style)
+	cpu.RefMatmul(o, wxn, 1, wo, H, H)
+	cpu.RefAdd(want, o, want)
+	got, err = r.read(xb, H)
 	return got, want, err
 }

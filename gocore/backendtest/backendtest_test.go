@@ -51,14 +51,45 @@ func TestTableCatchesWrongOps(t *testing.T) {
 			}
 		}
 	}
-	for _, op := range []string{OpAdd, OpGLU} {
+	for _, op := range []string{OpAdd, OpGLU, OpChain} {
 		if !failed[op] {
 			t.Errorf("a wrong %s passed", op)
 		}
 	}
-	for _, op := range []string{OpEmbed, OpMatmul, OpRMSNorm, OpAttention} {
+	for _, op := range []string{OpEmbed, OpEmbedBad, OpMatmul, OpRMSNorm, OpAttention} {
 		if failed[op] {
 			t.Errorf("%s failed though it is right", op)
 		}
 	}
+}
+
+// skipsBadIDs is the CPU backend with an Embed that reads row 0 for ids of
+// 10 or more (the bad-id case's table has 10 rows) instead of failing.
+type skipsBadIDs struct{ *cpu.Backend }
+
+func (s skipsBadIDs) Embed(out, ids backend.Buffer, n int, table backend.Weight, scale float32) error {
+	x := ids.(*cpu.Buf).I32
+	saved := append([]int32(nil), x...)
+	for i := range x {
+		if x[i] >= 10 {
+			x[i] = 0
+		}
+	}
+	defer copy(x, saved)
+	return s.Backend.Embed(out, ids, n, table, scale)
+}
+
+func TestTableCatchesUncheckedIDs(t *testing.T) {
+	b := skipsBadIDs{cpu.New(1)}
+	defer b.Close()
+	for _, c := range Cases(true) {
+		if c.Op != OpEmbedBad {
+			continue
+		}
+		if r := RunCase(b, c, 1); r.Pass || r.Metric != "no error" {
+			t.Errorf("an Embed that ignores an out-of-range id: %s", r)
+		}
+		return
+	}
+	t.Fatal("the table has no embed bad id case")
 }
