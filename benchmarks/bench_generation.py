@@ -74,7 +74,10 @@ def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="bench_generation.py",
         description="Single-stream generation benchmark (BENCH.md): a suite with --suite, "
-                    "else one ad-hoc run built from the individual flags.",
+                    "else one ad-hoc run built from the individual flags. Several --model values "
+                    "(or --model a,b) run one after the other; comma lists for --prompt-tokens and "
+                    "--max-new-tokens run their cartesian product.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     for spec in genbench.flag_specs():
         flag, field, kind = "--" + spec["name"], spec["field"], spec["type"]

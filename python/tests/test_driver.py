@@ -502,3 +502,12 @@ class WorkflowTest(unittest.TestCase):
             self.assertIn("## tiny-llama", text)
             self.assertIn("## tiny-qwen3", text)
             self.assertIn("| p16-g8 |", text.replace("  ", " ").replace("  ", " "))
+
+
+class HelpTest(unittest.TestCase):
+    def test_help_shows_defaults_and_choices(self) -> None:
+        r = run_driver(["--help"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        text = " ".join(r.stdout.split())
+        for want in ("(default: 3)", "(default: 42)", "{table,md,csv,json,jsonl}", "{auto,always,never}"):
+            self.assertIn(want, text)
