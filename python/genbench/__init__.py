@@ -10,7 +10,8 @@ nothing outside the standard library.
         print(res.text, res.token_ids, res.timings.e2e_tok_s)
         for piece in eng.stream("Hello", max_new_tokens=16):
             print(piece.text, end="")
-    report = genbench.bench({"suite": "quick", "no_save": True})
+    report = genbench.bench(suite="quick", no_save=True)   # a Report
+    print(report, report["medium"].e2e_tok_s.median, report.raw["flags"])
 
 The library is found through GENBENCH_LIB, then next to this package, then
 in the checkout's build/ folder; when it is nowhere and Go is on PATH it is
@@ -28,6 +29,7 @@ from typing import Any, Dict, List, Union
 
 from . import _native
 from .engine import BenchRun, Engine, GenerationResult, Timings, TokenPiece, bench, run_bench
+from .report import ConfigResult, Figure, Latency, Report
 from .errors import (BadJSON, BufferTooSmall, Busy, Cancelled, EngineFailure, GenbenchError, GenbenchTypeError,
                      InternalError, InvalidArgument, InvalidHandle, ModelLoadError, NoTokenizer)
 
@@ -40,13 +42,17 @@ __all__ = [
     "BufferTooSmall",
     "Busy",
     "Cancelled",
+    "ConfigResult",
     "EngineFailure",
+    "Figure",
     "GenbenchTypeError",
     "InternalError",
     "InvalidArgument",
     "InvalidHandle",
+    "Latency",
     "ModelLoadError",
     "NoTokenizer",
+    "Report",
     "__version__",
     "Engine",
     "GenbenchError",

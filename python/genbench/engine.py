@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import ctypes
+import difflib
 import json
 import queue
 import threading
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Union
+from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Union, overload
 
 from . import _native as N
 from .errors import GenbenchError, GenbenchTypeError, InvalidArgument
+from .report import Report
 
 #: A progress function: receives one line, returns True to stop the run.
 ProgressFn = Callable[[str], Optional[bool]]
@@ -135,9 +137,104 @@ def run_bench(config: Optional[Dict[str, Any]] = None, progress: Optional[Progre
     return _bench_result(status, handle, report, summary, path, errors)
 
 
-def bench(config: Optional[Dict[str, Any]] = None, progress: Optional[ProgressFn] = None) -> Dict[str, Any]:
-    """Runs a benchmark (see run_bench) and returns the report."""
-    return run_bench(config, progress).report
+def _flag_types() -> Dict[str, str]:
+    """The run configuration fields the engine accepts as keywords, and their types."""
+    out = ctypes.c_void_p()
+    N.check(N.lib().genbench_flag_specs(ctypes.byref(out)))
+    return {s["field"]: s["type"] for s in json.loads(N.take_string(out) or "[]")}
+
+
+def _type_ok(kind: str, value: Any) -> bool:
+    if kind == "bool":
+        return isinstance(value, bool)
+    if kind == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if kind == "float":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if kind == "string":
+        return isinstance(value, str)
+    if kind == "strings":
+        return isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value)
+    return True  # a type this package does not know: the engine checks it
+
+
+_TYPE_NAMES = {"bool": "a bool", "int": "an int", "float": "a float", "string": "a str",
+               "strings": "a list of str (or one str)"}
+
+
+def keyword_config(func: str, options: Dict[str, Any]) -> Dict[str, Any]:
+    """The run configuration of keyword arguments named as the flag table's fields.
+
+    An unknown keyword raises GenbenchTypeError naming it (with the closest
+    field); a value of the wrong type raises GenbenchTypeError; values are
+    checked by the engine when the run starts.
+    """
+    types = _flag_types()
+    config: Dict[str, Any] = {}
+    for name, value in options.items():
+        if name not in types:
+            close = difflib.get_close_matches(name, list(types), n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else f"; expected one of {', '.join(types)}"
+            raise GenbenchTypeError(f"{func}() got an unexpected keyword argument {name!r}{hint}")
+        kind = types[name]
+        if kind == "strings" and isinstance(value, str):
+            value = [value]
+        if not _type_ok(kind, value):
+            raise GenbenchTypeError(f"{func}() argument {name!r} must be {_TYPE_NAMES.get(kind, kind)}, "
+                                    f"not {type(value).__name__} ({value!r})")
+        config[name] = list(value) if kind == "strings" else value
+    return config
+
+
+def _progress_keyword(progress: Any, options: Dict[str, Any]) -> Optional[ProgressFn]:
+    """progress is the callback; a str there is the flag of the same name (auto, always, never)."""
+    if isinstance(progress, str):
+        options["progress"] = progress
+        return None
+    if progress is not None and not callable(progress):
+        raise GenbenchTypeError(f"bench() argument 'progress' must be a callable or a str, not "
+                                f"{type(progress).__name__}")
+    return progress
+
+
+def _dict_only(options: Dict[str, Any]) -> None:
+    if options:
+        raise GenbenchTypeError("bench() takes a config dict or keyword arguments, not both "
+                                f"(got the dict and {', '.join(options)})")
+
+
+def _report(run: BenchRun) -> Report:
+    return Report.from_dict(run.report, summary=run.summary, report_path=run.report_path)
+
+
+@overload
+def bench(config: Dict[str, Any], progress: Optional[ProgressFn] = None) -> Dict[str, Any]: ...
+
+
+@overload
+def bench(config: None = None, progress: Union[ProgressFn, str, None] = None, **options: Any) -> Report: ...
+
+
+def bench(config: Optional[Dict[str, Any]] = None, progress: Union[ProgressFn, str, None] = None,
+          **options: Any) -> Union[Report, Dict[str, Any]]:
+    """Runs a benchmark.
+
+    With keyword arguments (the "field" names of flag_specs(): suite,
+    configs, model, prompt_tokens, max_new_tokens, temperature, top_k,
+    top_p, repetition_penalty, seed, warmup, trials, device, threads,
+    random_weights, output_dir, no_save, ...), or none, it returns a Report;
+    a keyword left out keeps the flag's default::
+
+        report = genbench.bench(suite="quick", no_save=True)
+        report["medium"].e2e_tok_s.median
+
+    With a config dict (see run_bench) it returns the report as a dict.
+    """
+    progress = _progress_keyword(progress, options)
+    if config is not None:
+        _dict_only(options)
+        return run_bench(config, progress).report
+    return _report(run_bench(keyword_config("bench", options), progress))
 
 
 class Engine:
@@ -345,13 +442,26 @@ class Engine:
 
     # ---- benchmark ----
 
-    def bench(self, config: Optional[Dict[str, Any]] = None, progress: Optional[ProgressFn] = None) -> Dict[str, Any]:
-        """Runs a benchmark on this engine and returns the report.
+    @overload
+    def bench(self, config: Dict[str, Any], progress: Optional[ProgressFn] = None) -> Dict[str, Any]: ...
+
+    @overload
+    def bench(self, config: None = None, progress: Union[ProgressFn, str, None] = None, **options: Any) -> Report: ...
+
+    def bench(self, config: Optional[Dict[str, Any]] = None, progress: Union[ProgressFn, str, None] = None,
+              **options: Any) -> Union[Report, Dict[str, Any]]:
+        """Runs a benchmark on this engine.
 
         The report names the model, device, dtype and threads the engine was
-        opened with; config's other fields apply as in run_bench().
+        opened with; the other fields apply as in genbench.bench(): keyword
+        arguments (or none) return a Report, a config dict returns the
+        report as a dict.
         """
-        return run_bench(config, progress, engine=self).report
+        progress = _progress_keyword(progress, options)
+        if config is not None:
+            _dict_only(options)
+            return run_bench(config, progress, engine=self).report
+        return _report(run_bench(keyword_config("bench", options), progress, engine=self))
 
     def bench_external(self, config: Dict[str, Any], generate: ExternalGenerate,
                        overrides: Optional[Dict[str, Any]] = None,
