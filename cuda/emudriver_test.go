@@ -161,6 +161,88 @@ func emulatedSampler(t *testing.T, b *Backend, p sampling.Params) {
 	}
 }
 
+// TestEmulatedSamplerNonFinite replays a captured sampling step over
+// logits rows holding NaN, +Inf or -Inf, greedy and sampled: Token must
+// fail naming the first non-finite score and the likely cause (as the CPU
+// path of gocore/engine does), and a finite row replayed afterwards must
+// sample gocore/sampling's token again.
+func TestEmulatedSamplerNonFinite(t *testing.T) {
+	b := openEmulated(t)
+	const vocab = 3000
+	rows := []struct {
+		id   int
+		bits uint16
+		want string // "" for a finite row
+	}{
+		{-1, 0, ""},
+		{1500, 0x7fc0, "score 1500 is NaN"},
+		{2, 0x7f80, "score 2 is +Inf"},
+		{-1, 0, ""},
+		{vocab - 1, 0xff80, "score 2999 is -Inf"},
+		{-1, 0, ""},
+	}
+	for _, p := range []sampling.Params{{}, {Temperature: 0.8, TopK: 50, TopP: 0.9, Seed: 4}} {
+		t.Run(fmt.Sprintf("%+v", p), func(t *testing.T) {
+			ts, err := b.NewSampler(p, vocab, nil, len(rows))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ts.Free()
+			logits, err := b.NewBuffer(backend.BF16, vocab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Free(logits)
+			ids, err := b.NewBuffer(backend.Int32, 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Free(ids)
+			stp, err := b.Capture(func() error { return ts.Sample(logits, ids) })
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stp.Free()
+			ref, _ := sampling.NewSampler(p, vocab)
+			rng := rand.New(rand.NewPCG(7, 8))
+			for i, row := range rows {
+				l := make([]uint16, vocab)
+				for j := range l {
+					l[j] = bf16.FromFloat32(float32(rng.NormFloat64() * 3))
+				}
+				if row.id >= 0 {
+					l[row.id] = row.bits
+				}
+				if err := b.WriteBF16(logits, 0, l); err != nil {
+					t.Fatal(err)
+				}
+				if err := stp.Replay(); err != nil {
+					t.Fatal(err)
+				}
+				got, err := ts.Token(i)
+				f := make([]float32, vocab)
+				bf16.ToFloat32Slice(f, l)
+				want := ref.Sample(f, nil)
+				if row.want != "" {
+					if err == nil || !strings.Contains(err.Error(), "logits are not finite: "+row.want) || !strings.Contains(err.Error(), "weights likely hold NaN or Inf") {
+						t.Fatalf("step %d: token %d, error %v; want the non-finite score named (%s)", i, got, err, row.want)
+					}
+					continue
+				}
+				if err != nil {
+					t.Fatalf("step %d: %v", i, err)
+				}
+				if got != want {
+					t.Fatalf("step %d: device %d, reference %d", i, got, want)
+				}
+			}
+			if err := b.Sync(); err != nil {
+				t.Fatalf("a non-finite row left an error: %v", err)
+			}
+		})
+	}
+}
+
 func TestEmulatedErrorsAndMemory(t *testing.T) {
 	b := openEmulated(t)
 	base := b.MemoryStats().Allocated

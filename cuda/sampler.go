@@ -22,9 +22,9 @@ type sampler struct {
 	presence cu.DevPtr // u8[vocab], nil without a repetition penalty
 	step     cu.DevPtr // int32 step counter
 	scratch  cu.DevPtr // f32[vocab] (sampling; greedy needs none)
-	partials cu.DevPtr // greedy: u64[blocks] per-block winners, then an int32 ticket
+	partials cu.DevPtr // greedy: u64[blocks] per-block winners, then an int32 ticket and an int32 non-finite word
 	blocks   int       // greedy: grid of sample_greedy
-	ring     []byte    // host-mapped int32[capacity]: sampled ids, -1 until written
+	ring     []byte    // host-mapped int32[capacity]: sampled ids, -1 until written, <= -2 for non-finite logits
 	ringDev  cu.DevPtr
 }
 
@@ -55,8 +55,9 @@ func (b *Backend) NewSampler(p sampling.Params, vocab int, history []int32, capa
 			return err
 		}
 		if p.Greedy() {
-			// The multi-block argmax: per-block winners and a completion
-			// ticket (zero; the last block resets it).
+			// The multi-block argmax: per-block winners, a completion
+			// ticket and the non-finite word (zero; the last block resets
+			// them).
 			s.blocks = greedyBlocks(vocab, b.sms)
 			if s.partials, err = b.alloc(int64(8*s.blocks+8), "greedy argmax partials"); err != nil {
 				return err
@@ -140,8 +141,8 @@ func (s *sampler) Token(i int) (int32, error) {
 	start := time.Now()
 	nextCheck := 200 * time.Microsecond
 	for spins := 0; ; spins++ {
-		if v := atomic.LoadInt32(slot); v >= 0 {
-			return v, nil
+		if v := atomic.LoadInt32(slot); v != -1 {
+			return tokenOrError(v)
 		}
 		if spins&63 == 63 {
 			runtime.Gosched()
@@ -166,12 +167,25 @@ func (s *sampler) Token(i int) (int32, error) {
 			return 0, fmt.Errorf("cuda: waiting for token %d: %w", i, err)
 		}
 		if idle {
-			if v := atomic.LoadInt32(slot); v >= 0 {
-				return v, nil
+			if v := atomic.LoadInt32(slot); v != -1 {
+				return tokenOrError(v)
 			}
 			return 0, fmt.Errorf("cuda: token %d was never sampled (the stream is idle)", i)
 		}
 	}
+}
+
+// tokenOrError decodes a written ring slot: a token id, or (a value <= -2,
+// NONFINITE_TOKEN in kernels/sample.cu) the first logit that is NaN or
+// ±Inf, which is reported as an error naming the likely cause rather than
+// sampled.
+func tokenOrError(v int32) (int32, error) {
+	if v >= 0 {
+		return v, nil
+	}
+	c := -2 - int64(v)
+	kind := [...]string{"NaN", "+Inf", "-Inf", "not finite"}[c%4]
+	return 0, fmt.Errorf("cuda: logits are not finite: score %d is %s: the model's weights likely hold NaN or Inf values (a corrupt or wrongly converted checkpoint) or an activation overflowed bfloat16", c/4, kind)
 }
 
 // Free releases the sampler's memory. Idempotent.

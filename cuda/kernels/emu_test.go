@@ -726,6 +726,106 @@ func TestEmuSample(t *testing.T) {
 	}
 }
 
+// TestEmuSampleNonFinite feeds logits rows holding NaN, +Inf and -Inf to
+// the greedy (multi-block, both load paths) and the sampled kernel: the
+// ring slot must name the first non-finite id and its kind (the
+// NONFINITE_TOKEN encoding decoded by cuda/sampler.go), finite rows around
+// them must still give gocore/sampling's token, and the multi-block
+// kernel's non-finite word must be reset for the next step.
+func TestEmuSampleNonFinite(t *testing.T) {
+	const (
+		nan    = 0x7fc1 // a NaN with a payload
+		posInf = 0x7f80
+		negInf = 0xff80
+	)
+	// Rows: finite; NaN (two of them); +Inf below a later NaN in another
+	// block's slice; -Inf alone at the last id; finite again.
+	type bad struct{ id, kind int }
+	rows := []struct {
+		set  map[int]uint16
+		want *bad
+	}{
+		{nil, nil},
+		{map[int]uint16{37: nan, 38: nan}, &bad{37, 0}},
+		{map[int]uint16{-3: nan, 1234: posInf}, &bad{1234, 1}},
+		{map[int]uint16{-1: negInf}, &bad{-1, 2}},
+		{nil, nil},
+	}
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, c := range []struct {
+		name  string
+		vocab int
+		p     sampling.Params
+	}{
+		{"greedy, vector loads", 5000, sampling.Params{}},
+		{"greedy, odd vocabulary", 4099, sampling.Params{}},
+		{"greedy+penalty", 3000, sampling.Params{RepetitionPenalty: 1.3}},
+		{"sampled", 5000, sampling.Params{Temperature: 0.7, TopK: 40, TopP: 0.9, Seed: 3}},
+		{"sampled, full softmax", 4099, sampling.Params{Temperature: 1, Seed: 8}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			steps := len(rows)
+			logits := make([]uint16, 0, steps*c.vocab)
+			for _, row := range rows {
+				l := randBF16(rng, c.vocab, 3)
+				for id, bits := range row.set {
+					if id < 0 {
+						id += c.vocab
+					}
+					l[id] = bits
+				}
+				logits = append(logits, l...)
+			}
+			r := newRun(t)
+			r.put("logits", logits)
+			r.put("presence", make([]uint8, c.vocab))
+			greedy := 0
+			if c.p.Greedy() {
+				greedy = 1
+			}
+			r.run("sample", c.vocab, steps, greedy, c.p.RepetitionPenalty, c.p.Temperature, c.p.TopK, c.p.TopP, c.p.Seed, 7*greedy)
+			got := r.i32("tokens")
+			ref, err := sampling.NewSampler(c.p, c.vocab)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for s, row := range rows {
+				f := make([]float32, c.vocab)
+				bf16.ToFloat32Slice(f, logits[s*c.vocab:(s+1)*c.vocab])
+				want := ref.Sample(f, nil) // keeps the reference's draw counter in step
+				if row.want != nil {
+					id := row.want.id
+					if id < 0 {
+						id += c.vocab
+					}
+					if code := -2 - 4*id - row.want.kind; got[s] != int32(code) {
+						t.Fatalf("step %d: ring %d, want %d (id %d, kind %d)", s, got[s], code, id, row.want.kind)
+					}
+					if sampling.CheckFinite(f) == nil {
+						t.Fatalf("step %d: the reference finds the row finite", s)
+					}
+					continue
+				}
+				if got[s] < 0 || int(got[s]) >= c.vocab {
+					t.Fatalf("step %d: token %d outside the vocabulary", s, got[s])
+				}
+				// With the penalty the device's presence table holds the
+				// tokens chosen at the non-finite steps too; without it
+				// the token is the reference's.
+				if c.p.RepetitionPenalty == 0 && got[s] != want {
+					t.Fatalf("step %d: device %d, reference %d", s, got[s], want)
+				}
+			}
+			if ids := r.i32("ids"); ids[0] < 0 || int(ids[0]) >= c.vocab {
+				t.Fatalf("ids[0] = %d outside the vocabulary", ids[0])
+			}
+			if e := r.i32("err"); e[0] != 0 {
+				t.Fatalf("error word %d", e[0])
+			}
+		})
+	}
+}
+
 // exactTopP marks the ids a sampler may return: finite after the
 // penalty, temperature and top-k of gocore/sampling, and, with top-p, whose
 // probability mass ranked strictly above them (descending value, ties by

@@ -7,16 +7,48 @@
 // decode step's input), appended to a host-mapped ring the host polls, and
 // marked in the presence table for the repetition penalty. The step
 // counter lives in device memory, so the kernel can be captured in a graph.
+// Non-finite logits (NaN, +-Inf: broken weights or an overflow) are noted
+// on the way through the logits, and the ring slot then holds
+// NONFINITE_TOKEN(first such id, kind) instead of the token (ids[0] still
+// gets the token, so later steps stay in range); the host turns it into an
+// error (cuda/sampler.go).
 //
 // One block of 1024 threads. Up to CAND_MAX candidates (after top-k) are
 // sorted in shared memory and drawn exactly as the CPU does; more take a
 // radix path (top-p boundary by fixed-point mass) and a chunked draw.
 // Bytes: V*2 (logits) + V*4 (scores written) + up to 10*V*4 more for the
-// radix passes; flops ~ 10*V. Greedy reads the logits once.
+// radix passes; flops ~ 10*V (the non-finite check is one integer test
+// per logit). Greedy reads the logits once.
 
 #define SAMPLE_THREADS 1024
 #define CAND_MAX 4096
 #define NO_ID 0x7fffffff
+
+// The ring value reporting that logits[i] is not finite; kind 0 NaN, 1
+// +Inf, 2 -Inf. Every value is <= -2 (-1 is an unwritten slot).
+#define NONFINITE_TOKEN(i, kind) (-2 - 4 * (i) - (kind))
+
+// bf_nonfinite: the bf16 bits h (low 16 bits) are NaN or +-Inf.
+__device__ __forceinline__ bool bf_nonfinite(u32 h) { return (h & 0x7f80u) == 0x7f80u; }
+
+// nonfinite_token is NONFINITE_TOKEN for the non-finite logits[i].
+__device__ __forceinline__ int nonfinite_token(const bf16_t* logits, int i) {
+  const u32 h = logits[i];
+  const int kind = (h & 0x7fu) ? 0 : ((h & 0x8000u) ? 2 : 1);
+  return NONFINITE_TOKEN(i, kind);
+}
+
+// block_min_int is the minimum of v over the block (every thread gets it).
+__device__ __forceinline__ int block_min_int(int v, int* redi) {
+  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nw = blockDim.x >> 5;
+  for (int o = 16; o > 0; o >>= 1) v = min(v, __shfl_xor_sync(0xffffffffu, v, o));
+  __syncthreads();
+  if (lane == 0) redi[warp] = v;
+  __syncthreads();
+  v = lane < nw ? redi[lane] : NO_ID;
+  for (int o = 16; o > 0; o >>= 1) v = min(v, __shfl_xor_sync(0xffffffffu, v, o));
+  return v;
+}
 
 __device__ __forceinline__ u64 mix64(u64 z) {
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
@@ -241,9 +273,11 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
   // scores and (for the T -> 0 limit below) of the unscaled ones.
   const bool tiny_t = temp && temperature < 1.0f;
   float bx = 0.0f, rbx = 0.0f;
-  int bi = NO_ID, rbi = NO_ID;
+  int bi = NO_ID, rbi = NO_ID, bad = NO_ID;
   for (int i = tid; i < V; i += bd) {
-    float x = bf2f(logits[i]);
+    const bf16_t raw = logits[i];
+    if (bad == NO_ID && bf_nonfinite(raw)) bad = i;  // ids rise: the first is the least
+    float x = bf2f(raw);
     if (pen && presence[i]) x = x < 0.0f ? x * penalty : x / penalty;
     if (tiny_t && x == x) amax_take(rbx, rbi, x, i);
     if (temp) x = x / temperature;
@@ -251,6 +285,7 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
     if (x == x) amax_take(bx, bi, x, i);
   }
   block_argmax(bx, bi, redf, redi);
+  bad = block_min_int(bad, redi);
   const int argmax = bi == NO_ID ? 0 : bi;
   const float maxv = bx;
   int tok = argmax;
@@ -517,7 +552,7 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
     if (st >= ring_cap) {
       set_error(err, GB_ERR_SAMPLER_STEPS);
     } else {
-      ring[st] = tok;
+      ring[st] = bad == NO_ID ? tok : nonfinite_token(logits, bad);
     }
     __threadfence_system();
     *step_ctr = st + 1;
@@ -532,8 +567,11 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
 // replay) picks the largest: the CPU Argmax, id 0 when every score is -Inf
 // or NaN. It then does sample()'s bookkeeping (ids_out, presence, the
 // host-mapped ring, the step counter). No float scratch is written.
+// Non-finite logits: each block notes its first non-finite id and folds
+// V - id into done[1] (atomicMax; 0 means none, reset by the last block),
+// which reports NONFINITE_TOKEN in the ring as sample() does.
 // Grid: B blocks of 256 threads, B <= 1024. Bytes: V*2 (logits) + B*8;
-// flops ~V.
+// flops ~V (plus one integer test per logit).
 #define GREEDY_THREADS 256
 
 extern "C" __global__ void __launch_bounds__(GREEDY_THREADS) sample_greedy(
@@ -546,7 +584,7 @@ extern "C" __global__ void __launch_bounds__(GREEDY_THREADS) sample_greedy(
   __shared__ int s_last;
   const bool pen = presence != nullptr && penalty != 1.0f && penalty != 0.0f;
   float bx = 0.0f;
-  int bi = NO_ID;
+  int bi = NO_ID, bad = NO_ID;
   const int stride = gridDim.x * blockDim.x;
   if ((V & 7) == 0 && !pen) {
     // 16-byte loads of eight logits, ids in order within a thread.
@@ -556,6 +594,8 @@ extern "C" __global__ void __launch_bounds__(GREEDY_THREADS) sample_greedy(
       const u32 ws[4] = {w.x, w.y, w.z, w.w};
 #pragma unroll
       for (int k = 0; k < 4; k++) {
+        if (bad == NO_ID && (bf_nonfinite(ws[k]) || bf_nonfinite(ws[k] >> 16)))
+          bad = 8 * c + 2 * k + (bf_nonfinite(ws[k]) ? 0 : 1);  // ids rise: the first is the least
         const float a = lo_bf(ws[k]), b = hi_bf(ws[k]);
         if (a == a) amax_take(bx, bi, a, 8 * c + 2 * k);
         if (b == b) amax_take(bx, bi, b, 8 * c + 2 * k + 1);
@@ -563,13 +603,17 @@ extern "C" __global__ void __launch_bounds__(GREEDY_THREADS) sample_greedy(
     }
   } else {
     for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < V; i += stride) {
-      float x = bf2f(logits[i]);
+      const bf16_t raw = logits[i];
+      if (bad == NO_ID && bf_nonfinite(raw)) bad = i;
+      float x = bf2f(raw);
       if (pen && presence[i]) x = x < 0.0f ? x * penalty : x / penalty;
       if (x == x) amax_take(bx, bi, x, i);
     }
   }
   block_argmax(bx, bi, redf, redi);
+  bad = block_min_int(bad, redi);
   if (threadIdx.x == 0) {
+    if (bad != NO_ID) atomicMax(&done[1], V - bad);
     partials[blockIdx.x] = (bi == NO_ID || bx == GB_NEG_INF) ? 0ull : (((u64)fkey(bx) << 32) | (u64)(~(u32)bi));
     __threadfence();
     s_last = atomicAdd(done, 1) == (int)gridDim.x - 1;
@@ -589,14 +633,16 @@ extern "C" __global__ void __launch_bounds__(GREEDY_THREADS) sample_greedy(
   block_argmax(kx, ki, redf, redi);
   if (threadIdx.x == 0) {
     const int tok = ki == NO_ID ? 0 : ki;
-    *done = 0;
+    const int nb = ((volatile int*)done)[1];
+    done[0] = 0;
+    done[1] = 0;
     const int st = *step_ctr;
     ids_out[0] = tok;
     if (presence) presence[tok] = 1;
     if (st >= ring_cap) {
       set_error(err, GB_ERR_SAMPLER_STEPS);
     } else {
-      ring[st] = tok;
+      ring[st] = nb == 0 ? tok : nonfinite_token(logits, V - nb);
     }
     __threadfence_system();
     *step_ctr = st + 1;

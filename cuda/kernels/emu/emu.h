@@ -169,6 +169,7 @@ static inline T __shfl_xor_sync(unsigned, T v, int o) {
 template <class T, class U>
 static inline T atomicAdd(T* p, U v) { T old = *p; *p = old + (T)v; return old; }
 static inline int atomicCAS(int* p, int cmp, int v) { int old = *p; if (old == cmp) *p = v; return old; }
+static inline int atomicMax(int* p, int v) { int old = *p; if (v > old) *p = v; return old; }
 
 // emu_mma_bf16 is mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 for
 // the calling warp, with the fragment layouts of the PTX ISA.

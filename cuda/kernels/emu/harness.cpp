@@ -229,15 +229,15 @@ int main(int argc, char** argv) {
     bool pen = penalty != 1.0f && penalty != 0.0f;
     int gb = argc > 3 + 8 ? I(8) : 0;  // greedy: the multi-block kernel with gb blocks
     std::vector<u64> partials(std::max(gb, 1), 0);
-    int done = 0;
+    int done[2] = {0, 0};  // the ticket, then the non-finite word
     for (int s = 0; s < steps; s++) {
       if (greedy && gb > 0) {
         emu::launch(d1(gb), d1(256), 0, [&] {
           sample_greedy(logits.data() + (size_t)s * V, V, ids.data(), pen ? presence.data() : nullptr, &step, ring.data(), steps,
-                        penalty, partials.data(), &done, &err);
+                        penalty, partials.data(), done, &err);
         });
-        if (done != 0) {
-          fprintf(stderr, "harness: greedy ticket left at %d\n", done);
+        if (done[0] != 0 || done[1] != 0) {
+          fprintf(stderr, "harness: greedy ticket left at %d, non-finite word at %d\n", done[0], done[1]);
           exit(3);
         }
         continue;
