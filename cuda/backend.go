@@ -84,7 +84,7 @@ type fns struct {
 }
 
 // Backend is the CUDA backend on one GPU. It implements backend.Backend,
-// backend.Capturer and backend.DeviceSampler. Use it from one goroutine at
+// backend.Capturer, backend.DeviceSampler and backend.BandwidthMeter. Use it from one goroutine at
 // a time (as backend.Backend requires); Token polling is the exception
 // documented on the sampler.
 type Backend struct {

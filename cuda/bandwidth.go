@@ -73,3 +73,13 @@ func (b *Backend) CopyBandwidth(size int64, reps int) (float64, error) {
 	})
 	return out, err
 }
+
+// bandwidthBytes is the buffer size MemoryBandwidth copies.
+const bandwidthBytes = 256 << 20
+
+// MemoryBandwidth measures the device's copy bandwidth (CopyBandwidth of
+// 256 MiB, median of 20) for backend.BandwidthMeter.
+func (b *Backend) MemoryBandwidth() (float64, string, error) {
+	bw, err := b.CopyBandwidth(bandwidthBytes, 20)
+	return bw, fmt.Sprintf("cuda device-to-device copy (read + write), %d MiB", bandwidthBytes>>20), err
+}

@@ -285,6 +285,15 @@ type Capturer interface {
 	Capture(fn func() error) (Step, error)
 }
 
+// BandwidthMeter is an optional Backend capability: measure the device's
+// memory bandwidth, the roofline a memory-bound decode step is compared
+// against. It returns bytes per second and how it was measured (e.g. "cpu
+// read, 8 threads, 256 MiB" or "cuda device-to-device copy, 256 MiB"). It
+// takes up to about a second; callers measure once per device and cache it.
+type BandwidthMeter interface {
+	MemoryBandwidth() (bytesPerSecond float64, method string, err error)
+}
+
 // DeviceSampler is an optional Backend capability: choose the next token on
 // the device so that only the token id crosses to the host. Backends
 // without it (the CPU) leave sampling to gocore/sampling on the host.

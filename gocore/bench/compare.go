@@ -17,6 +17,10 @@ type compareFigure struct {
 	fmt    func(float64) string
 }
 
+// compareFigureWith maps a figure to the one whose selection brings it
+// along: --figure bw shows the percentage of the device's bandwidth too.
+var compareFigureWith = map[string]string{"bwpct": "bw"}
+
 // compareFigures are the figures Compare shows per config, in order.
 var compareFigures = []compareFigure{
 	{"e2e", "E2E tok/s", true, func(c *ConfigResult) (Figure, bool) { return c.E2ETokS, true }, oneDecimal},
@@ -29,6 +33,12 @@ var compareFigures = []compareFigure{
 		}
 		return *c.DecodeReadGBs, true
 	}, sig3},
+	{"bwpct", "% of device BW", true, func(c *ConfigResult) (Figure, bool) {
+		if c.DecodeReadPct == nil {
+			return Figure{}, false
+		}
+		return *c.DecodeReadPct, true
+	}, func(v float64) string { return fmt.Sprintf("%.1f%%", v) }},
 	{"itl", "ITL p50 ms", false, func(c *ConfigResult) (Figure, bool) {
 		if c.ITLMs == nil {
 			return Figure{}, false
@@ -142,7 +152,7 @@ func CompareWith(reports []*Report, o CompareOptions) (string, CompareResult) {
 	if len(o.Figures) > 0 {
 		figs = nil
 		for _, f := range compareFigures {
-			if slices.Contains(o.Figures, f.key) {
+			if slices.Contains(o.Figures, f.key) || slices.Contains(o.Figures, compareFigureWith[f.key]) {
 				figs = append(figs, f)
 			}
 		}

@@ -12,7 +12,8 @@ func RenderSummary(r *Report) string { return Summary(r, FormatTable) }
 // Summary renders the summary of a report in a format (Formats):
 //   - table: a header naming the model, device, dtype and engine version,
 //     a table with one row per config (key, prompt, gen, sampling, E2E
-//     tok/s median and its CV, TTFT, prefill and decode tok/s, inter-token
+//     tok/s median and its CV, TTFT, prefill and decode tok/s, decode read
+//     GB/s and its percentage of the device's bandwidth, inter-token
 //     latency p50/p99, peak memory), then notes (stop mode, trials,
 //     identical tokens, noisy figures, an incomplete run);
 //   - md: the same as markdown, ready to paste;
@@ -38,6 +39,9 @@ func Summary(r *Report, format string) string {
 	line(fmt.Sprintf("%s suite · engine %s %s (commit %s) · driver %s", r.Suite, r.Engine, r.EngineVersion, shortCommit(r.Environment.GitCommit), r.Driver))
 	line(fmt.Sprintf("model:  %s", modelLine(r)))
 	line(fmt.Sprintf("device: %s", deviceLine(r)))
+	if bl := bandwidthLine(r); bl != "" {
+		line(bl)
+	}
 	line(fmt.Sprintf("dtype:  %s · seed %d · %s, %s per config · prompt %s",
 		r.DType, r.Flags.Seed, plural(r.Flags.Warmup, "warm-up run"), plural(r.Flags.Trials, "timed trial"), r.PromptSource))
 	if md {
@@ -77,6 +81,7 @@ func summaryTable(r *Report) *Table {
 		{Title: "Key"}, {Title: "Prompt", Right: true}, {Title: "Gen", Right: true}, {Title: "Sampling"},
 		{Title: "E2E tok/s", Right: true}, {Title: "±", Right: true}, {Title: "TTFT ms", Right: true},
 		{Title: "Prefill tok/s", Right: true}, {Title: "Decode tok/s", Right: true}, {Title: "Decode GB/s", Right: true},
+		{Title: "% of BW", Right: true},
 		{Title: "ITL p50/p99 ms", Right: true}, {Title: "Peak mem", Right: true},
 	}}
 	for _, c := range r.Configs {
@@ -91,6 +96,7 @@ func summaryTable(r *Report) *Table {
 			fmt.Sprintf("%.1f", c.PrefillTokS.Median),
 			fmt.Sprintf("%.1f", c.DecodeTokS.Median),
 			gbsText(c.DecodeReadGBs),
+			pctText(c.DecodeReadPct),
 			itlText(c.ITLMs),
 			FormatBytes(int64(c.PeakMem.Median)),
 		}, nil)
@@ -113,6 +119,29 @@ func gbsText(f *Figure) string {
 		return "-"
 	}
 	return sig3(f.Median)
+}
+
+// pctText is the achieved decode read bandwidth as a percentage of the
+// device's measured bandwidth ("41%"), or "-".
+func pctText(f *Figure) string {
+	if f == nil {
+		return "-"
+	}
+	return fmt.Sprintf("%.0f%%", f.Median)
+}
+
+// bandwidthLine is the summary's line on the device's measured bandwidth,
+// or "" when unknown.
+func bandwidthLine(r *Report) string {
+	b := r.Environment.Bandwidth
+	if b == nil {
+		return ""
+	}
+	how := "measured " + b.MeasuredAt
+	if b.Cached {
+		how = "cached, measured " + b.MeasuredAt
+	}
+	return fmt.Sprintf("bandwidth: %s GB/s (%s; %s) = 100%% of BW", sig3(b.GBs), b.Method, how)
 }
 
 // itlText is "p50/p99" in milliseconds, or "-".
@@ -160,7 +189,7 @@ func summaryRows(r *Report) *Table {
 			col(f.short + s)
 		}
 	}
-	for _, k := range []string{"decode_read_bytes", "decode_read_gb_s", "itl_p50_ms", "itl_p90_ms", "itl_p99_ms", "peak_mem_bytes", "identical_tokens"} {
+	for _, k := range []string{"decode_read_bytes", "decode_read_gb_s", "decode_read_pct", "itl_p50_ms", "itl_p90_ms", "itl_p99_ms", "peak_mem_bytes", "identical_tokens"} {
 		col(k)
 	}
 	for i := range r.Configs {
@@ -175,6 +204,11 @@ func summaryRows(r *Report) *Table {
 			v = append(v, c.DecodeReadBytes, c.DecodeReadGBs.Median)
 		} else {
 			v = append(v, nil, nil)
+		}
+		if c.DecodeReadPct != nil {
+			v = append(v, c.DecodeReadPct.Median)
+		} else {
+			v = append(v, nil)
 		}
 		if l := c.ITLMs; l != nil {
 			v = append(v, l.P50, l.P90, l.P99)

@@ -57,6 +57,9 @@ type Environment struct {
 	GitDirty    bool              `json:"git_dirty"`    // the build had uncommitted changes
 	GitSource   string            `json:"git_source"`   // GitFromBuild, GitFromCheckout or GitUnknown
 	Device      engine.DeviceInfo `json:"device"`
+	// Bandwidth is the device's measured memory bandwidth (nil when the
+	// engine cannot measure it).
+	Bandwidth *DeviceBandwidth `json:"device_bandwidth,omitempty"`
 	// Set by the Python driver (and its hf engine) only.
 	PythonVersion       string `json:"python_version,omitempty"`
 	TorchVersion        string `json:"torch_version,omitempty"`
@@ -87,6 +90,9 @@ type ConfigResult struct {
 	// GB/s (both absent when the model's geometry is unknown).
 	DecodeReadBytes int64   `json:"decode_read_bytes,omitempty"`
 	DecodeReadGBs   *Figure `json:"decode_read_gb_s,omitempty"`
+	// DecodeReadPct is DecodeReadGBs as a percentage of the device's
+	// measured bandwidth (Environment.Bandwidth; absent when unknown).
+	DecodeReadPct *Figure `json:"decode_read_pct,omitempty"`
 
 	// IdenticalTokens is true when every timed trial generated the same ids.
 	IdenticalTokens bool `json:"identical_tokens"`

@@ -24,9 +24,11 @@ func DecodeReadBytes(spec *model.Spec, weightBytes int64, ctx int) int64 {
 // (1 .. gen-1) attends to prompt + i keys.
 func meanDecodeContext(prompt, gen int) int { return prompt + gen/2 }
 
-// addRoofline sets the config's bytes per decode step and the achieved
-// read bandwidth of each trial (bytes per step × decode tok/s, in GB/s).
-func (c *ConfigResult) addRoofline(spec *model.Spec, weightBytes int64) {
+// addRoofline sets the config's bytes per decode step, the achieved read
+// bandwidth of each trial (bytes per step × decode tok/s, in GB/s) and,
+// when the device's bandwidth is known (dev non-nil), that as a percentage
+// of it.
+func (c *ConfigResult) addRoofline(spec *model.Spec, weightBytes int64, dev *DeviceBandwidth) {
 	if spec == nil || weightBytes <= 0 || c.GenTokens < 2 {
 		return
 	}
@@ -37,4 +39,8 @@ func (c *ConfigResult) addRoofline(spec *model.Spec, weightBytes int64) {
 	}
 	f := NewFigure(gbs)
 	c.DecodeReadGBs = &f
+	if dev != nil && dev.GBs > 0 {
+		p := percentOfBandwidth(f, dev.GBs)
+		c.DecodeReadPct = &p
+	}
 }

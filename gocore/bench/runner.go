@@ -94,6 +94,8 @@ func Run(ctx context.Context, gen Generator, cfg RunConfig, progress func(Event)
 		}
 	}
 	rep := NewReport(cfg, plan, info, gen.DeviceInfo(), sourceOf(enc))
+	// measured (or read from the cache) once, before any timed run
+	rep.Environment.Bandwidth = deviceBandwidth(gen, rep.Environment.Device)
 	live := liveFrom(ctx)
 	if live != nil {
 		live.startSuite(plan, cfg)
@@ -117,7 +119,7 @@ func Run(ctx context.Context, gen Generator, cfg RunConfig, progress func(Event)
 			}
 			return stopped(rep, fmt.Errorf("config %q: %w", c.Key, err))
 		}
-		res.addRoofline(spec, info.WeightBytes)
+		res.addRoofline(spec, info.WeightBytes, rep.Environment.Bandwidth)
 		rep.Configs = append(rep.Configs, *res)
 		progress(Event{Kind: EventConfigDone, Config: c, ConfigIndex: i, ConfigCount: len(plan), Result: res})
 	}

@@ -120,3 +120,16 @@ func BenchmarkGEMVLlama1B(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "tok/s")
 }
+
+// BenchmarkReadBandwidth measures ReadBandwidth, the figure the benchmark
+// reports' decode_read_pct is a percentage of, with all threads.
+func BenchmarkReadBandwidth(b *testing.B) {
+	var bw float64
+	for i := 0; i < b.N; i++ {
+		var err error
+		if bw, err = ReadBandwidth(0, BandwidthBytes, 4); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(bw/1e9, "GB/s")
+}

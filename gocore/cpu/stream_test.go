@@ -3,6 +3,7 @@ package cpu
 import (
 	"encoding/binary"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -32,4 +33,13 @@ func TestXorWords(t *testing.T) {
 			}
 		}
 	})
+}
+
+// ReadBandwidth refuses a buffer under 1 MiB or no pass, naming both.
+func TestReadBandwidthArgs(t *testing.T) {
+	for _, c := range [][2]int{{100, 1}, {1 << 20, 0}} {
+		if _, err := ReadBandwidth(1, c[0], c[1]); err == nil || !strings.Contains(err.Error(), ">= 1 MiB and >= 1 pass") {
+			t.Errorf("ReadBandwidth(1, %d, %d): %v, want an error naming the limits", c[0], c[1], err)
+		}
+	}
 }

@@ -291,6 +291,24 @@ func (e *Engine) ModelInfo() ModelInfo { return e.info }
 // DeviceInfo describes the device.
 func (e *Engine) DeviceInfo() DeviceInfo { return e.dev }
 
+// ErrNoBandwidthMeter is MemoryBandwidth's error on a backend that cannot
+// measure its memory bandwidth.
+var ErrNoBandwidthMeter = errors.New("engine: the backend cannot measure its memory bandwidth")
+
+// MemoryBandwidth measures the device's memory bandwidth in bytes per
+// second (backend.BandwidthMeter) and says how. It takes up to about a
+// second: measure once per device, never between timed generations.
+func (e *Engine) MemoryBandwidth() (float64, string, error) {
+	if e.be == nil {
+		return 0, "", errors.New("engine: closed")
+	}
+	m, ok := e.be.(backend.BandwidthMeter)
+	if !ok {
+		return 0, "", ErrNoBandwidthMeter
+	}
+	return m.MemoryBandwidth()
+}
+
 func (e *Engine) validate(req *Request) error {
 	if req.MaxNewTokens <= 0 {
 		return fmt.Errorf("engine: max new tokens %d must be > 0", req.MaxNewTokens)
