@@ -27,7 +27,7 @@ DRIVER = REPO / "benchmarks" / "bench_generation.py"
 
 # Per-config figures: the only values that may differ between two runs of
 # the same command (with the report's time stamp and the driver name).
-FIGURES = ("e2e_tok_s", "ttft_ms", "prefill_tok_s", "decode_tok_s", "peak_mem_bytes", "itl_ms", "decode_read_gb_s")
+FIGURES = ("e2e_tok_s", "ttft_ms", "prefill_tok_s", "decode_tok_s", "peak_mem_bytes", "itl_ms", "decode_read_gb_s", "decode_read_pct")
 
 
 def load_driver() -> ModuleType:
@@ -78,9 +78,11 @@ def run_driver(args: List[str], env: Optional[Dict[str, str]] = None, cwd: Optio
 
 def strip_timings(report: Dict[str, Any]) -> Dict[str, Any]:
     """The report without what legitimately differs between two runs of
-    the same configuration: figures, time stamp and driver name."""
+    the same configuration: figures, time stamp, driver name and whether the
+    device bandwidth was measured or read from its cache."""
     r = copy.deepcopy(report)
     r.pop("created_at")
+    r["environment"].get("device_bandwidth", {}).pop("cached", None)
     r.pop("driver")
     r["flags"].pop("driver")
     for c in r["configs"]:
