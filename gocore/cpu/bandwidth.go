@@ -31,25 +31,10 @@ func ReadBandwidth(threads, size, passes int) (float64, error) {
 	for i := 0; i < len(buf); i += 4096 { // fault every page in, non-zero
 		buf[i] = byte(i>>12) | 1
 	}
-	share := (size / threads) &^ 4095
-	sink := make([]uint64, threads)
+	var sink uint64
 	run := func() time.Duration {
 		start := time.Now()
-		var wg sync.WaitGroup
-		for t := 0; t < threads; t++ {
-			lo, hi := t*share, (t+1)*share
-			if t == threads-1 {
-				hi = size
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				runtime.LockOSThread()
-				defer runtime.UnlockOSThread()
-				sink[t] ^= XorWords(buf[lo:hi])
-			}()
-		}
-		wg.Wait()
+		sink ^= StreamRead(buf, threads)
 		return time.Since(start)
 	}
 	run() // warm up
@@ -64,6 +49,35 @@ func ReadBandwidth(threads, size, passes int) (float64, error) {
 		return 0, errors.New("cpu: read bandwidth pass timed 0")
 	}
 	return float64(size) / best.Seconds(), nil
+}
+
+// StreamRead reads buf once with threads goroutines, each locked to an OS
+// thread and XOR-folding its page-aligned share (XorWords), as decoding
+// streams the weights; the result only keeps the reads from being
+// optimised away.
+func StreamRead(buf []byte, threads int) uint64 {
+	share := (len(buf) / threads) &^ 4095
+	sink := make([]uint64, threads)
+	var wg sync.WaitGroup
+	for t := 0; t < threads; t++ {
+		lo, hi := t*share, (t+1)*share
+		if t == threads-1 {
+			hi = len(buf)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread()
+			defer runtime.UnlockOSThread()
+			sink[t] = XorWords(buf[lo:hi])
+		}()
+	}
+	wg.Wait()
+	var x uint64
+	for _, v := range sink {
+		x ^= v
+	}
+	return x
 }
 
 // MemoryBandwidth measures the memory read bandwidth of the backend's

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"sync"
 	"testing"
 	"time"
 	"unsafe"
@@ -137,25 +136,8 @@ func benchRead(b *testing.B, huge bool) {
 		buf[i] = byte(i >> 12)
 	}
 	threads := runtime.GOMAXPROCS(0)
-	share := (size / threads) &^ 4095
-	var sink [64]uint64
-	run := func() {
-		var wg sync.WaitGroup
-		for t := 0; t < threads; t++ {
-			lo, hi := t*share, (t+1)*share
-			if t == threads-1 {
-				hi = size
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				runtime.LockOSThread()
-				defer runtime.UnlockOSThread()
-				sink[t%64] ^= cpu.XorWords(buf[lo:hi])
-			}()
-		}
-		wg.Wait()
-	}
+	var sink uint64
+	run := func() { sink ^= cpu.StreamRead(buf, threads) }
 	run()
 	b.SetBytes(size)
 	b.ResetTimer()
@@ -163,8 +145,8 @@ func benchRead(b *testing.B, huge bool) {
 		run()
 	}
 	b.StopTimer()
-	if sink[0] == 0x5eed {
-		b.Log(sink[0])
+	if sink == 0x5eed {
+		b.Log(sink)
 	}
 }
 
