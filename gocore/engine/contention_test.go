@@ -33,19 +33,7 @@ func BenchmarkDecodeContended(b *testing.B) {
 					b.Fatal(err)
 				}
 				defer e.Close()
-				req := Request{Prompt: []int32{1, 2, 3, 4, 5, 6, 7, 8}, MaxNewTokens: 256, Stop: NoStop}
-				var decode time.Duration
-				var toks int
-				b.ResetTimer()
-				for i := 0; i < b.N; i++ {
-					res, err := e.Generate(context.Background(), req)
-					if err != nil {
-						b.Fatal(err)
-					}
-					decode += res.Total - res.TTFT
-					toks += len(res.Tokens) - 1
-				}
-				b.ReportMetric(float64(toks)/decode.Seconds(), "decode_tok/s")
+				reportDecodeRate(b, e, Request{Prompt: []int32{1, 2, 3, 4, 5, 6, 7, 8}, MaxNewTokens: 256, Stop: NoStop})
 			})
 		}
 	}

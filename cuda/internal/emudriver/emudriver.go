@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"testing"
 
 	"github.com/genbench/genbench/cuda/internal/dl"
 	"github.com/genbench/genbench/cuda/nvrtc"
@@ -29,6 +30,21 @@ var once struct {
 func Build() (string, error) {
 	once.Do(func() { once.dir, once.err = build() })
 	return once.dir, once.err
+}
+
+// Dir is Build for a test: a missing C++ compiler or NVRTC fails the test
+// when GENBENCH_TESTDATA is set (make test and CI install both) and skips
+// it otherwise.
+func Dir(tb testing.TB) string {
+	tb.Helper()
+	dir, err := Build()
+	if err != nil {
+		if os.Getenv("GENBENCH_TESTDATA") != "" {
+			tb.Fatal(err)
+		}
+		tb.Skip(err)
+	}
+	return dir
 }
 
 func build() (string, error) {
