@@ -73,6 +73,11 @@ func TestRecordFormatAndGateThroughTheBinary(t *testing.T) {
 	if n := len(regexp.MustCompile(`\| \d{4}-\d{2}-\d{2}T`).FindAllString(string(data), -1)); n != 1 || !strings.Contains(string(data), "## tiny-llama") {
 		t.Errorf("log:\n%s", data)
 	}
+	// The roofline columns: the decode read bandwidth as a percentage of the
+	// device's, a number in each.
+	if !regexp.MustCompile(`\| short %BW \| medium %BW \|\n\|[-:|]+\n\|.*\| +\d+(\.\d)?% \| +\d+(\.\d)?% \|\n`).Match(data) {
+		t.Errorf("log without the %%BW columns:\n%s", data)
+	}
 
 	// A copy 50 % slower on every figure fails a 10 % gate.
 	rep, err := bench.LoadReport(files[0])

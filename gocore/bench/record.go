@@ -30,6 +30,17 @@ func ResolveLogPath(p string) string {
 // logFixedColumns are the columns of a log table before the config keys.
 var logFixedColumns = []string{"Date", "Commit", "Engine", "Device", "DType"}
 
+// logPctSuffix ends the title of a config's roofline column: "medium
+// %BW" holds the config's median decode read bandwidth as a percentage of
+// the device's measured bandwidth (decode_read_pct).
+const logPctSuffix = " %BW"
+
+// logPctColumn is the roofline column of config key k.
+func logPctColumn(k string) string { return k + logPctSuffix }
+
+// isLogPctColumn reports whether a column title is a roofline column.
+func isLogPctColumn(title string) bool { return strings.HasSuffix(title, logPctSuffix) }
+
 // logKeyColumns identify a run in a log table: a row whose cells in these
 // columns equal the report's is the same run, and is updated in place.
 var logKeyColumns = []string{"Date", "Engine", "Device"}
@@ -40,7 +51,9 @@ const newLogHeader = `# Generation Benchmark Log
 E2E throughput (tok/s, median of the timed trials). Higher is better.
 One table per model, one row per run; ` + "`genbench record REPORT.json`" + ` or
 ` + "`--record`" + ` on a suite run adds or updates rows (a run recorded again
-updates its row). Everything else in this file is left as it is.
+updates its row). A "<config> %BW" column is that config's achieved decode
+read bandwidth as a percentage of the device's measured bandwidth (the
+roofline). Everything else in this file is left as it is.
 `
 
 // logRow is the cells a report contributes to its model's table, by
@@ -67,6 +80,9 @@ func logRow(r *Report) map[string]string {
 			cell += fmt.Sprintf(" ±%.0f%%", 100*c.E2ETokS.CV)
 		}
 		row[c.Key] = cell
+		if c.DecodeReadPct != nil {
+			row[logPctColumn(c.Key)] = pctText(c.DecodeReadPct)
+		}
 	}
 	return row
 }
@@ -225,7 +241,11 @@ func RecordText(text string, r *Report) (string, string, error) {
 
 // logColumns returns the columns a table needs: its existing ones (or, for
 // a new table, the fixed columns and the seven config keys unless r is a
-// sweep or an ad-hoc run), then any config key of r not yet among them.
+// sweep or an ad-hoc run), then any config key of r not yet among them
+// (before the roofline columns), then a roofline column ("<key> %BW") for
+// each config of r with a decode_read_pct, at the end. A table written
+// before the roofline columns existed gains them at its end; its rows keep
+// their cells and have none in the new columns.
 func logColumns(existing []string, r *Report) []string {
 	cols := slices.Clone(existing)
 	if len(cols) == 0 {
@@ -239,8 +259,18 @@ func logColumns(existing []string, r *Report) []string {
 		}
 	}
 	for _, c := range r.Configs {
-		if !slices.Contains(cols, c.Key) {
-			cols = append(cols, c.Key)
+		if slices.Contains(cols, c.Key) {
+			continue
+		}
+		at := slices.IndexFunc(cols, isLogPctColumn)
+		if at < 0 {
+			at = len(cols)
+		}
+		cols = slices.Insert(cols, at, c.Key)
+	}
+	for _, c := range r.Configs {
+		if pc := logPctColumn(c.Key); c.DecodeReadPct != nil && !slices.Contains(cols, pc) {
+			cols = append(cols, pc)
 		}
 	}
 	return cols

@@ -122,10 +122,13 @@ func gbsText(f *Figure) string {
 }
 
 // pctText is the achieved decode read bandwidth as a percentage of the
-// device's measured bandwidth ("41%"), or "-".
+// device's measured bandwidth ("41%", "3.2%" below 10 %), or "-".
 func pctText(f *Figure) string {
-	if f == nil {
+	switch {
+	case f == nil:
 		return "-"
+	case f.Median < 9.95:
+		return fmt.Sprintf("%.1f%%", f.Median)
 	}
 	return fmt.Sprintf("%.0f%%", f.Median)
 }

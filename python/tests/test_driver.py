@@ -504,6 +504,9 @@ class WorkflowTest(unittest.TestCase):
             self.assertIn("## tiny-llama", text)
             self.assertIn("## tiny-qwen3", text)
             self.assertIn("| p16-g8 |", text.replace("  ", " ").replace("  ", " "))
+            # The roofline columns, after the tok/s ones, with a percentage in each.
+            self.assertRegex(text, r"\| p16-g8 +\| p32-g8 +\| p16-g8 %BW \| p32-g8 %BW \|")
+            self.assertRegex(text, r"\| +[0-9.]+% \| +[0-9.]+% \|\n")
 
 
 class HelpTest(unittest.TestCase):
