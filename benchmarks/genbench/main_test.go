@@ -471,3 +471,17 @@ func TestSignalsSavePartialReport(t *testing.T) {
 		}
 	}
 }
+
+// --remeasure-bandwidth reaches the run configuration (a switch, off by
+// default).
+func TestRemeasureBandwidthFlag(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want bool
+	}{{nil, false}, {[]string{"--remeasure-bandwidth"}, true}, {[]string{"--suite", "quick", "--remeasure-bandwidth"}, true}} {
+		cfg, _, err := parseBench(c.args)
+		if err != nil || cfg.RemeasureBandwidth != c.want {
+			t.Errorf("%q: remeasure %v, err %v; want %v", c.args, cfg.RemeasureBandwidth, err, c.want)
+		}
+	}
+}

@@ -16,13 +16,28 @@ import (
 // a config's achieved decode read bandwidth (decode_read_gb_s) is a
 // percentage of (decode_read_pct).
 type DeviceBandwidth struct {
-	GBs        float64 `json:"gb_s"`        // bytes per second / 1e9
-	Method     string  `json:"method"`      // how it was measured
-	MeasuredAt string  `json:"measured_at"` // RFC 3339, UTC
+	GBs    float64 `json:"gb_s"`   // bytes per second / 1e9
+	Method string  `json:"method"` // how it was measured
+	// MeasuredAt is when it was measured: RFC 3339, UTC, or MeasuredUnknown
+	// for a cached figure stored without its time.
+	MeasuredAt string `json:"measured_at"`
 	// Cached is true when the figure came from the bandwidth cache
 	// (BandwidthCachePath) rather than a measurement in this run.
 	Cached bool `json:"cached,omitempty"`
+	// Replaced is the cached figure a new measurement replaced
+	// (--remeasure-bandwidth); nil when there was none.
+	Replaced *ReplacedBandwidth `json:"replaced,omitempty"`
 }
+
+// ReplacedBandwidth is a cached figure that --remeasure-bandwidth replaced.
+type ReplacedBandwidth struct {
+	GBs        float64 `json:"gb_s"`
+	MeasuredAt string  `json:"measured_at"`
+}
+
+// MeasuredUnknown is DeviceBandwidth.MeasuredAt of a cached figure stored
+// without the time it was measured.
+const MeasuredUnknown = "unknown"
 
 // bandwidthGenerator is a generator that can measure its device's memory
 // bandwidth (the engine).
@@ -53,17 +68,27 @@ func BandwidthKey(d engine.DeviceInfo) string {
 
 // CachedBandwidth returns the bandwidth of device dev from the cache file
 // at path, or measures it with measure (bytes/s and how) and adds it to
-// the file. A missing or unreadable cache is measured again and rewritten.
-// When the measurement succeeds but the cache cannot be written, it returns
-// the figure together with the write error.
-func CachedBandwidth(path string, dev engine.DeviceInfo, measure func() (float64, string, error), now time.Time) (*DeviceBandwidth, error) {
+// the file. With remeasure it measures even when the device is cached and
+// replaces the cached figure (the result's Replaced names the old one). A
+// missing or unreadable cache is measured again and rewritten; the other
+// devices' figures in it are kept. When the measurement succeeds but the
+// cache cannot be written, it returns the figure together with the write
+// error.
+func CachedBandwidth(path string, dev engine.DeviceInfo, measure func() (float64, string, error), now time.Time, remeasure bool) (*DeviceBandwidth, error) {
 	key := BandwidthKey(dev)
 	var cache bandwidthCache
+	var old *DeviceBandwidth
 	if data, err := os.ReadFile(path); err == nil {
 		if json.Unmarshal(data, &cache) == nil {
 			if b, ok := cache.Devices[key]; ok && b.GBs > 0 {
-				b.Cached = true
-				return &b, nil
+				if b.MeasuredAt == "" {
+					b.MeasuredAt = MeasuredUnknown
+				}
+				if !remeasure {
+					b.Cached = true
+					return &b, nil
+				}
+				old = &b
 			}
 		}
 	} else if !errors.Is(err, fs.ErrNotExist) {
@@ -81,6 +106,9 @@ func CachedBandwidth(path string, dev engine.DeviceInfo, measure func() (float64
 		cache.Devices = map[string]DeviceBandwidth{}
 	}
 	cache.Devices[key] = b
+	if old != nil {
+		b.Replaced = &ReplacedBandwidth{GBs: old.GBs, MeasuredAt: old.MeasuredAt}
+	}
 	return &b, writeBandwidthCache(path, &cache)
 }
 
@@ -110,9 +138,10 @@ func writeBandwidthCache(path string, cache *bandwidthCache) error {
 }
 
 // deviceBandwidth is gen's device bandwidth from the cache, measured when
-// not cached; nil when gen cannot measure it or the measurement failed (a
-// report without the percentage, not a failed run).
-func deviceBandwidth(gen Generator, dev engine.DeviceInfo) *DeviceBandwidth {
+// not cached or when remeasure is set (--remeasure-bandwidth); nil when gen
+// cannot measure it or the measurement failed (a report without the
+// percentage, not a failed run).
+func deviceBandwidth(gen Generator, dev engine.DeviceInfo, remeasure bool) *DeviceBandwidth {
 	bg, ok := gen.(bandwidthGenerator)
 	if !ok {
 		return nil
@@ -121,7 +150,7 @@ func deviceBandwidth(gen Generator, dev engine.DeviceInfo) *DeviceBandwidth {
 	if err != nil {
 		return nil
 	}
-	b, _ := CachedBandwidth(path, dev, bg.MemoryBandwidth, time.Now())
+	b, _ := CachedBandwidth(path, dev, bg.MemoryBandwidth, time.Now(), remeasure)
 	return b // an unwritable cache still gives this run its figure
 }
 

@@ -56,6 +56,7 @@ var flagTable = []struct {
 	{"seed", FlagInt, "seed of sampling and of the prompt ids of a model without a tokenizer", false},
 	{"warmup", FlagInt, "warm-up runs per config (not timed)", false},
 	{"trials", FlagInt, "timed trials per config (figures are the median, min and max over them)", false},
+	{"remeasure-bandwidth", FlagBool, "measure the device's memory bandwidth (what the decode read bandwidth is a percentage of) again and replace the figure cached for it in genbench/bandwidth.json under the user cache directory; without it the figure measured on the device's first run is reused", false},
 	{"engine", FlagString, "engine running the configs: genbench, or hf (Hugging Face transformers; bench_generation.py only)", false},
 	{"output-dir", FlagString, "directory for the JSON report (empty = benchmarks/reports under the repository root, else ./benchmarks/reports)", false},
 	{"no-save", FlagBool, "do not write the JSON report", false},

@@ -134,15 +134,28 @@ func pctText(f *Figure) string {
 }
 
 // bandwidthLine is the summary's line on the device's measured bandwidth,
-// or "" when unknown.
+// or "" when unknown: the figure, how and when it was measured, and
+// whether it came from the cache (then how to measure it again) or
+// replaced a cached one.
 func bandwidthLine(r *Report) string {
 	b := r.Environment.Bandwidth
 	if b == nil {
 		return ""
 	}
-	how := "measured " + b.MeasuredAt
-	if b.Cached {
-		how = "cached, measured " + b.MeasuredAt
+	when := "measured " + b.MeasuredAt
+	if b.MeasuredAt == MeasuredUnknown || b.MeasuredAt == "" {
+		when = "measured at an unknown time"
+	}
+	how := when + " in this run"
+	switch {
+	case b.Cached:
+		how = "cached, " + when + "; --remeasure-bandwidth measures it again"
+	case b.Replaced != nil:
+		old := "measured " + b.Replaced.MeasuredAt
+		if b.Replaced.MeasuredAt == MeasuredUnknown || b.Replaced.MeasuredAt == "" {
+			old = "measured at an unknown time"
+		}
+		how = fmt.Sprintf("%s, replacing the cached %s GB/s %s", how, sig3(b.Replaced.GBs), old)
 	}
 	return fmt.Sprintf("bandwidth: %s GB/s (%s; %s) = 100%% of BW", sig3(b.GBs), b.Method, how)
 }

@@ -64,6 +64,9 @@ type RunConfig struct {
 	Seed   uint64 `json:"seed"`
 	Warmup int    `json:"warmup"`
 	Trials int    `json:"trials"`
+	// RemeasureBandwidth measures the device's memory bandwidth again
+	// instead of reusing the cached figure, and replaces it in the cache.
+	RemeasureBandwidth bool `json:"remeasure_bandwidth"`
 
 	// Engine names the engine that runs the configs: "genbench", or "hf"
 	// (Hugging Face transformers, only in the Python driver).

@@ -33,31 +33,32 @@ func TestFlagSpecs(t *testing.T) {
 		typ string
 		def any
 	}{
-		"suite":              {FlagString, ""},
-		"configs":            {FlagStrings, []string{}},
-		"model":              {FlagString, ""},
-		"revision":           {FlagString, ""},
-		"random-weights":     {FlagBool, false},
-		"device":             {FlagString, "auto"},
-		"dtype":              {FlagString, "bfloat16"},
-		"threads":            {FlagInt, 0},
-		"prompt-tokens":      {FlagInt, 256},
-		"max-new-tokens":     {FlagInt, 256},
-		"temperature":        {FlagFloat, 0.0},
-		"top-k":              {FlagInt, 50},
-		"top-p":              {FlagFloat, 0.9},
-		"repetition-penalty": {FlagFloat, 1.0},
-		"seed":               {FlagInt, uint64(42)},
-		"warmup":             {FlagInt, 2},
-		"trials":             {FlagInt, 3},
-		"engine":             {FlagString, "genbench"},
-		"output-dir":         {FlagString, ""},
-		"no-save":            {FlagBool, false},
-		"json":               {FlagBool, false},
-		"quiet":              {FlagBool, false},
-		"format":             {FlagString, "table"},
-		"progress":           {FlagString, "auto"},
-		"record":             {FlagString, ""},
+		"suite":               {FlagString, ""},
+		"configs":             {FlagStrings, []string{}},
+		"model":               {FlagString, ""},
+		"revision":            {FlagString, ""},
+		"random-weights":      {FlagBool, false},
+		"device":              {FlagString, "auto"},
+		"dtype":               {FlagString, "bfloat16"},
+		"threads":             {FlagInt, 0},
+		"prompt-tokens":       {FlagInt, 256},
+		"max-new-tokens":      {FlagInt, 256},
+		"temperature":         {FlagFloat, 0.0},
+		"top-k":               {FlagInt, 50},
+		"top-p":               {FlagFloat, 0.9},
+		"repetition-penalty":  {FlagFloat, 1.0},
+		"seed":                {FlagInt, uint64(42)},
+		"warmup":              {FlagInt, 2},
+		"trials":              {FlagInt, 3},
+		"remeasure-bandwidth": {FlagBool, false},
+		"engine":              {FlagString, "genbench"},
+		"output-dir":          {FlagString, ""},
+		"no-save":             {FlagBool, false},
+		"json":                {FlagBool, false},
+		"quiet":               {FlagBool, false},
+		"format":              {FlagString, "table"},
+		"progress":            {FlagString, "auto"},
+		"record":              {FlagString, ""},
 	}
 	specs := FlagSpecs()
 	if len(specs) != len(want) {
@@ -241,5 +242,15 @@ func TestValidateFloat32Limits(t *testing.T) {
 	c.Temperature = 3.5e38
 	if err := c.Validate(); err == nil {
 		t.Errorf("temperature 3.5e38 accepted")
+	}
+}
+
+// Help texts are printf-safe: argparse (bench_generation.py --help)
+// formats them with %, so a bare % would break the Python driver's help.
+func TestFlagHelpHasNoPercent(t *testing.T) {
+	for _, s := range FlagSpecs() {
+		if strings.Contains(s.Help, "%") {
+			t.Errorf("--%s: help %q contains %%", s.Name, s.Help)
+		}
 	}
 }

@@ -95,7 +95,7 @@ func Run(ctx context.Context, gen Generator, cfg RunConfig, progress func(Event)
 	}
 	rep := NewReport(cfg, plan, info, gen.DeviceInfo(), sourceOf(enc))
 	// measured (or read from the cache) once, before any timed run
-	rep.Environment.Bandwidth = deviceBandwidth(gen, rep.Environment.Device)
+	rep.Environment.Bandwidth = deviceBandwidth(gen, rep.Environment.Device, cfg.RemeasureBandwidth)
 	live := liveFrom(ctx)
 	if live != nil {
 		live.startSuite(plan, cfg)

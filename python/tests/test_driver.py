@@ -509,6 +509,32 @@ class WorkflowTest(unittest.TestCase):
             self.assertRegex(text, r"\| +[0-9.]+% \| +[0-9.]+% \|\n")
 
 
+    def test_remeasure_bandwidth(self) -> None:
+        """The device bandwidth is measured on the first run, read from the cache
+        on the next, and measured again (replacing the cache entry) with
+        --remeasure-bandwidth; the summary says which."""
+        with tempfile.TemporaryDirectory() as tmp:
+            env = dict(os.environ, XDG_CACHE_HOME=tmp, HOME=tmp)
+            args = ["--configs", "short", "--warmup", "0", "--trials", "1", "--no-save", "--json"]
+            bws = []
+            for extra in ([], [], ["--remeasure-bandwidth"]):
+                r = run_driver(args + extra, env=env)
+                self.assertEqual(r.returncode, 0, r.stderr)
+                bws.append((json.loads(r.stdout)["environment"]["device_bandwidth"], r.stderr))
+            (first, s1), (second, s2), (third, s3) = bws
+            self.assertNotIn("cached", first)
+            self.assertIn(" in this run) = 100% of BW", s1)
+            self.assertTrue(second["cached"])
+            self.assertEqual((second["gb_s"], second["measured_at"]), (first["gb_s"], first["measured_at"]))
+            self.assertIn("--remeasure-bandwidth measures it again", s2)
+            self.assertNotIn("cached", third)
+            self.assertEqual(third["replaced"], {"gb_s": first["gb_s"], "measured_at": first["measured_at"]})
+            self.assertIn("replacing the cached", s3)
+            cache = json.loads((Path(tmp) / "genbench" / "bandwidth.json").read_text())
+            (entry,) = cache["devices"].values()
+            self.assertEqual((entry["gb_s"], entry["measured_at"]), (third["gb_s"], third["measured_at"]))
+
+
 class HelpTest(unittest.TestCase):
     def test_help_shows_defaults_and_choices(self) -> None:
         r = run_driver(["--help"])
