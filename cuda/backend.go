@@ -80,7 +80,7 @@ const stagingBytes = 32 << 20
 // fns are the loaded kernels.
 type fns struct {
 	embed, glu, add, softcap, addI32, rmsnorm, rmsnormAdd, gemv, gemm, ropeKV, attention,
-	sample, sampleGreedy, markPresence, attnSplitScores, attnSplitPV cu.Function
+	sample, sampleGreedy, sampleScores, sampleGather, markPresence, attnSplitScores, attnSplitPV cu.Function
 }
 
 // Backend is the CUDA backend on one GPU. It implements backend.Backend,
@@ -295,6 +295,7 @@ func (b *Backend) loadKernels(ctx context.Context, nv *nvrtc.NVRTC, cc int, cubi
 			"embed": &b.k.embed, "glu": &b.k.glu, "add": &b.k.add, "softcap": &b.k.softcap,
 			"add_i32": &b.k.addI32, "rmsnorm": &b.k.rmsnorm, "rmsnorm_add": &b.k.rmsnormAdd, "gemv": &b.k.gemv, "gemm": &b.k.gemm,
 			"rope_kv": &b.k.ropeKV, "attention": &b.k.attention, "sample": &b.k.sample, "sample_greedy": &b.k.sampleGreedy,
+			"sample_scores": &b.k.sampleScores, "sample_gather": &b.k.sampleGather,
 			"mark_presence": &b.k.markPresence, "attn_split_scores": &b.k.attnSplitScores,
 			"attn_split_pv": &b.k.attnSplitPV,
 		}

@@ -80,8 +80,9 @@ func TestEmulatedSampler(t *testing.T) {
 	b := openEmulated(t)
 	for _, p := range []sampling.Params{
 		{Temperature: 0.7, TopK: 40, TopP: 0.9, RepetitionPenalty: 1.2, Seed: 3},
-		{},                       // greedy: the multi-block argmax
-		{RepetitionPenalty: 1.3}, // greedy with the penalty
+		{Temperature: 2, TopK: 40, Seed: 9}, // flat: the draw reaches the k-th candidate
+		{},                                  // greedy: the multi-block argmax
+		{RepetitionPenalty: 1.3},            // greedy with the penalty
 	} {
 		t.Run(fmt.Sprintf("%+v", p), func(t *testing.T) { emulatedSampler(t, b, p) })
 	}

@@ -21,6 +21,9 @@ const (
 	sharedDefault = 48 << 10
 	sampleThreads = 1024
 	greedyThreads = 256 // sample_greedy's block
+	topkThreads   = 256 // TOPK_THREADS: sample_scores' and sample_gather's block
+	topkBins      = 4096
+	candMax       = 4096 // CAND_MAX: the candidates sample_gather keeps
 	maxGreedyBlks = 1024
 	ropeThreads   = 128
 	elemThreads   = 256
@@ -30,8 +33,9 @@ const (
 
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
-// greedyBlocks is the grid of the multi-block greedy argmax over a
-// vocabulary of vocab ids: two blocks per SM, each thread reading at least
+// greedyBlocks is the grid of the multi-block greedy argmax, and of the
+// top-k first pass (sample_scores, sample_gather), over a vocabulary of
+// vocab ids: two blocks per SM, each thread reading at least
 // eight logits (one 16-byte load), at most maxGreedyBlks.
 func greedyBlocks(vocab, sms int) int {
 	return max(1, min(2*max(sms, 1), ceilDiv(vocab, greedyThreads*8), maxGreedyBlks))

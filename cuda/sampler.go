@@ -23,7 +23,8 @@ type sampler struct {
 	step     cu.DevPtr // int32 step counter
 	scratch  cu.DevPtr // f32[vocab] (sampling; greedy needs none)
 	partials cu.DevPtr // greedy: u64[blocks] per-block winners, then an int32 ticket and an int32 non-finite word
-	blocks   int       // greedy: grid of sample_greedy
+	blocks   int       // greedy, top-k: grid of sample_greedy or of the top-k first pass
+	topk     cu.DevPtr // top-k first pass: the workspace of topkWorkspace
 	ring     []byte    // host-mapped int32[capacity]: sampled ids, -1 until written, <= -2 for non-finite logits
 	ringDev  cu.DevPtr
 }
@@ -65,8 +66,22 @@ func (b *Backend) NewSampler(p sampling.Params, vocab int, history []int32, capa
 			if err := b.drv.MemsetD8Async(s.partials, 0, int64(8*s.blocks+8), b.stream); err != nil {
 				return err
 			}
-		} else if s.scratch, err = b.alloc(int64(vocab)*4, "sampler scores"); err != nil {
-			return err
+		} else {
+			if s.scratch, err = b.alloc(int64(vocab)*4, "sampler scores"); err != nil {
+				return err
+			}
+			if multiTopK(p, vocab) {
+				// The top-k first pass: partials, histogram, candidates
+				// and counters, zero (sample resets them after each step).
+				s.blocks = greedyBlocks(vocab, b.sms)
+				n := topkWorkspaceBytes(s.blocks)
+				if s.topk, err = b.alloc(n, "top-k candidates"); err != nil {
+					return err
+				}
+				if err := b.drv.MemsetD8Async(s.topk, 0, n, b.stream); err != nil {
+					return err
+				}
+			}
 		}
 		if penalised {
 			if s.presence, err = b.alloc(int64(vocab), "sampler presence"); err != nil {
@@ -89,6 +104,32 @@ func (b *Backend) NewSampler(p sampling.Params, vocab int, history []int32, capa
 		return nil, err
 	}
 	return s, nil
+}
+
+// multiTopK says whether a step with parameters p over vocab ids takes the
+// multi-block first pass (sample_scores, sample_gather) before sample:
+// sampling with a top-k that drops something.
+func multiTopK(p sampling.Params, vocab int) bool {
+	return !p.Greedy() && p.TopK > 0 && p.TopK < vocab
+}
+
+// The top-k first pass's workspace, in order: the per-block winners
+// (u64[2*blocks]: scaled, then unscaled scores), the key histogram
+// (u32[topkBins]), the candidates' ids (i32[candMax]) and scores
+// (f32[candMax]), then the candidate count and the non-finite word
+// (int32 each).
+func topkWorkspaceBytes(blocks int) int64 { return int64(16*blocks + 4*topkBins + 8*candMax + 8) }
+
+type topkLayout struct{ partials, hist, ids, vals, count, nonfinite cu.DevPtr }
+
+func topkWorkspace(base cu.DevPtr, blocks int) topkLayout {
+	l := topkLayout{partials: base}
+	l.hist = l.partials + cu.DevPtr(16*blocks)
+	l.ids = l.hist + cu.DevPtr(4*topkBins)
+	l.vals = l.ids + cu.DevPtr(4*candMax)
+	l.count = l.vals + cu.DevPtr(4*candMax)
+	l.nonfinite = l.count + 4
+	return l
 }
 
 func (s *sampler) slot(i int) *int32 { return (*int32)(unsafe.Pointer(&s.ring[4*i])) }
@@ -120,9 +161,27 @@ func (s *sampler) Sample(logits, ids backend.Buffer) error {
 				F32(s.p.RepetitionPenalty).Ptr(s.partials).Ptr(done).Ptr(b.errWord)
 			return b.launch("sample_greedy", b.k.sampleGreedy, cu.Dim3{X: uint32(s.blocks), Y: 1, Z: 1}, cu.Dim3{X: greedyThreads, Y: 1, Z: 1}, 0, &p)
 		}
+		var w topkLayout
+		nparts := 0
+		if s.topk != 0 {
+			w, nparts = topkWorkspace(s.topk, s.blocks), s.blocks
+			grid, block := cu.Dim3{X: uint32(s.blocks), Y: 1, Z: 1}, cu.Dim3{X: topkThreads, Y: 1, Z: 1}
+			var q cu.Params
+			q.Ptr(lb.ptr).I32(s.vocab).Ptr(s.presence).Ptr(s.scratch).F32(s.p.RepetitionPenalty).F32(s.p.Temperature).
+				Ptr(w.partials).Ptr(w.hist).Ptr(w.nonfinite)
+			if err := b.launch("sample_scores", b.k.sampleScores, grid, block, 0, &q); err != nil {
+				return err
+			}
+			var g cu.Params
+			g.Ptr(s.scratch).I32(s.vocab).I32(s.p.TopK).Ptr(w.hist).Ptr(w.ids).Ptr(w.vals).Ptr(w.count)
+			if err := b.launch("sample_gather", b.k.sampleGather, grid, block, 0, &g); err != nil {
+				return err
+			}
+		}
 		p.Ptr(lb.ptr).I32(s.vocab).Ptr(ib.ptr).Ptr(s.presence).Ptr(s.step).Ptr(s.ringDev).I32(s.capacity).
 			Ptr(s.scratch).I32(greedy).F32(s.p.RepetitionPenalty).F32(s.p.Temperature).I32(s.p.TopK).
-			F32(s.p.TopP).U64(s.p.Seed).Ptr(b.errWord)
+			F32(s.p.TopP).U64(s.p.Seed).Ptr(w.partials).I32(nparts).Ptr(w.ids).Ptr(w.vals).Ptr(w.count).
+			Ptr(w.hist).Ptr(w.nonfinite).Ptr(b.errWord)
 		return b.launch("sample", b.k.sample, cu.Dim3{X: 1, Y: 1, Z: 1}, cu.Dim3{X: sampleThreads, Y: 1, Z: 1}, 0, &p)
 	})
 }
@@ -197,9 +256,10 @@ func (s *sampler) Free() {
 		}
 		b.free(s.step, 4)
 		b.free(s.scratch, int64(s.vocab)*4)
-		b.free(s.partials, int64(8*s.blocks+8))
+		b.free(s.partials, int64(8*s.blocks+8)) // greedy
+		b.free(s.topk, topkWorkspaceBytes(s.blocks))
 		b.free(s.presence, int64(s.vocab))
-		s.step, s.scratch, s.presence, s.partials = 0, 0, 0, 0
+		s.step, s.scratch, s.presence, s.partials, s.topk = 0, 0, 0, 0, 0
 		if s.ring != nil {
 			_ = b.drv.MemFreeHost(s.ring)
 			s.ring, s.ringDev = nil, 0

@@ -624,6 +624,31 @@ func TestEmuSample(t *testing.T) {
 		l[rng.IntN(vocab)] = bf16.FromFloat32(-7)
 		return l
 	}
+	// overflow gives logits where the history's ids hold -3e38, which the
+	// repetition penalty (x * 2) takes to -Inf: fewer finite scores than a
+	// top-k of V-1 asks for.
+	overflow := func(vocab int) []uint16 {
+		l := randBF16(rng, vocab, 3)
+		for _, i := range []int{1, 5, vocab - 1} {
+			l[i] = bf16.FromFloat32(-3e38)
+		}
+		return l
+	}
+	// crowded gives logits where n ids hold values in [2, 2.2], inside one bin
+	// of the top-k first pass's histogram: top-k 50 keeps a few hundred
+	// (ties included), but the first pass gathers all n.
+	crowded := func(n int) func(vocab int) []uint16 {
+		return func(vocab int) []uint16 {
+			l := make([]uint16, vocab)
+			for i := range l {
+				l[i] = bf16.FromFloat32(-4 + float32(rng.NormFloat64()))
+			}
+			for _, i := range rng.Perm(vocab)[:n] {
+				l[i] = bf16.FromFloat32(2 + 0.2*float32(rng.Float64())) // rounds to at most 2.203125
+			}
+			return l
+		}
+	}
 	// minSame < steps: thousands of survivors, where float32 summation
 	// order (the CPU's) may move the top-p boundary or a draw boundary by
 	// one id; every device token must then still be kept by the exact
@@ -635,28 +660,43 @@ func TestEmuSample(t *testing.T) {
 		p       sampling.Params
 		minSame int
 		logits  func(vocab int) []uint16
+		// oneBlock runs top-k on the one-block kernel alone (its
+		// whole-vocabulary path) instead of the multi-block first pass.
+		oneBlock bool
 	}{
-		{"tie at the top-p boundary", 200, sampling.Params{Temperature: 1, TopP: 0.5, Seed: 21}, steps, tied(10)},
+		{"tie at the top-p boundary", 200, sampling.Params{Temperature: 1, TopP: 0.5, Seed: 21}, steps, tied(10), false},
 		// The CPU's float32 cumulative sum over ~3000 equal masses lands
 		// the cut an id or so away from the exact one: only the rule holds.
-		{"tie at the top-p boundary, many", 9000, sampling.Params{Temperature: 1, TopP: 0.5, Seed: 22}, 0, tied(6000)},
-		{"greedy", 5000, sampling.Params{}, steps, nil},
-		{"greedy, odd vocabulary", 4099, sampling.Params{}, steps, nil},
-		{"greedy, negative zero ties", 9000, sampling.Params{}, steps, zeros},
-		{"greedy+penalty", 700, sampling.Params{RepetitionPenalty: 1.3}, steps, nil},
-		{"stack", 5000, sampling.Params{Temperature: 0.6, TopK: 50, TopP: 0.9, Seed: 7}, steps, nil},
-		{"stack+penalty", 3000, sampling.Params{Temperature: 0.8, TopK: 20, TopP: 0.95, RepetitionPenalty: 1.1, Seed: 11}, steps, nil},
-		{"top-k only", 3000, sampling.Params{Temperature: 0.8, TopK: 300, Seed: 9}, steps, nil},
-		{"top-p only, few", 3000, sampling.Params{Temperature: 0.7, TopP: 0.8, Seed: 4}, steps, nil},
-		{"top-p only, many", 9000, sampling.Params{Temperature: 1.5, TopP: 0.9, Seed: 3}, 4, nil},
-		{"full softmax", 6000, sampling.Params{Temperature: 1, Seed: 5}, 4, nil},
+		{"tie at the top-p boundary, many", 9000, sampling.Params{Temperature: 1, TopP: 0.5, Seed: 22}, 0, tied(6000), false},
+		{"greedy", 5000, sampling.Params{}, steps, nil, false},
+		{"greedy, odd vocabulary", 4099, sampling.Params{}, steps, nil, false},
+		{"greedy, negative zero ties", 9000, sampling.Params{}, steps, zeros, false},
+		{"greedy+penalty", 700, sampling.Params{RepetitionPenalty: 1.3}, steps, nil, false},
+		{"stack", 5000, sampling.Params{Temperature: 0.6, TopK: 50, TopP: 0.9, Seed: 7}, steps, nil, false},
+		{"stack, one block", 5000, sampling.Params{Temperature: 0.6, TopK: 50, TopP: 0.9, Seed: 7}, steps, nil, true},
+		{"stack, large vocabulary", 40000, sampling.Params{Temperature: 0.8, TopK: 50, TopP: 0.9, Seed: 12}, steps, nil, false},
+		// Fewer finite scores than k: every finite one is a candidate.
+		{"top-k past the finite scores", 3000, sampling.Params{Temperature: 0.8, TopK: 2999, TopP: 0.9, RepetitionPenalty: 2, Seed: 13}, steps, overflow, false},
+		// 6000 ids tie at the top: top-k keeps them all, more than the
+		// first pass gathers, so the one-block kernel takes the whole
+		// vocabulary.
+		{"top-k ties past the candidate list", 9000, sampling.Params{Temperature: 1, TopK: 5000, TopP: 0.5, Seed: 14}, 0, tied(6000), false},
+		// 5000 scores in the k-th value's bin: more than the first pass
+		// keeps, so the one-block kernel scans the whole vocabulary, and
+		// the few hundred survivors are drawn exactly.
+		{"top-k, crowded bin past the candidate list", 9000, sampling.Params{Temperature: 1, TopK: 50, TopP: 0.9, Seed: 15}, steps, crowded(5000), false},
+		{"stack+penalty", 3000, sampling.Params{Temperature: 0.8, TopK: 20, TopP: 0.95, RepetitionPenalty: 1.1, Seed: 11}, steps, nil, false},
+		{"top-k only", 3000, sampling.Params{Temperature: 0.8, TopK: 300, Seed: 9}, steps, nil, false},
+		{"top-p only, few", 3000, sampling.Params{Temperature: 0.7, TopP: 0.8, Seed: 4}, steps, nil, false},
+		{"top-p only, many", 9000, sampling.Params{Temperature: 1.5, TopP: 0.9, Seed: 3}, 4, nil, false},
+		{"full softmax", 6000, sampling.Params{Temperature: 1, Seed: 5}, 4, nil, false},
 		// T -> 0: logits/T overflows to +Inf for many ids (and to -Inf
 		// for all of them when every logit is negative); the token must be
 		// the real (greedy) argmax, not the first id that overflowed.
-		{"tiny temperature", 3000, sampling.Params{Temperature: 1e-38, Seed: 5}, steps, nil},
-		{"tiny temperature+top-k+penalty", 3000, sampling.Params{Temperature: 1e-38, TopK: 40, TopP: 0.9, RepetitionPenalty: 1.2, Seed: 6}, steps, nil},
-		{"tiny temperature, all negative", 800, sampling.Params{Temperature: 1e-38, Seed: 8}, steps, negative},
-		{"tiny temperature, no overflow", 800, sampling.Params{Temperature: 0.01, Seed: 9}, steps, nil},
+		{"tiny temperature", 3000, sampling.Params{Temperature: 1e-38, Seed: 5}, steps, nil, false},
+		{"tiny temperature+top-k+penalty", 3000, sampling.Params{Temperature: 1e-38, TopK: 40, TopP: 0.9, RepetitionPenalty: 1.2, Seed: 6}, steps, nil, false},
+		{"tiny temperature, all negative", 800, sampling.Params{Temperature: 1e-38, Seed: 8}, steps, negative, false},
+		{"tiny temperature, no overflow", 800, sampling.Params{Temperature: 0.01, Seed: 9}, steps, nil, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			r := newRun(t)
@@ -688,18 +728,33 @@ func TestEmuSample(t *testing.T) {
 				greedy = 1
 			}
 			// Greedy runs on the multi-block kernel (sample_greedy, 7 blocks
-			// here), everything else on the one-block sampler.
-			r.run("sample", c.vocab, steps, greedy, c.p.RepetitionPenalty, c.p.Temperature, c.p.TopK, c.p.TopP, c.p.Seed, 7*greedy)
+			// here), top-k on the multi-block first pass (7 blocks) and
+			// the one-block sampler, everything else on the one-block
+			// sampler.
+			blocks := 7
+			if c.oneBlock {
+				blocks = 0
+			}
+			r.run("sample", c.vocab, steps, greedy, c.p.RepetitionPenalty, c.p.Temperature, c.p.TopK, c.p.TopP, c.p.Seed, blocks)
 			got := r.i32("tokens")
+			counts := r.i32("counts")
+			multi := blocks > 0 && !c.p.Greedy() && c.p.TopK > 0 && c.p.TopK < c.vocab
+			if multi != (len(counts) == steps) || !multi && len(counts) != 0 {
+				t.Fatalf("%d candidate counts over %d steps; the top-k first pass should run: %v", len(counts), steps, multi)
+			}
 			ref, err := sampling.NewSampler(c.p, c.vocab)
 			if err != nil {
 				t.Fatal(err)
 			}
 			hist := append([]int32(nil), history...)
-			same := 0
+			same, maxGathered := 0, 0
 			for s := 0; s < steps; s++ {
 				f := make([]float32, c.vocab)
 				bf16.ToFloat32Slice(f, logits[s*c.vocab:(s+1)*c.vocab])
+				if multi {
+					n := checkGathered(t, s, counts[s], f, hist, c.p)
+					maxGathered = max(maxGathered, n)
+				}
 				allowed := exactTopP(f, hist, c.p)
 				want := ref.Sample(f, hist)
 				if got[s] == want {
@@ -712,6 +767,9 @@ func TestEmuSample(t *testing.T) {
 				}
 				// The device's history holds its own tokens.
 				hist = append(hist, got[s])
+			}
+			if multi {
+				t.Logf("top-k first pass: at most %d candidates gathered (whole-vocabulary path past %d)", maxGathered, candMax)
 			}
 			if same < c.minSame {
 				t.Fatalf("only %d/%d tokens identical, want >= %d", same, steps, c.minSame)
@@ -783,7 +841,7 @@ func TestEmuSampleNonFinite(t *testing.T) {
 			if c.p.Greedy() {
 				greedy = 1
 			}
-			r.run("sample", c.vocab, steps, greedy, c.p.RepetitionPenalty, c.p.Temperature, c.p.TopK, c.p.TopP, c.p.Seed, 7*greedy)
+			r.run("sample", c.vocab, steps, greedy, c.p.RepetitionPenalty, c.p.Temperature, c.p.TopK, c.p.TopP, c.p.Seed, 7)
 			got := r.i32("tokens")
 			ref, err := sampling.NewSampler(c.p, c.vocab)
 			if err != nil {
@@ -824,6 +882,57 @@ func TestEmuSampleNonFinite(t *testing.T) {
 			}
 		})
 	}
+}
+
+// candMax is CAND_MAX of kernels/sample.cu: the most candidates the
+// top-k first pass gathers.
+const candMax = 4096
+
+// checkGathered checks the top-k first pass's candidate count at one
+// step against a count from the step's logits and history: the scores
+// (gocore/sampling's penalty and temperature), the k-th largest finite
+// one, and every finite score whose leading TOPK_BIN_BITS key bits (the
+// kernel's histogram bin) are at least that one's; every finite score
+// when no more than k are finite. It returns the count.
+func checkGathered(t *testing.T, step int, count int32, logits []float32, history []int32, p sampling.Params) int {
+	t.Helper()
+	f := append([]float32(nil), logits...)
+	sampling.ApplyRepetitionPenalty(f, history, p.RepetitionPenalty)
+	sampling.ApplyTemperature(f, p.Temperature)
+	var fin []float32
+	for _, x := range f {
+		if x > float32(math.Inf(-1)) { // NaN and -Inf are never candidates
+			fin = append(fin, x)
+		}
+	}
+	want := len(fin)
+	if len(fin) > p.TopK {
+		sorted := append([]float32(nil), fin...)
+		sort.Slice(sorted, func(a, b int) bool { return sorted[a] > sorted[b] })
+		lo := keyBin(sorted[p.TopK-1])
+		want = 0
+		for _, x := range fin {
+			if keyBin(x) >= lo {
+				want++
+			}
+		}
+	}
+	if int(count) != want {
+		t.Fatalf("step %d: the first pass gathered %d candidates, want %d", step, count, want)
+	}
+	return want
+}
+
+// keyBin is the top-k histogram bin of a score: the leading 12 bits of
+// its order-preserving key (fkey in kernels/sample.cu).
+func keyBin(x float32) uint32 {
+	b := math.Float32bits(x)
+	if b&0x80000000 != 0 {
+		b = ^b
+	} else {
+		b |= 0x80000000
+	}
+	return b >> 20
 }
 
 // exactTopP marks the ids a sampler may return: finite after the

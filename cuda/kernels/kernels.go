@@ -41,7 +41,7 @@ func Modules() []Module {
 		{"matmul.cu", []string{"gemv", "gemm"}},
 		{"rope.cu", []string{"rope_kv"}},
 		{"attention.cu", []string{"attention", "attn_split_scores", "attn_split_pv"}},
-		{"sample.cu", []string{"sample", "sample_greedy", "mark_presence"}},
+		{"sample.cu", []string{"sample", "sample_greedy", "sample_scores", "sample_gather", "mark_presence"}},
 	}
 }
 

@@ -13,12 +13,23 @@
 // gets the token, so later steps stay in range); the host turns it into an
 // error (cuda/sampler.go).
 //
-// One block of 1024 threads. Up to CAND_MAX candidates (after top-k) are
-// sorted in shared memory and drawn exactly as the CPU does; more take a
-// radix path (top-p boundary by fixed-point mass) and a chunked draw.
-// Bytes: V*2 (logits) + V*4 (scores written) + up to 10*V*4 more for the
-// radix passes; flops ~ 10*V (the non-finite check is one integer test
-// per logit). Greedy reads the logits once.
+// Three kernels share the work of a sampled step:
+// - greedy (temperature 0): sample_greedy alone, a multi-block argmax.
+// - top-k (0 < k < V), with or without top-p: sample_scores (multi-block:
+//   scores, per-block argmax, a histogram of the scores' leading key bits)
+//   -> sample_gather (multi-block: every score in the histogram bins that
+//   hold the k largest, at most CAND_MAX) -> sample (one block: the exact
+//   draw over those candidates, reading the argmax from the partials).
+//   When more than CAND_MAX scores share those bins (heavy ties), sample
+//   falls back to its whole-vocabulary path over the scores sample_scores
+//   wrote.
+// - anything else (top-p alone, plain temperature): sample alone.
+// sample is one block of 1024 threads. Up to CAND_MAX candidates (after
+// top-k) are sorted in shared memory and drawn exactly as the CPU does;
+// more take a radix path (top-p boundary by fixed-point mass) and a
+// chunked draw. Bytes alone: V*2 (logits) + V*4 (scores written) + up to
+// 10*V*4 more for the radix passes; flops ~ 10*V (the non-finite check is
+// one integer test per logit). Greedy reads the logits once.
 
 #define SAMPLE_THREADS 1024
 #define CAND_MAX 4096
@@ -79,6 +90,34 @@ __device__ __forceinline__ void amax_take(float& bx, int& bi, float x, int i) {
     bx = x;
     bi = i;
   }
+}
+
+// score_of is logit raw of id i after the repetition penalty (HF order:
+// divide positive scores, multiply negative ones).
+__device__ __forceinline__ float score_of(bf16_t raw, int i, bool pen, const u8* presence, float penalty) {
+  float x = bf2f(raw);
+  if (pen && presence[i]) x = x < 0.0f ? x * penalty : x / penalty;
+  return x;
+}
+
+// Top-k's first pass (sample_scores, sample_gather): TOPK_THREADS threads
+// a block; a histogram of TOPK_BIN_BITS leading bits of the score key
+// (sign, exponent and three mantissa bits: bins an eighth of an octave
+// wide).
+#define TOPK_THREADS 256
+#define TOPK_BIN_BITS 12
+#define TOPK_BINS (1 << TOPK_BIN_BITS)
+
+__device__ __forceinline__ u32 key_bin(float x) { return fkey(x) >> (32 - TOPK_BIN_BITS); }
+
+// pack_amax packs a block's argmax (x, i) as (value key << 32 | ~id), 0
+// for none (every key of a non-NaN value is nonzero); unpack_take folds a
+// packed winner into a running argmax.
+__device__ __forceinline__ u64 pack_amax(float x, int i) {
+  return i == NO_ID ? 0ull : (((u64)fkey(x) << 32) | (u64)(~(u32)i));
+}
+__device__ __forceinline__ void unpack_take(float& bx, int& bi, u64 k) {
+  if (k != 0ull) amax_take(bx, bi, unkey((u32)(k >> 32)), (int)(~(u32)k));
 }
 
 __device__ __forceinline__ void block_argmax(float& bx, int& bi, float* redf, int* redi) {
@@ -247,10 +286,17 @@ __device__ __forceinline__ int pow2_at_least(int m) {
   return P;
 }
 
+// sample's multi-block inputs (nparts > 0): the per-block partials and
+// the non-finite word of sample_scores, the candidates of sample_gather
+// (cand_cnt of them; more than CAND_MAX means use the whole vocabulary),
+// and the histogram, which sample resets with the counters for the next
+// replay. With nparts == 0 these pointers are unused (may be null) and
+// sample reads the logits itself.
 extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
     const bf16_t* __restrict__ logits, int V, i32* ids_out, u8* presence, i32* step_ctr,
     i32* ring, int ring_cap, float* scratch, int greedy, float penalty, float temperature,
-    int topk, float topp, u64 seed, int* err) {
+    int topk, float topp, u64 seed, const u64* partials, int nparts, const i32* cand_id,
+    const float* cand_val, int* cand_cnt, u32* khist, int* nfword, int* err) {
   pdl_wait();
   pdl_trigger();
   __shared__ i32 cid[CAND_MAX];
@@ -274,15 +320,27 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
   const bool tiny_t = temp && temperature < 1.0f;
   float bx = 0.0f, rbx = 0.0f;
   int bi = NO_ID, rbi = NO_ID, bad = NO_ID;
-  for (int i = tid; i < V; i += bd) {
-    const bf16_t raw = logits[i];
-    if (bad == NO_ID && bf_nonfinite(raw)) bad = i;  // ids rise: the first is the least
-    float x = bf2f(raw);
-    if (pen && presence[i]) x = x < 0.0f ? x * penalty : x / penalty;
-    if (tiny_t && x == x) amax_take(rbx, rbi, x, i);
-    if (temp) x = x / temperature;
-    scratch[i] = x;
-    if (x == x) amax_take(bx, bi, x, i);
+  const bool multi = nparts > 0;
+  int ncand = 0;  // multi: the gathered candidates (> CAND_MAX: use scratch)
+  if (multi) {
+    // sample_scores did the scan: fold its blocks' winners.
+    for (int b = tid; b < nparts; b += bd) {
+      unpack_take(bx, bi, partials[b]);
+      unpack_take(rbx, rbi, partials[nparts + b]);
+    }
+    const int nb = *(volatile int*)nfword;
+    bad = nb == 0 ? NO_ID : V - nb;
+    ncand = *(volatile int*)cand_cnt;
+  } else {
+    for (int i = tid; i < V; i += bd) {
+      const bf16_t raw = logits[i];
+      if (bad == NO_ID && bf_nonfinite(raw)) bad = i;  // ids rise: the first is the least
+      float x = score_of(raw, i, pen, presence, penalty);
+      if (tiny_t && x == x) amax_take(rbx, rbi, x, i);
+      if (temp) x = x / temperature;
+      scratch[i] = x;
+      if (x == x) amax_take(bx, bi, x, i);
+    }
   }
   block_argmax(bx, bi, redf, redi);
   bad = block_min_int(bad, redi);
@@ -300,8 +358,7 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
     float xa = rbx;
     if (rbi == NO_ID || rbx == GB_NEG_INF) {
       a = 0;
-      xa = bf2f(logits[0]);
-      if (pen && presence[0]) xa = xa < 0.0f ? xa * penalty : xa / penalty;
+      xa = score_of(logits[0], 0, pen, presence, penalty);
     }
     if (fabsf(xa / temperature) == GB_INF) {
       t_limit = true;
@@ -311,10 +368,15 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
   __syncthreads();
 
   if (!greedy && !t_limit && bi != NO_ID && maxv != GB_INF) {
+    // The scores to choose from: sample_gather's candidates (a superset of
+    // the top k, in no particular order) or the whole vocabulary.
+    const bool few = multi && ncand <= CAND_MAX;
+    const float* src = few ? cand_val : scratch;
+    const int n = few ? ncand : V;
     float thr = GB_NEG_INF;
-    if (topk > 0 && topk < V) thr = radix_kth(scratch, V, topk, hist, state);
+    if (topk > 0 && topk < V) thr = radix_kth(src, n, topk, hist, state);
     int cnt = 0;
-    for (int i = tid; i < V; i += bd) cnt += is_cand(scratch[i], thr) ? 1 : 0;
+    for (int j = tid; j < n; j += bd) cnt += is_cand(src[j], thr) ? 1 : 0;
     const int C = block_sum_int(cnt, redi);
     const bool topp_on = topp > 0.0f && topp < 1.0f;
     if (C > 0 && C <= CAND_MAX) {
@@ -324,20 +386,20 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
       double total = 0.0;
       if (topp_on) {
         double part = 0.0;
-        for (int i = tid; i < V; i += bd) {
-          float x = scratch[i];
+        for (int j = tid; j < n; j += bd) {
+          float x = src[j];
           if (is_cand(x, thr)) part += exp((double)(x - maxv));
         }
         total = block_sum_double(part, redd);
       }
       if (tid == 0) s_count = 0;
       __syncthreads();
-      for (int i = tid; i < V; i += bd) {
-        float x = scratch[i];
+      for (int j = tid; j < n; j += bd) {
+        float x = src[j];
         if (is_cand(x, thr)) {
           int s = atomicAdd(&s_count, 1);
           if (s < CAND_MAX) {
-            cid[s] = i;
+            cid[s] = few ? cand_id[j] : j;
             cval[s] = x;
           }
         }
@@ -416,7 +478,8 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
       __syncthreads();
       tok = s_tok;
     } else if (C > 0) {
-      // Many candidates. Top-p, when on, finds its boundary value tau by a
+      // Many candidates (never from sample_gather's list, which holds at
+      // most CAND_MAX). Top-p, when on, finds its boundary value tau by a
       // radix descent over the value keys with fixed-point (2^-52)
       // probability masses (integer atomics: deterministic); ties at tau
       // are kept lowest id first, as gocore/sampling orders them.
@@ -546,6 +609,16 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
       tok = s_tok;
     }
   }
+  if (multi) {
+    // Zero the histogram and the counters for the next replay (read above,
+    // before the barrier).
+    __syncthreads();
+    for (int b = tid; b < TOPK_BINS; b += bd) khist[b] = 0;
+    if (tid == 0) {
+      *cand_cnt = 0;
+      *nfword = 0;
+    }
+  }
   if (tid == 0) {
     ids_out[0] = tok;
     if (presence) presence[tok] = 1;
@@ -556,6 +629,112 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
     }
     __threadfence_system();
     *step_ctr = st + 1;
+  }
+}
+
+// sample_scores is the first pass of a top-k step, spread over the GPU:
+// the scores (repetition penalty, temperature) of its grid-stride slice
+// written to scratch, the block's argmax of the scaled scores and of the
+// unscaled ones (sample's T -> 0 limit) packed into partials[block] and
+// partials[gridDim + block] (pack_amax), its first non-finite logit folded
+// into nfword (atomicMax of V - id; 0 means none), and a histogram of the
+// scores' leading TOPK_BIN_BITS key bits (NaN and -Inf left out: never
+// candidates) added into khist. sample resets khist and nfword.
+// Grid: B blocks of TOPK_THREADS. Bytes: V*2 (logits) + V*4 (scores) +
+// V (presence, with a penalty) + B*(16 + the block's non-empty bins*4);
+// flops ~4*V.
+extern "C" __global__ void __launch_bounds__(TOPK_THREADS) sample_scores(
+    const bf16_t* __restrict__ logits, int V, const u8* __restrict__ presence, float* __restrict__ scratch,
+    float penalty, float temperature, u64* __restrict__ partials, u32* __restrict__ khist, int* nfword) {
+  pdl_wait();
+  pdl_trigger();
+  __shared__ u32 bins[TOPK_BINS];
+  __shared__ float redf[32];
+  __shared__ int redi[32];
+  for (int b = threadIdx.x; b < TOPK_BINS; b += blockDim.x) bins[b] = 0;
+  __syncthreads();
+  const bool pen = presence != nullptr && penalty != 1.0f && penalty != 0.0f;
+  const bool temp = temperature != 1.0f && temperature > 0.0f;
+  const bool tiny_t = temp && temperature < 1.0f;
+  float bx = 0.0f, rbx = 0.0f;
+  int bi = NO_ID, rbi = NO_ID, bad = NO_ID;
+  for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < V; i += gridDim.x * blockDim.x) {
+    const bf16_t raw = logits[i];
+    if (bad == NO_ID && bf_nonfinite(raw)) bad = i;  // ids rise: the first is the least
+    float x = score_of(raw, i, pen, presence, penalty);
+    if (tiny_t && x == x) amax_take(rbx, rbi, x, i);
+    if (temp) x = x / temperature;
+    scratch[i] = x;
+    if (x == x) {
+      amax_take(bx, bi, x, i);
+      if (x > GB_NEG_INF) atomicAdd(&bins[key_bin(x)], 1u);
+    }
+  }
+  block_argmax(bx, bi, redf, redi);
+  block_argmax(rbx, rbi, redf, redi);
+  bad = block_min_int(bad, redi);
+  if (threadIdx.x == 0) {
+    partials[blockIdx.x] = pack_amax(bx, bi);
+    partials[gridDim.x + blockIdx.x] = pack_amax(rbx, rbi);
+    if (bad != NO_ID) atomicMax(nfword, V - bad);
+  }
+  for (int b = threadIdx.x; b < TOPK_BINS; b += blockDim.x)
+    if (bins[b] != 0) atomicAdd(&khist[b], bins[b]);
+}
+
+// sample_gather is the second pass of a top-k step: every block finds,
+// from the complete histogram, the lowest bin t such that the bins from t
+// up hold at least k scores (bin 0 when fewer than k scores are finite:
+// then every one is a candidate), and appends each score of its slice in
+// those bins, with its id, to cand_val / cand_id (slots from an atomic
+// counter, so in no particular order; sample sorts them). The bins hold
+// the k largest scores and whatever shares their last bin; when they hold
+// more than CAND_MAX the counter says so and the slots past CAND_MAX are
+// not written. Grid: B blocks of TOPK_THREADS. Bytes: V*4 (scores) +
+// B*TOPK_BINS*4 (the histogram, from L2) + 8 per candidate; flops ~V.
+extern "C" __global__ void __launch_bounds__(TOPK_THREADS) sample_gather(
+    const float* __restrict__ scratch, int V, int topk, const u32* __restrict__ khist, i32* __restrict__ cand_id,
+    float* __restrict__ cand_val, int* cand_cnt) {
+  pdl_wait();
+  pdl_trigger();
+  __shared__ u32 suf[TOPK_THREADS];
+  __shared__ int s_bin;
+  const int t = threadIdx.x, per = TOPK_BINS / TOPK_THREADS;
+  u32 own = 0;
+  for (int j = 0; j < per; j++) own += khist[t * per + j];
+  suf[t] = own;
+  if (t == 0) s_bin = 0;
+  __syncthreads();
+  // Suffix sums over the threads' ranges: suf[t] = scores in bins >= t*per.
+  for (int off = 1; off < TOPK_THREADS; off <<= 1) {
+    const u32 v = t + off < TOPK_THREADS ? suf[t + off] : 0u;
+    __syncthreads();
+    suf[t] += v;
+    __syncthreads();
+  }
+  const u32 k = (u32)topk;
+  const u32 above = t + 1 < TOPK_THREADS ? suf[t + 1] : 0u;
+  if (suf[t] >= k && above < k) {  // the k-th largest is in this range
+    u32 acc = above;
+    for (int j = per - 1; j >= 0; j--) {
+      acc += khist[t * per + j];
+      if (acc >= k) {
+        s_bin = t * per + j;
+        break;
+      }
+    }
+  }
+  __syncthreads();
+  const u32 lo = (u32)s_bin;
+  for (int i = blockIdx.x * blockDim.x + t; i < V; i += gridDim.x * blockDim.x) {
+    const float x = scratch[i];
+    if (x == x && x > GB_NEG_INF && key_bin(x) >= lo) {
+      const int slot = atomicAdd(cand_cnt, 1);
+      if (slot < CAND_MAX) {
+        cand_id[slot] = i;
+        cand_val[slot] = x;
+      }
+    }
   }
 }
 

@@ -896,16 +896,22 @@ func (s *selftest) sampler() []checkResult {
 		vocab int
 		p     sampling.Params
 		exact bool
+		// crowd ids get values in [16, 17.75], above the random logits and
+		// within one bin of the top-k first pass's histogram, more than
+		// it gathers: the whole-vocabulary path, with a few hundred
+		// survivors (ties) drawn exactly.
+		crowd int
 	}{
-		{"greedy", 262144, sampling.Params{}, true},
-		{"greedy+penalty", 1000, sampling.Params{RepetitionPenalty: 1.3}, true},
-		{"greedy, odd vocabulary", 151937, sampling.Params{}, true},
-		{"T->0 limit (greedy)", 128256, sampling.Params{Temperature: 1e-38, Seed: 1}, true},
-		{"llama stack", 128256, sampling.Params{Temperature: 0.6, TopK: 50, TopP: 0.9, Seed: 7}, true},
-		{"qwen stack+penalty", 151936, sampling.Params{Temperature: 0.6, TopK: 20, TopP: 0.95, RepetitionPenalty: 1.1, Seed: 11}, true},
-		{"top-k 1000", 30011, sampling.Params{Temperature: 0.8, TopK: 1000, Seed: 9}, true},
-		{"top-p only", 50000, sampling.Params{Temperature: 1.5, TopP: 0.9, Seed: 3}, false},
-		{"full softmax", 30011, sampling.Params{Temperature: 1, Seed: 5}, false},
+		{"greedy", 262144, sampling.Params{}, true, 0},
+		{"greedy+penalty", 1000, sampling.Params{RepetitionPenalty: 1.3}, true, 0},
+		{"greedy, odd vocabulary", 151937, sampling.Params{}, true, 0},
+		{"T->0 limit (greedy)", 128256, sampling.Params{Temperature: 1e-38, Seed: 1}, true, 0},
+		{"llama stack", 128256, sampling.Params{Temperature: 0.6, TopK: 50, TopP: 0.9, Seed: 7}, true, 0},
+		{"qwen stack+penalty", 151936, sampling.Params{Temperature: 0.6, TopK: 20, TopP: 0.95, RepetitionPenalty: 1.1, Seed: 11}, true, 0},
+		{"top-k 1000", 30011, sampling.Params{Temperature: 0.8, TopK: 1000, Seed: 9}, true, 0},
+		{"top-k, crowded bin", 128256, sampling.Params{Temperature: 1, TopK: 50, TopP: 0.9, Seed: 15}, true, 5000},
+		{"top-p only", 50000, sampling.Params{Temperature: 1.5, TopP: 0.9, Seed: 3}, false, 0},
+		{"full softmax", 30011, sampling.Params{Temperature: 1, Seed: 5}, false, 0},
 	}
 	const steps = 12
 	for _, c := range cases {
@@ -941,6 +947,9 @@ func (s *selftest) sampler() []checkResult {
 					}
 				}
 				logits[s.rng.IntN(c.vocab)] = logits[top]
+				for _, i := range s.rng.Perm(c.vocab)[:c.crowd] {
+					logits[i] = bf16.FromFloat32(16 + 1.75*float32(s.rng.Float64())) // rounds to at most 17.75
+				}
 				if err := s.b.WriteBF16(lb, 0, logits); err != nil {
 					return failed(name, shape, err)
 				}

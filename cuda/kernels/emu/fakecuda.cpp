@@ -52,6 +52,8 @@ int static_shared(const std::string& name) {
   if (name == "attn_split_pv") return 8192;
   if (name == "gemm") return 2 * 64 * 40 * 2;
   if (name == "sample") return 36352;
+  if (name == "sample_scores") return 4096 * 4 + 256;
+  if (name == "sample_gather") return 256 * 4 + 16;
   if (name == "gemv" || name == "rmsnorm" || name == "rmsnorm_add") return 128;
   return 0;
 }
@@ -87,6 +89,8 @@ std::map<std::string, Kernel>& registry() {
       {"attn_split_pv", wrap(attn_split_pv)},
       {"sample", wrap(sample)},
       {"sample_greedy", wrap(sample_greedy)},
+      {"sample_scores", wrap(sample_scores)},
+      {"sample_gather", wrap(sample_gather)},
       {"mark_presence", wrap(mark_presence)},
     };
     for (auto& [name, k] : m) k.staticShared = static_shared(name);

@@ -217,7 +217,7 @@ int main(int argc, char** argv) {
     auto x = in<bf16_t>("x");
     emu::launch(elem_grid(total), d1(256), 0, [&] { softcap(x.data(), total, cap); });
     out("out", x);
-  } else if (op == "sample") {  // V steps greedy penalty temperature topk topp seed [greedyBlocks]
+  } else if (op == "sample") {  // V steps greedy penalty temperature topk topp seed [blocks]
     int V = I(0), steps = I(1), greedy = I(2), topk = I(5);
     float penalty = F(3), temperature = F(4), topp = F(6);
     u64 seed = strtoull(argv[3 + 7], nullptr, 10);
@@ -227,14 +227,24 @@ int main(int argc, char** argv) {
     std::vector<i32> ring(steps + 1, -1), ids(1, -1);
     i32 step = 0;
     bool pen = penalty != 1.0f && penalty != 0.0f;
-    int gb = argc > 3 + 8 ? I(8) : 0;  // greedy: the multi-block kernel with gb blocks
-    std::vector<u64> partials(std::max(gb, 1), 0);
+    // blocks > 0: greedy on the multi-block kernel, top-k (0 < k < V) on
+    // the multi-block first pass (sample_scores, sample_gather), with that
+    // many blocks; everything else on the one-block sampler.
+    int gb = argc > 3 + 8 ? I(8) : 0;
+    bool multi = gb > 0 && !greedy && topk > 0 && topk < V;
+    std::vector<u64> partials(2 * std::max(gb, 1), 0);
+    std::vector<u32> khist(TOPK_BINS, 0);
+    std::vector<i32> cid(CAND_MAX, -1);
+    std::vector<float> cval(CAND_MAX, 0.0f);
+    int cnt = 0, nfword = 0;
     int done[2] = {0, 0};  // the ticket, then the non-finite word
+    std::vector<int> counts;  // multi: candidates gathered per step
     for (int s = 0; s < steps; s++) {
+      const bf16_t* row = logits.data() + (size_t)s * V;
+      u8* pres = pen ? presence.data() : nullptr;
       if (greedy && gb > 0) {
         emu::launch(d1(gb), d1(256), 0, [&] {
-          sample_greedy(logits.data() + (size_t)s * V, V, ids.data(), pen ? presence.data() : nullptr, &step, ring.data(), steps,
-                        penalty, partials.data(), done, &err);
+          sample_greedy(row, V, ids.data(), pres, &step, ring.data(), steps, penalty, partials.data(), done, &err);
         });
         if (done[0] != 0 || done[1] != 0) {
           fprintf(stderr, "harness: greedy ticket left at %d, non-finite word at %d\n", done[0], done[1]);
@@ -242,11 +252,30 @@ int main(int argc, char** argv) {
         }
         continue;
       }
+      if (multi) {
+        emu::launch(d1(gb), d1(TOPK_THREADS), 0, [&] {
+          sample_scores(row, V, pres, scratch.data(), penalty, temperature, partials.data(), khist.data(), &nfword);
+        });
+        emu::launch(d1(gb), d1(TOPK_THREADS), 0, [&] {
+          sample_gather(scratch.data(), V, topk, khist.data(), cid.data(), cval.data(), &cnt);
+        });
+        counts.push_back(cnt);
+      }
       emu::launch(d1(1), d1(1024), 0, [&] {
-        sample(logits.data() + (size_t)s * V, V, ids.data(), pen ? presence.data() : nullptr, &step, ring.data(), steps,
-               scratch.data(), greedy, penalty, temperature, topk, topp, seed, &err);
+        sample(row, V, ids.data(), pres, &step, ring.data(), steps, scratch.data(), greedy, penalty, temperature, topk, topp,
+               seed, multi ? partials.data() : nullptr, multi ? gb : 0, cid.data(), cval.data(), &cnt, khist.data(), &nfword,
+               &err);
       });
+      if (multi) {
+        bool clean = cnt == 0 && nfword == 0;
+        for (u32 h : khist) clean = clean && h == 0;
+        if (!clean) {
+          fprintf(stderr, "harness: top-k histogram or counters not reset (count %d, non-finite word %d)\n", cnt, nfword);
+          exit(3);
+        }
+      }
     }
+    out("counts", counts);
     ring.resize(steps);
     out("tokens", ring);
     out("ids", ids);
