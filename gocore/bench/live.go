@@ -23,6 +23,8 @@ type Live struct {
 	phase               string // "warm-up" or "trial"
 	run, runs           int
 	gen                 int
+	lastRun             int64 // tokens of the run that ended, shown until the next starts
+	ended               bool  // between two runs
 	configStart         time.Time
 	configDone          int64 // tokens of the config's finished runs
 	configTotal         int64 // tokens of every run of the config
@@ -74,6 +76,11 @@ func (l *Live) startConfig(i, n int, c Config, cfg RunConfig, plan []Config) {
 	l.configStart = time.Now()
 	l.configDone = 0
 	l.configTotal = int64((cfg.Warmup + cfg.Trials) * c.GenTokens)
+	l.phase, l.run, l.runs = "trial", 1, cfg.Trials // until the first run starts
+	if cfg.Warmup > 0 {
+		l.phase, l.run, l.runs = "warm-up", 1, cfg.Warmup
+	}
+	l.ended, l.lastRun = false, 0
 	l.afterConfig = 0
 	for _, p := range plan[i+1:] {
 		l.afterConfig += int64((cfg.Warmup + cfg.Trials) * p.GenTokens)
@@ -85,6 +92,7 @@ func (l *Live) startRun(phase string, run, runs int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.phase, l.run, l.runs = phase, run, runs
+	l.ended = false
 	l.tokens.Store(0)
 }
 
@@ -93,6 +101,7 @@ func (l *Live) endRun() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := l.tokens.Swap(0)
+	l.lastRun, l.ended = n, true
 	l.configDone += n
 	l.suiteDone += n
 }
@@ -103,35 +112,112 @@ func (l *Live) onToken(int32) error {
 	return nil
 }
 
-// Line renders the state at now: "[2/7] medium · trial 2/3 · 143/256 tok ·
-// 12.3 s · ETA 4 s config, 1:10 suite" ("" before the first config).
-func (l *Live) Line(now time.Time) string {
+// LiveState is a snapshot of a Live at one moment, as the live line shows it.
+type LiveState struct {
+	Started      bool   // a config has started (false during loading)
+	Index, Count int    // the config's index in the plan (0-based) and the plan's length
+	Key          string // the config's key
+	Phase        string // "warm-up" or "trial"
+	Run, Runs    int    // the run within its phase, 1-based, and the phase's runs
+	Tokens, Gen  int64  // tokens generated in the current run (or the run just ended), of Gen
+	// Elapsed is the time since the config started.
+	Elapsed time.Duration
+	// ETAKnown is false until a token of the config has been generated;
+	// ETAConfig and ETASuite are the time left for the config and for the
+	// suite (this config included).
+	ETAKnown            bool
+	ETAConfig, ETASuite time.Duration
+}
+
+// State is l's snapshot at now.
+func (l *Live) State(now time.Time) LiveState {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if !l.started {
-		return ""
+		return LiveState{}
 	}
 	cur := l.tokens.Load()
+	s := LiveState{Started: true, Index: l.index, Count: l.count, Key: l.key, Phase: l.phase, Run: l.run, Runs: l.runs,
+		Tokens: cur, Gen: int64(l.gen), Elapsed: now.Sub(l.configStart)}
+	if l.ended {
+		s.Tokens = l.lastRun
+	}
 	done := l.configDone + cur
-	elapsed := now.Sub(l.configStart)
-	s := fmt.Sprintf("[%d/%d] %s · %s %d/%d · %d/%d tok · %s", l.index+1, l.count, l.key, l.phase, l.run, l.runs, cur, l.gen, liveDuration(elapsed))
 	suiteDone := l.suiteDone + cur
 	suiteElapsed := now.Sub(l.suiteStart)
-	switch {
-	case done > 0 && elapsed > 0:
-		rate := float64(done) / elapsed.Seconds()
-		eta := time.Duration(float64(l.configTotal-done) / rate * float64(time.Second))
-		suite := eta + time.Duration(float64(l.afterConfig)/rate*float64(time.Second))
+	if done > 0 && s.Elapsed > 0 {
+		rate := float64(done) / s.Elapsed.Seconds()
+		s.ETAKnown = true
+		s.ETAConfig = time.Duration(float64(l.configTotal-done) / rate * float64(time.Second))
+		s.ETASuite = s.ETAConfig + time.Duration(float64(l.afterConfig)/rate*float64(time.Second))
 		if suiteDone > 0 && suiteElapsed > 0 {
 			// The suite's average rate covers prefill and earlier configs too.
 			suiteRate := float64(suiteDone) / suiteElapsed.Seconds()
-			suite = eta + time.Duration(float64(l.afterConfig)/suiteRate*float64(time.Second))
+			s.ETASuite = s.ETAConfig + time.Duration(float64(l.afterConfig)/suiteRate*float64(time.Second))
 		}
-		s += fmt.Sprintf(" · ETA %s config, %s suite", liveDuration(eta), liveDuration(suite))
-	default:
-		s += " · ETA …"
 	}
 	return s
+}
+
+// Head is the line's start: "[2/7] medium · trial 2/3".
+func (s LiveState) Head() string {
+	return fmt.Sprintf("[%d/%d] %s · %s %d/%d", s.Index+1, s.Count, s.Key, s.Phase, s.Run, s.Runs)
+}
+
+// Counts is the current run's tokens: "143/256 tok".
+func (s LiveState) Counts() string { return fmt.Sprintf("%d/%d tok", s.Tokens, s.Gen) }
+
+// Tail is the line's end: "12.3 s · ETA 4 s config, 1:10 suite" (the
+// config's elapsed time, then "ETA …" until a token was generated).
+func (s LiveState) Tail() string {
+	if !s.ETAKnown {
+		return liveDuration(s.Elapsed) + " · ETA …"
+	}
+	return fmt.Sprintf("%s · ETA %s config, %s suite", liveDuration(s.Elapsed), liveDuration(s.ETAConfig), liveDuration(s.ETASuite))
+}
+
+// String is the whole line: "[2/7] medium · trial 2/3 · 143/256 tok ·
+// 12.3 s · ETA 4 s config, 1:10 suite" ("" before the first config).
+func (s LiveState) String() string {
+	if !s.Started {
+		return ""
+	}
+	return s.Head() + " · " + s.Counts() + " · " + s.Tail()
+}
+
+// Line renders the state at now (State(now).String()).
+func (l *Live) Line(now time.Time) string { return l.State(now).String() }
+
+// LiveInterval is the live line's redraw interval on a terminal (4 Hz),
+// and the rate at which the C ABI delivers it.
+const LiveInterval = 250 * time.Millisecond
+
+// Watch calls fn with l's state every interval, from its own goroutine,
+// once a config has started; it is how every front end draws the live
+// line, outside the timed path. stop ends it and returns after fn's last
+// call, so fn is never called after stop returns.
+func (l *Live) Watch(interval time.Duration, fn func(LiveState)) (stop func()) {
+	quit, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case now := <-t.C:
+				if s := l.State(now); s.Started {
+					fn(s)
+				}
+			}
+		}
+	}()
+	var once sync.Once
+	return func() {
+		once.Do(func() { close(quit) })
+		<-done
+	}
 }
 
 // liveDuration prints 4.2 s, 1:10 or 1:02:05.
@@ -150,13 +236,16 @@ func liveDuration(d time.Duration) string {
 }
 
 // NewLiveForTest returns a Live in config key of 1 with gen tokens per
-// run, in its first trial, for front ends' tests of their rendering.
-func NewLiveForTest(key string, gen int) *Live {
+// run, in its first trial with done tokens generated, and the time the
+// config started, for front ends' tests of their rendering.
+func NewLiveForTest(key string, gen, done int) (*Live, time.Time) {
 	l := &Live{}
 	c := Config{Key: key, GenTokens: gen}
 	cfg := RunConfig{Trials: 1}
 	l.startSuite([]Config{c}, cfg)
 	l.startConfig(0, 1, c, cfg, []Config{c})
 	l.startRun("trial", 1, 1)
-	return l
+	l.tokens.Store(int64(done))
+	l.suiteStart = l.configStart
+	return l, l.configStart
 }

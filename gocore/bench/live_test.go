@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -54,4 +55,57 @@ func TestRunFeedsLive(t *testing.T) {
 	if l.suiteDone != 3*64 || l.suiteAll != 3*64 {
 		t.Errorf("tokens counted %d of %d, want %d", l.suiteDone, l.suiteAll, 3*64)
 	}
+}
+
+// Watch reports nothing before the first config, then the state at each
+// tick, and never after stop returns.
+func TestLiveWatch(t *testing.T) {
+	l := &Live{}
+	var mu sync.Mutex
+	var got []LiveState
+	stop := l.Watch(5*time.Millisecond, func(s LiveState) {
+		mu.Lock()
+		defer mu.Unlock()
+		got = append(got, s)
+	})
+	time.Sleep(30 * time.Millisecond)
+	mu.Lock()
+	before := len(got)
+	mu.Unlock()
+	if before != 0 {
+		t.Errorf("%d states before the first config", before)
+	}
+	cfg := DefaultRunConfig()
+	cfg.Warmup, cfg.Trials = 0, 2
+	plan := []Config{{Key: "a", PromptTokens: 8, GenTokens: 10}}
+	l.startSuite(plan, cfg)
+	l.startConfig(0, 1, plan[0], cfg, plan)
+	l.startRun("trial", 2, 2)
+	_ = l.onToken(0)
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= 2 || time.Now().After(deadline) {
+			break
+		}
+	}
+	stop()
+	mu.Lock()
+	n := len(got)
+	mu.Unlock()
+	time.Sleep(20 * time.Millisecond)
+	mu.Lock()
+	defer mu.Unlock()
+	if n < 2 || len(got) != n {
+		t.Fatalf("%d states, %d after stop", n, len(got))
+	}
+	s := got[0]
+	if !s.Started || s.Key != "a" || s.Phase != "trial" || s.Run != 2 || s.Runs != 2 || s.Tokens != 1 || s.Gen != 10 || !s.ETAKnown {
+		t.Errorf("state %+v", s)
+	}
+	if !strings.HasPrefix(s.String(), "[1/1] a · trial 2/2 · 1/10 tok · ") {
+		t.Errorf("line %q", s.String())
+	}
+	stop() // a second stop is harmless
 }

@@ -104,10 +104,10 @@ func Run(ctx context.Context, gen Generator, cfg RunConfig, progress func(Event)
 		if err := ctx.Err(); err != nil {
 			return stopped(rep, fmt.Errorf("benchmark interrupted before config %q: %w", c.Key, err))
 		}
-		progress(Event{Kind: EventConfigStart, Config: c, ConfigIndex: i, ConfigCount: len(plan)})
 		if live != nil {
 			live.startConfig(i, len(plan), c, cfg, plan)
 		}
+		progress(Event{Kind: EventConfigStart, Config: c, ConfigIndex: i, ConfigCount: len(plan)})
 		res, err := runConfig(ctx, gen, cfg, c, enc, info.VocabSize, eos, func(e Event) {
 			e.ConfigIndex, e.ConfigCount = i, len(plan)
 			progress(e)

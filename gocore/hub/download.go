@@ -327,10 +327,11 @@ func (d *downloader) downloadBlob(ctx context.Context, file string, meta *fileMe
 		return fmt.Errorf("resume %s: %w", incomplete, err)
 	}
 
-	var bar *progressBar
+	var bar *downloadBar
+	received := false // every byte is in
 	if d.progress != nil {
-		bar = newProgressBar(d.progress, file, meta.size, w.n, time.Now)
-		defer func() { bar.finish(w.n) }()
+		bar = newDownloadBar(tty.NewConsole(d.progress, 0), file, meta.size, w.n, time.Now())
+		defer func() { bar.finish(received) }()
 	}
 	var lastErr error
 	for attempt := 0; attempt < maxAttempts; attempt++ {
@@ -362,6 +363,7 @@ func (d *downloader) downloadBlob(ctx context.Context, file string, meta *fileMe
 			return lastErr
 		}
 	}
+	received = lastErr == nil && (meta.size < 0 || w.n == meta.size)
 	if lastErr != nil {
 		return fmt.Errorf("download %s of %s failed after %d attempts (the partial file %s is kept and resumed next time): %w", file, d.repo.repoID, maxAttempts, incomplete, lastErr)
 	}
@@ -396,7 +398,7 @@ func (d *downloader) downloadBlob(ctx context.Context, file string, meta *fileMe
 
 // getInto issues one GET for the rest of the content and appends it to w.
 // retry says whether a failure is worth another attempt.
-func (d *downloader) getInto(ctx context.Context, file string, meta *fileMeta, w *blobWriter, bar *progressBar) (retry bool, err error) {
+func (d *downloader) getInto(ctx context.Context, file string, meta *fileMeta, w *blobWriter, bar *downloadBar) (retry bool, err error) {
 	// A stalled connection is abandoned (and the download resumed) after
 	// d.stall without data.
 	actx, cancel := context.WithCancel(ctx)
@@ -468,7 +470,7 @@ func (d *downloader) getInto(ctx context.Context, file string, meta *fileMeta, w
 				return true, newError(ErrServer, fmt.Sprintf("server sent more than the %d bytes announced for %s", meta.size, file))
 			}
 			if bar != nil {
-				bar.update(w.n)
+				bar.update(w.n, time.Now())
 			}
 		}
 		if rerr == io.EOF {

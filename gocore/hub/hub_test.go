@@ -11,10 +11,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 const (
@@ -792,38 +795,68 @@ func TestOptionsFromEnv(t *testing.T) {
 	}
 }
 
-func TestProgressLine(t *testing.T) {
+// syncBuffer is a bytes.Buffer safe for a bar's goroutine and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor waits until w holds want, or fails after 5 s.
+func waitFor(t *testing.T, w *syncBuffer, want string) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(w.String(), want); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %q in %q", want, w.String())
+		}
+	}
+}
+
+// A resumed download's bar, on a terminal of 100 columns, against figures
+// worked out by hand: 1 MiB on disk, then 4 MiB more in 2 s = 2 MiB/s
+// (the bytes on disk are not speed); 5 MiB left = 2.5 s.
+func TestDownloadBar(t *testing.T) {
+	var buf syncBuffer
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	now := start
-	var buf bytes.Buffer
-	// 1 MiB already on disk, 9 MiB to go of 10 MiB.
-	p := newProgressBar(&buf, "model.safetensors", 10<<20, 1<<20, func() time.Time { return now })
-	now = start.Add(2 * time.Second)
-	p.update(5 << 20) // 4 MiB in 2 s = 2 MiB/s; 5 MiB left -> 2.5 s -> 0:03 (rounded)
-	want := "\rmodel.safetensors  5.0 MiB / 10.0 MiB  2.0 MiB/s  ETA 0:03\x1b[K"
-	if buf.String() != want {
-		t.Fatalf("got %q\nwant %q", buf.String(), want)
+	b := newDownloadBar(tty.NewConsole(&buf, 100), "model.safetensors", 10<<20, 1<<20, start)
+	waitFor(t, &buf, "1.0 MiB / 10.0 MiB")
+	b.update(5<<20, start.Add(2*time.Second))
+	waitFor(t, &buf, "5.0 MiB / 10.0 MiB  2.0 MiB/s  ETA 00:02\n")
+	b.update(10<<20, start.Add(5*time.Second)) // 5 MiB in 3 s moves the average a little
+	b.finish(true)
+	out := buf.String()
+	if !regexp.MustCompile(`model\.safetensors \[=+\] 10\.0 MiB / 10\.0 MiB  2\.0 MiB/s  ETA done\n$`).MatchString(out) {
+		t.Errorf("final frame: %q", out)
 	}
-	buf.Reset()
-	now = start.Add(2*time.Second + 50*time.Millisecond)
-	p.update(6 << 20) // too soon: no redraw
-	if buf.Len() != 0 {
-		t.Errorf("redrew after 50ms: %q", buf.String())
+	for _, l := range strings.Split(regexp.MustCompile(`\x1b\[[0-9]*[A-Za-z]`).ReplaceAllString(out, ""), "\n") {
+		if n := utf8.RuneCountInString(l); n > 100 {
+			t.Errorf("a line of %d columns on a terminal of 100: %q", n, l)
+		}
 	}
-	now = start.Add(5 * time.Second)
-	p.finish(10 << 20) // 9 MiB in 5 s = 1.8 MiB/s
-	if want := "\rmodel.safetensors  10.0 MiB / 10.0 MiB  1.8 MiB/s  ETA done\x1b[K\n"; buf.String() != want {
-		t.Fatalf("got %q\nwant %q", buf.String(), want)
+
+	// Of unknown size: the bytes so far; a failed download keeps its last frame.
+	buf = syncBuffer{}
+	b = newDownloadBar(tty.NewConsole(&buf, 100), "config.json", -1, 0, start)
+	b.update(300, start.Add(time.Second))
+	b.finish(false)
+	if out := buf.String(); !strings.Contains(out, "config.json") || !strings.Contains(out, "config.json  300.0 b  300.0 b/s\n") || strings.Contains(out, "done") {
+		t.Errorf("unknown size, failed: %q", out)
 	}
-	if got := formatDuration(3725 * time.Second); got != "1:02:05" {
-		t.Errorf("formatDuration = %q", got)
-	}
-	if got := formatBytes(1023); got != "1023 B" {
-		t.Errorf("formatBytes = %q", got)
-	}
+
 	// A non-terminal writer gets no progress.
 	if tty.IsTerminal(&buf) {
-		t.Error("bytes.Buffer reported as a terminal")
+		t.Error("a buffer reported as a terminal")
 	}
 	devnull, err := os.Open(os.DevNull)
 	must(t, err)

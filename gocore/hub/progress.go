@@ -1,90 +1,55 @@
 package hub
 
 import (
-	"fmt"
-	"io"
 	"time"
+
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
 )
 
-// progressInterval is the shortest time between two progress redraws.
-const progressInterval = 200 * time.Millisecond
+// progressInterval is the time between two redraws of a download bar.
+const progressInterval = 250 * time.Millisecond
 
-// progressBar draws one file's download progress on a terminal line:
-// name, bytes done / total, rate and ETA. It redraws in place with '\r'.
-type progressBar struct {
-	w       io.Writer
-	name    string
-	total   int64 // -1 when unknown
-	base    int64 // bytes already present when this run started (resumed)
-	start   time.Time
-	last    time.Time
-	now     func() time.Time
-	started bool
+// downloadBar shows one file's download on a terminal with
+// github.com/vbauerster/mpb: name, a bar, bytes done / total, the rate
+// and the ETA (moving averages of the bytes received in this run, so a
+// resumed download's bytes already on disk count as done, not as speed).
+type downloadBar struct {
+	p    *mpb.Progress
+	bar  *mpb.Bar
+	last time.Time // when the last update came
 }
 
-// newProgressBar starts a bar for name; base bytes were already on disk.
-func newProgressBar(w io.Writer, name string, total, base int64, now func() time.Time) *progressBar {
-	t := now()
-	return &progressBar{w: w, name: name, total: total, base: base, start: t, now: now}
+// newDownloadBar starts a bar for file name of total bytes (-1: unknown)
+// on console; base bytes were already on disk at start.
+func newDownloadBar(console mpb.ConsoleWriter, name string, total, base int64, start time.Time) *downloadBar {
+	p := mpb.New(mpb.WithConsoleWriter(console), mpb.WithRefreshRate(progressInterval))
+	speed := decor.EwmaSpeed(decor.SizeB1024(0), "% .1f", 30)
+	var bar *mpb.Bar
+	if total >= 0 {
+		bar = p.New(total, mpb.BarStyle(), mpb.BarWidth(30), mpb.PrependDecorators(decor.Name(name)),
+			mpb.AppendDecorators(decor.Counters(decor.SizeB1024(0), "% .1f / % .1f"), decor.Name("  "), speed,
+				decor.Name("  ETA "), decor.OnComplete(decor.EwmaETA(decor.ET_STYLE_MMSS, 30), "done")))
+	} else { // no bar, no ETA: the bytes so far and the rate
+		bar = p.New(0, mpb.NopStyle(), mpb.PrependDecorators(decor.Name(name)),
+			mpb.AppendDecorators(decor.Current(decor.SizeB1024(0), "% .1f"), decor.Name("  "), speed))
+	}
+	bar.SetCurrent(base)
+	return &downloadBar{p: p, bar: bar, last: start}
 }
 
-// update redraws the bar if enough time has passed since the last redraw.
-func (p *progressBar) update(done int64) {
-	t := p.now()
-	if p.started && t.Sub(p.last) < progressInterval {
-		return
-	}
-	p.started = true
-	p.last = t
-	fmt.Fprint(p.w, "\r"+p.line(done, t)+"\x1b[K")
+// update sets the bytes done at time now.
+func (b *downloadBar) update(done int64, now time.Time) {
+	b.bar.EwmaSetCurrent(done, now.Sub(b.last))
+	b.last = now
 }
 
-// finish draws the final state and ends the line.
-func (p *progressBar) finish(done int64) {
-	fmt.Fprint(p.w, "\r"+p.line(done, p.now())+"\x1b[K\n")
-}
-
-// line renders the bar's text at time t.
-func (p *progressBar) line(done int64, t time.Time) string {
-	elapsed := t.Sub(p.start).Seconds()
-	rate := 0.0
-	if elapsed > 0 {
-		rate = float64(done-p.base) / elapsed
+// finish draws the final state (complete, or as it stopped) and ends the bar.
+func (b *downloadBar) finish(complete bool) {
+	if complete {
+		b.bar.SetTotal(-1, true)
+	} else {
+		b.bar.Abort(false)
 	}
-	size := formatBytes(done)
-	if p.total >= 0 {
-		size += " / " + formatBytes(p.total)
-	}
-	eta := "--:--"
-	if p.total >= 0 && done >= p.total {
-		eta = "done"
-	} else if p.total >= 0 && rate > 0 {
-		eta = formatDuration(time.Duration(float64(p.total-done) / rate * float64(time.Second)))
-	}
-	return fmt.Sprintf("%s  %s  %s/s  ETA %s", p.name, size, formatBytes(int64(rate)), eta)
-}
-
-// formatBytes renders n with a binary unit, e.g. "1.5 MiB".
-func formatBytes(n int64) string {
-	const unit = 1024
-	if n < unit {
-		return fmt.Sprintf("%d B", n)
-	}
-	v := float64(n)
-	units := []string{"KiB", "MiB", "GiB", "TiB", "PiB"}
-	i := -1
-	for v >= unit && i < len(units)-1 {
-		v /= unit
-		i++
-	}
-	return fmt.Sprintf("%.1f %s", v, units[i])
-}
-
-// formatDuration renders d as m:ss, or h:mm:ss from one hour.
-func formatDuration(d time.Duration) string {
-	s := int64(d.Round(time.Second) / time.Second)
-	if s >= 3600 {
-		return fmt.Sprintf("%d:%02d:%02d", s/3600, s/60%60, s%60)
-	}
-	return fmt.Sprintf("%d:%02d", s/60, s%60)
+	b.p.Wait()
 }

@@ -36,15 +36,14 @@ func TestProgressOnTerminalOnly(t *testing.T) {
 	if !tty.IsTerminal(slave) {
 		t.Fatal("pty slave not reported as a terminal")
 	}
-	out := make(chan string, 1)
+	// The bars are read from the other end as they are drawn.
+	var got syncBuffer
 	go func() {
-		var all []byte
 		buf := make([]byte, 4096)
 		for {
 			n, err := master.Read(buf)
-			all = append(all, buf[:n]...)
-			if err != nil || bytes.Contains(all, []byte("model.safetensors")) && bytes.Contains(all[bytes.Index(all, []byte("model.safetensors")):], []byte("\n")) {
-				out <- string(all)
+			got.Write(buf[:n])
+			if err != nil {
 				return
 			}
 		}
@@ -56,15 +55,21 @@ func TestProgressOnTerminalOnly(t *testing.T) {
 	if _, err := Resolve(context.Background(), testRepo, opts); err != nil {
 		t.Fatalf("Resolve: %v", err)
 	}
-	select {
-	case s := <-out:
-		for _, want := range []string{"config.json", "model.safetensors", "293.0 KiB / 293.0 KiB", "ETA done"} {
-			if !strings.Contains(s, want) {
-				t.Errorf("terminal progress lacks %q: %q", want, s)
-			}
+	weightsDone := func(s string) bool {
+		i := strings.LastIndex(s, "model.safetensors")
+		return i >= 0 && strings.Contains(s[i:], "ETA done")
+	}
+	for deadline := time.Now().Add(5 * time.Second); !weightsDone(got.String()) && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	s := got.String()
+	for _, want := range []string{"config.json", "tokenizer.json", "model.safetensors [", "] 293.0 KiB / 293.0 KiB  ", "/s  ETA done"} {
+		if !strings.Contains(s, want) {
+			t.Errorf("terminal progress lacks %q: %q", want, s)
 		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no progress on the terminal")
+	}
+	if !weightsDone(s) {
+		t.Errorf("the weights' bar does not end done: %q", s)
 	}
 
 	// The same download with a non-terminal writer writes nothing.

@@ -1,6 +1,7 @@
 // Package tty tells whether a writer is a terminal, with golang.org/x/term,
-// for every front end (the benchmark's live progress line, the hub's
-// download bars).
+// for every front end, and gives the console the progress bars
+// (github.com/vbauerster/mpb: the benchmark's live line, the hub's
+// download bars) draw on.
 package tty
 
 import (
