@@ -124,3 +124,23 @@ func TestEmulatedModelsOnly(t *testing.T) {
 		t.Fatalf("selftest output:\n%s", out.String())
 	}
 }
+
+// TestEmulatedSamplerPlan runs the selftest's whole sampler plan (the
+// real vocabularies: greedy, penalties, the T -> 0 limit, the Llama and
+// Qwen3 stacks through the top-k first pass, a crowded histogram bin that
+// falls back to the whole vocabulary, top-p alone, the full softmax) on
+// the emulated driver, so that the plan the device check runs is known to
+// pass where the kernels' logic is concerned.
+func TestEmulatedSamplerPlan(t *testing.T) {
+	b := openEmulated(t, false)
+	st := &selftest{b: b, rng: rand.New(rand.NewPCG(1, 2))}
+	res := st.sampler()
+	if len(res) < 10 {
+		t.Fatalf("the sampler plan has %d checks, want at least 10", len(res))
+	}
+	for _, r := range res {
+		if r.err != nil || !r.pass {
+			t.Errorf("%s (%s): %s, want %s: %v", r.name, r.shape, r.metric, r.tol, r.err)
+		}
+	}
+}
