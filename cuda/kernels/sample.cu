@@ -120,6 +120,25 @@ __device__ __forceinline__ void unpack_take(float& bx, int& bi, u64 k) {
   if (k != 0ull) amax_take(bx, bi, unkey((u32)(k >> 32)), (int)(~(u32)k));
 }
 
+// scan_score computes the score of id i (penalty, then temperature when
+// temp), writes it to scratch[i] and folds it into the running argmaxes of
+// the scaled scores (bx, bi) and, when tiny_t, of the unscaled ones (rbx,
+// rbi), and notes i in bad if it is the thread's first non-finite logit
+// (ids rise within a thread: the first is the least). NaN enters neither
+// argmax.
+__device__ __forceinline__ float scan_score(const bf16_t* logits, int i, bool pen, const u8* presence, float penalty,
+                                            bool temp, bool tiny_t, float temperature, float* scratch, float& bx,
+                                            int& bi, float& rbx, int& rbi, int& bad) {
+  const bf16_t raw = logits[i];
+  if (bad == NO_ID && bf_nonfinite(raw)) bad = i;
+  float x = score_of(raw, i, pen, presence, penalty);
+  if (tiny_t && x == x) amax_take(rbx, rbi, x, i);
+  if (temp) x = x / temperature;
+  scratch[i] = x;
+  if (x == x) amax_take(bx, bi, x, i);
+  return x;
+}
+
 __device__ __forceinline__ void block_argmax(float& bx, int& bi, float* redf, int* redi) {
   for (int o = 16; o > 0; o >>= 1) {
     float ox = __shfl_xor_sync(0xffffffffu, bx, o);
@@ -332,15 +351,8 @@ extern "C" __global__ void __launch_bounds__(SAMPLE_THREADS) sample(
     bad = nb == 0 ? NO_ID : V - nb;
     ncand = *(volatile int*)cand_cnt;
   } else {
-    for (int i = tid; i < V; i += bd) {
-      const bf16_t raw = logits[i];
-      if (bad == NO_ID && bf_nonfinite(raw)) bad = i;  // ids rise: the first is the least
-      float x = score_of(raw, i, pen, presence, penalty);
-      if (tiny_t && x == x) amax_take(rbx, rbi, x, i);
-      if (temp) x = x / temperature;
-      scratch[i] = x;
-      if (x == x) amax_take(bx, bi, x, i);
-    }
+    for (int i = tid; i < V; i += bd)
+      scan_score(logits, i, pen, presence, penalty, temp, tiny_t, temperature, scratch, bx, bi, rbx, rbi, bad);
   }
   block_argmax(bx, bi, redf, redi);
   bad = block_min_int(bad, redi);
@@ -659,16 +671,8 @@ extern "C" __global__ void __launch_bounds__(TOPK_THREADS) sample_scores(
   float bx = 0.0f, rbx = 0.0f;
   int bi = NO_ID, rbi = NO_ID, bad = NO_ID;
   for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < V; i += gridDim.x * blockDim.x) {
-    const bf16_t raw = logits[i];
-    if (bad == NO_ID && bf_nonfinite(raw)) bad = i;  // ids rise: the first is the least
-    float x = score_of(raw, i, pen, presence, penalty);
-    if (tiny_t && x == x) amax_take(rbx, rbi, x, i);
-    if (temp) x = x / temperature;
-    scratch[i] = x;
-    if (x == x) {
-      amax_take(bx, bi, x, i);
-      if (x > GB_NEG_INF) atomicAdd(&bins[key_bin(x)], 1u);
-    }
+    const float x = scan_score(logits, i, pen, presence, penalty, temp, tiny_t, temperature, scratch, bx, bi, rbx, rbi, bad);
+    if (x == x && x > GB_NEG_INF) atomicAdd(&bins[key_bin(x)], 1u);
   }
   block_argmax(bx, bi, redf, redi);
   block_argmax(rbx, rbi, redf, redi);
