@@ -22,6 +22,7 @@ import argparse
 import math
 import os
 import platform
+import re
 import signal
 import sys
 import tempfile
@@ -108,6 +109,15 @@ def adhoc_fields() -> List[str]:
     return [s["field"] for s in genbench.flag_specs() if s.get("adhoc")]
 
 
+def sampling_fields() -> List[str]:
+    """The ad-hoc fields that are sampling parameters: they also set the sampling of sweep points."""
+    return [s["field"] for s in genbench.flag_specs() if s.get("adhoc") and s.get("sampling")]
+
+
+#: A sweep point's config key: N prompt tokens, M generated (pN-gM).
+SWEEP_KEY = re.compile(r"p[1-9][0-9]*-g[1-9][0-9]*")
+
+
 def _in_checkout(path: Path) -> bool:
     """Whether path is inside a checkout of the genbench module (a go.mod declaring it)."""
     for d in (path, *path.parents):
@@ -138,11 +148,18 @@ def parse_config(argv: Sequence[str]) -> Tuple[Dict[str, Any], argparse.Namespac
             flag = "--" + name.replace("_", "-")
             raise UsageError(f"{flag}: {value} is not a finite number")
     if args.suite or args.configs:
+        sweep = not args.suite and all(SWEEP_KEY.fullmatch(k) for k in args.configs)
         for name in adhoc_fields():
-            if name in given:
-                flag = "--" + name.replace("_", "-")
-                raise UsageError(f"{flag} sets the ad-hoc run and cannot be combined with --suite or --configs "
-                                 "(their configs fix prompt, length and sampling)")
+            if name not in given:
+                continue
+            flag = "--" + name.replace("_", "-")
+            if name in sampling_fields():
+                if sweep:
+                    continue  # the sampling of the sweep points
+                raise UsageError(f"{flag} sets the sampling of the ad-hoc run and of sweep points (pN-gM) and "
+                                 "cannot be combined with --suite or named configs (their sampling is fixed)")
+            raise UsageError(f"{flag} sets the ad-hoc run and cannot be combined with --suite or --configs "
+                             "(their configs fix prompt, length and sampling)")
     config = dict(given)
     config["driver"] = DRIVER
     if config.get("record") == DEFAULT_LOG:
@@ -430,7 +447,8 @@ def _token_list(flag: str, value: str) -> List[int]:
 def expand_runs(argv: Sequence[str]) -> List[List[str]]:
     """One command line per model (several --model values, or --model a,b);
     comma lists for --prompt-tokens / --max-new-tokens become the configs of
-    their cartesian product (greedy sweep points pN-gM), as genbench does."""
+    their cartesian product (sweep points pN-gM, sampled as the sampling flags
+    given with them say, greedy without any), as genbench does."""
     models: List[str] = []
     rest: List[str] = []
     lists: Dict[str, List[str]] = {"prompt-tokens": [], "max-new-tokens": []}
@@ -453,10 +471,10 @@ def expand_runs(argv: Sequence[str]) -> List[List[str]]:
         i += 1
     if any("," in v for vs in lists.values() for v in vs):
         for a in rest:
-            for f in ("suite", "configs", "temperature", "top-k", "top-p", "repetition-penalty"):
+            for f in ("suite", "configs"):
                 if a == f"--{f}" or a.startswith(f"--{f}="):
                     raise UsageError(f"--{f} cannot be combined with a sweep (comma lists for --prompt-tokens "
-                                     "or --max-new-tokens run greedy configs pN-gM)")
+                                     "or --max-new-tokens run the configs pN-gM of their product)")
         prompts = _token_list("--prompt-tokens", lists["prompt-tokens"][-1]) if lists["prompt-tokens"] else [256]
         gens = _token_list("--max-new-tokens", lists["max-new-tokens"][-1]) if lists["max-new-tokens"] else [256]
         rest += ["--configs", ",".join(f"p{p}-g{g}" for p in prompts for g in gens)]

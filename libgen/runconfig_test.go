@@ -24,7 +24,7 @@ func TestDecodeRunConfig(t *testing.T) {
 		`{"top_p": 0}`:      {statusInvalidArgument, "f: --top-p: 0 is out of range: expected a value in (0, 1] (1 = disabled)"},
 		// the rule the command line applies to its flags
 		`{"suite": "quick", "prompt_tokens": 8}`:     {statusInvalidArgument, "--prompt-tokens sets the ad-hoc run and cannot be combined with --suite"},
-		`{"configs": ["short"], "temperature": 0.5}`: {statusInvalidArgument, "--temperature sets the ad-hoc run"},
+		`{"configs": ["short"], "temperature": 0.5}`: {statusInvalidArgument, "--temperature sets the sampling of the ad-hoc run and of sweep points"},
 		`{"threads": 100000000}`:                     {statusInvalidArgument, "--threads: 100000000 is too many"},
 		`{"temperature": 1e308}`:                     {statusInvalidArgument, "--temperature: 1e+308"},
 		`[1]`:                                        {statusBadJSON, "not a JSON object"},

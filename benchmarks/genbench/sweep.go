@@ -22,7 +22,8 @@ func flagValue(args []string, i int, name string) (value string, n int) {
 // expandRuns turns one benchmark command line into one per model: every
 // --model value (repeated, or comma-separated) gets its own run with the
 // other flags. Comma lists for --prompt-tokens and --max-new-tokens
-// become the configs of their cartesian product (pN-gM, greedy).
+// become the configs of their cartesian product (pN-gM), sampled as the
+// sampling flags given with them say (greedy without any).
 func expandRuns(args []string) ([][]string, error) {
 	var models, rest []string
 	var prompts, gens []string
@@ -57,9 +58,9 @@ func expandRuns(args []string) ([][]string, error) {
 	}
 	if sweep {
 		for _, a := range rest {
-			for _, f := range []string{"suite", "configs", "temperature", "top-k", "top-p", "repetition-penalty"} {
+			for _, f := range []string{"suite", "configs"} {
 				if a == "--"+f || strings.HasPrefix(a, "--"+f+"=") {
-					return nil, usagef("--%s cannot be combined with a sweep (comma lists for --prompt-tokens or --max-new-tokens run greedy configs pN-gM)", f)
+					return nil, usagef("--%s cannot be combined with a sweep (comma lists for --prompt-tokens or --max-new-tokens run the configs pN-gM of their product)", f)
 				}
 			}
 		}

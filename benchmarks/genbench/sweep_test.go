@@ -1,10 +1,15 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"reflect"
+	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/genbench/genbench/gocore/bench"
+	"github.com/genbench/genbench/gocore/sampling"
 )
 
 func TestExpandRuns(t *testing.T) {
@@ -20,6 +25,17 @@ func TestExpandRuns(t *testing.T) {
 	runs, err = expandRuns([]string{"--prompt-tokens", "64,256", "--max-new-tokens=16", "--trials", "1"})
 	if err != nil || !reflect.DeepEqual(runs, [][]string{{"--trials", "1", "--configs", "p64-g16,p256-g16"}}) {
 		t.Errorf("sweep: %q %v", runs, err)
+	}
+	// Sampling flags pass through: they set the sweep points' sampling.
+	runs, err = expandRuns([]string{"--prompt-tokens", "64,256", "--temperature", "0.8", "--top-k=50", "--max-new-tokens", "16"})
+	if err != nil || !reflect.DeepEqual(runs, [][]string{{"--temperature", "0.8", "--top-k=50", "--configs", "p64-g16,p256-g16"}}) {
+		t.Errorf("sweep with sampling: %q %v", runs, err)
+	}
+	if cfg, _, err := parseBench(runs[0]); err != nil || cfg.Temperature != 0.8 || cfg.TopK != 50 {
+		t.Errorf("sweep with sampling: %+v %v", cfg, err)
+	}
+	if _, _, err := parseBench([]string{"--configs", "short,p64-g16", "--temperature", "0.8"}); err == nil || !strings.Contains(err.Error(), "named configs") {
+		t.Errorf("--temperature with a named config: %v", err)
 	}
 	// Without commas the flags pass through unchanged.
 	runs, err = expandRuns([]string{"--prompt-tokens", "64", "--max-new-tokens", "16"})
@@ -61,6 +77,33 @@ func TestTwoModelsSweepThroughTheBinary(t *testing.T) {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
 		}
+	}
+}
+
+// A sweep with sampling flags through the binary: the configs pN-gM of
+// the product, each sampled with the flags, shown in the summary's
+// sampling column.
+func TestSampledSweepThroughTheBinary(t *testing.T) {
+	r := genbench(t, "", "--prompt-tokens", "16,32", "--max-new-tokens", "8", "--temperature", "0.8", "--top-k", "50",
+		"--top-p", "0.9", "--repetition-penalty", "1.1", "--warmup", "0", "--trials", "1", "--no-save", "--json")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil {
+		t.Fatalf("stdout is not the report: %v\n%s", err, r.stdout)
+	}
+	want := sampling.Params{Temperature: 0.8, TopK: 50, TopP: 0.9, RepetitionPenalty: 1.1, Seed: 42}
+	if len(rep.Configs) != 2 || rep.Configs[0].Key != "p16-g8" || rep.Configs[1].Key != "p32-g8" {
+		t.Fatalf("configs %+v", rep.Configs)
+	}
+	for _, c := range rep.Configs {
+		if c.Sampling != want || c.SamplingLabel != "temp=0.8 top_k=50 top_p=0.9 rep=1.1" || c.GenTokens != 8 {
+			t.Errorf("%s: %+v %q", c.Key, c.Sampling, c.SamplingLabel)
+		}
+	}
+	if !regexp.MustCompile(`│ p16-g8 +│ +16 │ +8 │ temp=0\.8 top_k=50 top_p=0\.9 rep=1\.1 │`).MatchString(r.stderr) {
+		t.Errorf("summary lacks the sampling column:\n%s", r.stderr)
 	}
 }
 

@@ -363,6 +363,15 @@ func compareNotes(reports []*Report) []string {
 		diff("trials", plural(first.Flags.Trials, "trial"), plural(r.Flags.Trials, "trial"))
 		diff("seed", fmt.Sprint(first.Flags.Seed), fmt.Sprint(r.Flags.Seed))
 		diff("threads", threadsLabel(first), threadsLabel(r))
+		// A key names different work when its parameters differ (a sweep
+		// point pN-gM sampled in one run and greedy in the other).
+		for _, c := range r.Configs {
+			for _, f := range first.Configs {
+				if f.Key == c.Key {
+					diff("config "+c.Key, configLabel(&f), configLabel(&c))
+				}
+			}
+		}
 	}
 	for i, r := range reports {
 		if !r.Complete {
@@ -370,6 +379,11 @@ func compareNotes(reports []*Report) []string {
 		}
 	}
 	return notes
+}
+
+// configLabel is a config's parameters: "64+128 tokens, greedy".
+func configLabel(c *ConfigResult) string {
+	return fmt.Sprintf("%d+%d tokens, %s", c.PromptTokens, c.GenTokens, SamplingLabel(c.Sampling))
 }
 
 // commitLabel is the short commit, marked when the build was dirty.

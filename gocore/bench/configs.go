@@ -83,7 +83,7 @@ func LookupConfig(key string) (Config, error) {
 	if c, ok := sweepConfig(key); ok {
 		return c, nil
 	}
-	return Config{}, fmt.Errorf("unknown config %q%s: expected one of %s, or pN-gM (a greedy sweep point)", key, DidYouMean(key, ConfigKeys()), strings.Join(ConfigKeys(), ", "))
+	return Config{}, fmt.Errorf("unknown config %q%s: expected one of %s, or pN-gM (a sweep point: N prompt tokens, M generated)", key, DidYouMean(key, ConfigKeys()), strings.Join(ConfigKeys(), ", "))
 }
 
 // SamplingLabel describes sampling parameters the way the summary table

@@ -3,6 +3,7 @@ package bench
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -26,6 +27,10 @@ type FlagSpec struct {
 	// Adhoc marks a flag that only shapes the ad-hoc run: with --suite or
 	// --configs it would be silently ignored, so drivers refuse it there.
 	Adhoc bool `json:"adhoc"`
+	// Sampling marks an ad-hoc flag that is a sampling parameter: it also
+	// sets the sampling of sweep points (pN-gM), so drivers accept it with
+	// --configs listing only sweep points.
+	Sampling bool `json:"sampling"`
 	// NoValue, when set, is the value the flag takes when it is given
 	// without one ("--record" alone means --record=benchmarks/LOG.md).
 	NoValue any `json:"no_value,omitempty"`
@@ -49,10 +54,10 @@ var flagTable = []struct {
 	{"threads", FlagInt, "CPU worker threads (0 = all cores)", false},
 	{"prompt-tokens", FlagInt, "prompt length in tokens of the ad-hoc run", true},
 	{"max-new-tokens", FlagInt, "tokens to generate in the ad-hoc run (end-of-sequence never stops a benchmark run)", true},
-	{"temperature", FlagFloat, "sampling temperature of the ad-hoc run (0 = greedy)", true},
-	{"top-k", FlagInt, "top-k of the ad-hoc run when sampling (0 = disabled)", true},
-	{"top-p", FlagFloat, "top-p of the ad-hoc run when sampling, in (0, 1] (1 = disabled)", true},
-	{"repetition-penalty", FlagFloat, "repetition penalty of the ad-hoc run (1 = disabled)", true},
+	{"temperature", FlagFloat, "sampling temperature of the ad-hoc run and of sweep points (0 = greedy)", true},
+	{"top-k", FlagInt, "top-k of the ad-hoc run and of sweep points when sampling (0 = disabled)", true},
+	{"top-p", FlagFloat, "top-p of the ad-hoc run and of sweep points when sampling, in (0, 1] (1 = disabled)", true},
+	{"repetition-penalty", FlagFloat, "repetition penalty of the ad-hoc run and of sweep points (1 = disabled)", true},
 	{"seed", FlagInt, "seed of sampling and of the prompt ids of a model without a tokenizer", false},
 	{"warmup", FlagInt, "warm-up runs per config (not timed)", false},
 	{"trials", FlagInt, "timed trials per config (figures are the median, min and max over them)", false},
@@ -67,6 +72,10 @@ var flagTable = []struct {
 	{"record", FlagString, "add (or update) the run's row in a markdown benchmark log; without a file name, benchmarks/LOG.md of the repository", false},
 }
 
+// samplingFields are the ad-hoc fields that are sampling parameters
+// (FlagSpec.Sampling).
+var samplingFields = []string{"temperature", "top_k", "top_p", "repetition_penalty"}
+
 // FlagSpecs returns the benchmark flags with their types, defaults and help.
 func FlagSpecs() []FlagSpec {
 	def := DefaultRunConfig()
@@ -74,6 +83,7 @@ func FlagSpecs() []FlagSpec {
 	for i, f := range flagTable {
 		field := strings.ReplaceAll(f.name, "-", "_")
 		out[i] = FlagSpec{Name: f.name, Field: field, Type: f.typ, Help: f.help, Adhoc: f.adhoc}
+		out[i].Sampling = f.adhoc && slices.Contains(samplingFields, field)
 		switch f.name {
 		case "record":
 			out[i].NoValue = DefaultLogPath

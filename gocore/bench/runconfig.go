@@ -51,7 +51,8 @@ type RunConfig struct {
 	// Threads bounds CPU worker goroutines (0 = all cores).
 	Threads int `json:"threads"`
 
-	// The ad-hoc run (used only when neither Suite nor Configs is set).
+	// The ad-hoc run (used only when neither Suite nor Configs is set);
+	// the sampling fields also set the sampling of sweep points (pN-gM).
 	PromptTokens      int     `json:"prompt_tokens"`
 	MaxNewTokens      int     `json:"max_new_tokens"`
 	Temperature       float64 `json:"temperature"`
@@ -185,18 +186,25 @@ func (c *RunConfig) Validate() error {
 	return errors.Join(errs...)
 }
 
-// CheckGiven refuses ad-hoc fields (FlagSpec.Adhoc) given together with a suite or a config
-// list. given reports whether a field (JSON name) was set explicitly (a
-// flag on the command line, a key in a JSON configuration), so every front
-// end applies the same rule.
+// CheckGiven refuses ad-hoc fields (FlagSpec.Adhoc) given together with a
+// suite or a config list, except the sampling flags (FlagSpec.Sampling)
+// with a list of sweep points only, whose sampling they set. given reports
+// whether a field (JSON name) was set explicitly (a flag on the command
+// line, a key in a JSON configuration), so every front end applies the
+// same rule.
 func (c *RunConfig) CheckGiven(given func(field string) bool) error {
 	if c.Suite == "" && len(c.Configs) == 0 {
 		return nil
 	}
+	sweep := c.onlySweepPoints()
 	for _, f := range FlagSpecs() {
-		if f.Adhoc && given(f.Field) {
-			return fmt.Errorf("--%s sets the ad-hoc run and cannot be combined with --suite or --configs (their configs fix prompt, length and sampling)", f.Name)
+		if !f.Adhoc || !given(f.Field) || (f.Sampling && sweep) {
+			continue
 		}
+		if f.Sampling {
+			return fmt.Errorf("--%s sets the sampling of the ad-hoc run and of sweep points (pN-gM) and cannot be combined with --suite or named configs (their sampling is fixed)", f.Name)
+		}
+		return fmt.Errorf("--%s sets the ad-hoc run and cannot be combined with --suite or --configs (their configs fix prompt, length and sampling)", f.Name)
 	}
 	return nil
 }
@@ -275,8 +283,28 @@ func (c *RunConfig) Plan() ([]Config, error) {
 	plan := make([]Config, len(keys))
 	for i, k := range keys {
 		plan[i], _ = LookupConfig(k)
+		if IsSweepKey(k) {
+			// A sweep point is sampled as the sampling flags say.
+			plan[i].Sampling = c.adhocSampling()
+			plan[i].Purpose = "Sweep point (" + SamplingLabel(plan[i].Sampling) + ")"
+		}
 	}
 	return plan, nil
+}
+
+// onlySweepPoints reports whether the run is a list of sweep points (no
+// suite, every config a pN-gM key): the sampling flags then set their
+// sampling.
+func (c *RunConfig) onlySweepPoints() bool {
+	if c.Suite != "" || len(c.Configs) == 0 {
+		return false
+	}
+	for _, k := range c.Configs {
+		if !IsSweepKey(k) {
+			return false
+		}
+	}
+	return true
 }
 
 // adhocSampling converts the individual sampling flags.

@@ -7,12 +7,15 @@ import (
 	"strings"
 )
 
-// SweepKey is the config key of a sweep point: "p64-g128" is a greedy run
-// of 64 prompt tokens and 128 generated tokens. --configs accepts these
-// keys next to the seven named configs.
+// SweepKey is the config key of a sweep point: "p64-g128" is a run of 64
+// prompt tokens and 128 generated tokens, sampled as the run's sampling
+// flags say (--temperature, --top-k, --top-p, --repetition-penalty; greedy
+// by default), which the config's sampling and its summary label show.
+// --configs accepts these keys next to the seven named configs.
 func SweepKey(prompt, gen int) string { return fmt.Sprintf("p%d-g%d", prompt, gen) }
 
-// sweepConfig parses a sweep key.
+// sweepConfig parses a sweep key into a greedy config (RunConfig.Plan
+// gives it the run's sampling).
 func sweepConfig(key string) (Config, bool) {
 	p, g, ok := strings.Cut(key, "-g")
 	if !ok || !strings.HasPrefix(p, "p") {
@@ -28,7 +31,7 @@ func sweepConfig(key string) (Config, bool) {
 		PromptTokens: prompt,
 		GenTokens:    gen,
 		Sampling:     (&RunConfig{TopP: 1, RepetitionPenalty: 1}).adhocSampling(),
-		Purpose:      "Sweep point (greedy)",
+		Purpose:      "Sweep point",
 	}, true
 }
 

@@ -482,8 +482,31 @@ class WorkflowTest(unittest.TestCase):
         self.assertEqual(drv.expand_runs(["--prompt-tokens", "64"]), [["--prompt-tokens", "64"]])
         with self.assertRaisesRegex(drv.UsageError, "--suite cannot be combined with a sweep"):
             drv.expand_runs(["--prompt-tokens", "64,256", "--suite", "quick"])
+        # Sampling flags pass through: they set the sweep points' sampling.
+        self.assertEqual(drv.expand_runs(["--prompt-tokens", "64,256", "--temperature", "0.8", "--top-k=50"]),
+                         [["--temperature", "0.8", "--top-k=50", "--configs", "p64-g256,p256-g256"]])
+        cfg, _ = drv.parse_config(["--temperature", "0.8", "--top-k=50", "--configs", "p64-g256,p256-g256"])
+        self.assertEqual((cfg["temperature"], cfg["top_k"], cfg["configs"]), (0.8, 50, ["p64-g256", "p256-g256"]))
+        with self.assertRaisesRegex(drv.UsageError, "--temperature sets the sampling .* named configs"):
+            drv.parse_config(["--configs", "short,p64-g16", "--temperature", "0.8"])
+        with self.assertRaisesRegex(drv.UsageError, "--prompt-tokens sets the ad-hoc run"):
+            drv.parse_config(["--configs", "p64-g16", "--prompt-tokens", "8"])
         with self.assertRaisesRegex(drv.UsageError, "listed twice"):
             drv.expand_runs(["--max-new-tokens", "8,8"])
+
+    def test_sampled_sweep(self) -> None:
+        """A sweep with sampling flags on the tiny model: configs pN-gM, each sampled with the flags."""
+        r = run_driver(["--prompt-tokens", "16,32", "--max-new-tokens", "8", "--temperature", "0.8", "--top-k", "50",
+                        "--top-p", "0.9", "--repetition-penalty", "1.1", "--warmup", "0", "--trials", "1",
+                        "--no-save", "--json"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        configs = json.loads(r.stdout)["configs"]
+        self.assertEqual([c["key"] for c in configs], ["p16-g8", "p32-g8"])
+        for c in configs:
+            self.assertEqual(c["sampling"], {"temperature": 0.8, "top_k": 50, "top_p": 0.9, "repetition_penalty": 1.1,
+                                             "seed": 42})
+            self.assertEqual(c["sampling_label"], "temp=0.8 top_k=50 top_p=0.9 rep=1.1")
+        self.assertRegex(r.stderr, r"│ p16-g8 +│ +16 │ +8 │ temp=0\.8 top_k=50 top_p=0\.9 rep=1\.1 │")
 
     def test_two_models_sweep_csv_and_record(self) -> None:
         with tempfile.TemporaryDirectory() as tmp:
