@@ -206,21 +206,19 @@ class SignalStop:
                 pass
 
 
-def _progress_printer(args: argparse.Namespace, stop: Optional[SignalStop] = None) -> genbench.engine.ProgressFn:
-    """Progress lines go to stderr when it is a terminal and --quiet is not given.
+def _progress_printer(args: argparse.Namespace, stop: Optional[SignalStop] = None) -> genbench.ProgressPrinter:
+    """Progress on stderr as the genbench command shows it (--progress, --quiet):
+    auto shows it on a terminal only, with the live line (config k/n, run,
+    tokens done/total, elapsed, ETA) redrawn in place; always also in logs,
+    the live line then a plain line every 10 s; never (or --quiet) nothing.
 
     The callback is installed either way: it gives Python control between
-    steps, so a stop signal (see SignalStop) or Ctrl-C stops the run (the
-    engine cancels it and returns the partial report).
+    steps and, through the live line, every 0.25 s during a run, so a stop
+    signal (see SignalStop) or Ctrl-C stops the run (the engine cancels it
+    and returns the partial report). Close it at the end (erases the line).
     """
-    show = not args.quiet and sys.stderr.isatty()
-
-    def progress(line: str) -> bool:
-        if show:
-            print(line, file=sys.stderr, flush=True)
-        return stop is not None and stop.signum is not None
-
-    return progress
+    return genbench.ProgressPrinter(sys.stderr, mode=args.progress, quiet=args.quiet,
+                                    stop=lambda: stop is not None and stop.signum is not None)
 
 
 def emit(run: genbench.BenchRun, args: argparse.Namespace, record: str = "") -> None:
@@ -410,7 +408,10 @@ def run_hf(config: Dict[str, Any], args: argparse.Namespace, stop: Optional[Sign
                 "torch_version": str(torch.__version__),
                 "transformers_version": transformers.__version__,
             }
-            return eng.bench_external(config, HFRunner(torch, model, dev), overrides, progress)
+            try:
+                return eng.bench_external(config, HFRunner(torch, model, dev), overrides, progress)
+            finally:
+                progress.close()
 
 
 # ---- main ------------------------------------------------------------------------
@@ -518,7 +519,11 @@ def _main_one(argv: List[str]) -> int:
         if args.engine == "hf":
             run = run_hf(config, args, stop)
         else:
-            run = genbench.run_bench(config, _progress_printer(args, stop))
+            progress = _progress_printer(args, stop)
+            try:
+                run = genbench.run_bench(config, progress)
+            finally:
+                progress.close()
     except genbench.GenbenchError as e:
         partial = getattr(e, "partial", None)
         if partial is not None:

@@ -438,17 +438,38 @@ int genbench_generate_text(genbench_engine* engine, const char* prompt,
  * ======================================================================== */
 
 /*
- * Receives one human-readable progress line of a benchmark run (model
- * loading, each config's start, warm-ups, trials, medians), without a
- * trailing newline, valid only during the call. Return 0 to continue,
- * non-zero to stop the run: the run stops at the next token and the call
- * returns GENBENCH_ERR_CANCELLED, always, with the report of what finished
- * (its "complete" false; or true when the stop came after the last trial
- * had already ended: the report is then whole, and the status still
- * GENBENCH_ERR_CANCELLED). After a non-zero return the callback is not
- * called again.
+ * Receives one human-readable progress line of a benchmark run, without a
+ * trailing newline, valid only during the call. Two kinds of line:
+ *   - event lines: model loading, each config's start, warm-ups, trials,
+ *     medians ("[2/7] medium: prompt 256, gen 256, greedy",
+ *     "  trial 1/3: 812.4 tok/s (...)"); print each on its own line.
+ *   - live lines, which start with GENBENCH_PROGRESS_LIVE_PREFIX: while a
+ *     config runs, every 250 ms (4 Hz), the state of the current run
+ *     ("live: [2/7] medium · trial 2/3 · 143/256 tok · 12.3 s · ETA 4.0 s
+ *     config, 1:10 suite": config k/n, the run, its tokens done of its
+ *     total, the config's elapsed time, then the time left for the config
+ *     and for the whole run, or "ETA …" before the config's first token).
+ *     Each replaces the one before: on a terminal redraw it in place
+ *     (e.g. "\r" + text + "\x1b[K", erased before an event line is
+ *     printed); in a log print one now and then, or none. They are
+ *     delivered unless the run configuration's "progress" is "never", and
+ *     come from another thread than the one that called genbench_bench
+ *     (never two calls at once, never after genbench_bench returns). Their
+ *     counts come from one atomic add per generated token; the timed path
+ *     does nothing else for them. (With genbench_bench_external the count
+ *     moves when a generation returns: the other engine reports no tokens
+ *     on the way.)
+ * Return 0 to continue, non-zero to stop the run: the run stops at the
+ * next token and the call returns GENBENCH_ERR_CANCELLED, always, with the
+ * report of what finished (its "complete" false; or true when the stop came
+ * after the last trial had already ended: the report is then whole, and the
+ * status still GENBENCH_ERR_CANCELLED). After a non-zero return the
+ * callback is not called again.
  */
 typedef int (*genbench_progress_callback)(void* user, const char* line);
+
+/* The start of a live progress line (see genbench_progress_callback). */
+#define GENBENCH_PROGRESS_LIVE_PREFIX "live: "
 
 /*
  * Runs one generation for genbench_bench_external, on an engine outside

@@ -366,6 +366,58 @@ static int count(const char* s, const char* needle) {
     return k;
 }
 
+/* Counts event and live progress lines; checks each live line's form. */
+typedef struct live_count {
+    int events, live, live_with_tokens, malformed;
+} live_count;
+
+static int on_progress_live(void* user, const char* line) {
+    live_count* c = user;
+    const size_t np = strlen(GENBENCH_PROGRESS_LIVE_PREFIX);
+    if (strncmp(line, GENBENCH_PROGRESS_LIVE_PREFIX, np) != 0) {
+        c->events++;
+        return 0;
+    }
+    c->live++;
+    /* "live: [1/1] custom · trial 1/2 · 412/1500 tok · 0.3 s · ETA ..." */
+    const char* tok = strstr(line, "/1500 tok · ");
+    const char* digits = tok;
+    while (digits != NULL && digits > line && digits[-1] >= '0' && digits[-1] <= '9') {
+        digits--;
+    }
+    if (strncmp(line + np, "[1/1] ", 6) != 0 || strstr(line, " · trial ") == NULL || tok == NULL || digits == tok ||
+        strstr(line, " · ETA ") == NULL || strchr(line, '\n') != NULL || strchr(line, '\r') != NULL) {
+        c->malformed++;
+        fprintf(stderr, "malformed live line: %s\n", line);
+        return 0;
+    }
+    if (atoi(digits) > 0) {
+        c->live_with_tokens++;
+    }
+    return 0;
+}
+
+/* Live lines come every 250 ms while a run goes (two runs of 1500 tokens
+ * of the tiny model take well over that), with the tokens done; none with
+ * "progress": "never", which keeps the event lines. */
+static void test_live_lines(genbench_engine* e) {
+    live_count c = {0};
+    char* report = NULL;
+    int rc = p_genbench_bench(e, "{\"prompt_tokens\": 16, \"max_new_tokens\": 1500, \"warmup\": 0, \"trials\": 2, \"no_save\": true}",
+                              on_progress_live, &c, &report, NULL, NULL);
+    CHECK(rc == GENBENCH_OK, "live run: rc %d (%s)", rc, last_error(e));
+    CHECK(c.live > 0 && c.live_with_tokens > 0 && c.malformed == 0 && c.events >= 3,
+          "live lines %d (%d with tokens, %d malformed), event lines %d", c.live, c.live_with_tokens, c.malformed, c.events);
+    p_genbench_free(report);
+    live_count never = {0};
+    report = NULL;
+    rc = p_genbench_bench(e, "{\"prompt_tokens\": 16, \"max_new_tokens\": 1500, \"warmup\": 0, \"trials\": 2, \"no_save\": true, \"progress\": \"never\"}",
+                          on_progress_live, &never, &report, NULL, NULL);
+    CHECK(rc == GENBENCH_OK && never.live == 0 && never.events >= 3, "progress never: rc %d, live lines %d, event lines %d", rc,
+          never.live, never.events);
+    p_genbench_free(report);
+}
+
 static void test_bench(genbench_engine* e) {
     char* report = NULL;
     char* summary = NULL;
@@ -913,6 +965,7 @@ int main(int argc, char** argv) {
         test_tokenizer(e);
         test_generate(e);
         test_bench(e);
+        test_live_lines(e);
         CHECK(p_genbench_close(e) == GENBENCH_OK, "close default model");
     }
     test_write_hf();

@@ -675,9 +675,23 @@ func progressFunc(cb C.genbench_progress_callback, user unsafe.Pointer, cancel c
 	}
 }
 
+// liveLinePrefix starts every live line given to a progress callback
+// (GENBENCH_PROGRESS_LIVE_PREFIX in genbench.h).
+const liveLinePrefix = "live: "
+
 // runSession runs a benchmark session and stores the report, its summary
-// and the saved path in the out parameters.
+// and the saved path in the out parameters. Unless the configuration's
+// progress is "never", the session's progress function also receives the
+// live line (bench.Live, prefixed with liveLinePrefix) every
+// bench.LiveInterval while a config runs, and never after runSession
+// returns.
 func runSession(ctx context.Context, s bench.Session, fn string, outReport, outSummary, outPath **C.char) error {
+	if s.Progress != nil && s.Config.Progress != bench.ProgressNever {
+		live := &bench.Live{}
+		ctx = bench.WithLive(ctx, live)
+		stop := live.Watch(bench.LiveInterval, func(st bench.LiveState) { s.Progress(liveLinePrefix + st.String()) })
+		defer stop()
+	}
 	out, err := s.Run(ctx)
 	if out == nil {
 		var le *bench.LoadError

@@ -96,11 +96,15 @@ func (l *Live) startRun(phase string, run, runs int) {
 	l.tokens.Store(0)
 }
 
-// endRun adds the finished run's tokens.
-func (l *Live) endRun() {
+// endRun adds the finished run's tokens: those counted, or generated when
+// none were (an engine that calls no OnToken, e.g. one outside the process).
+func (l *Live) endRun(generated int) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	n := l.tokens.Swap(0)
+	if n == 0 {
+		n = int64(generated)
+	}
 	l.lastRun, l.ended = n, true
 	l.configDone += n
 	l.suiteDone += n
@@ -206,8 +210,8 @@ func (l *Live) Watch(interval time.Duration, fn func(LiveState)) (stop func()) {
 			select {
 			case <-quit:
 				return
-			case now := <-t.C:
-				if s := l.State(now); s.Started {
+			case <-t.C:
+				if s := l.State(time.Now()); s.Started {
 					fn(s)
 				}
 			}

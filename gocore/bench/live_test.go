@@ -6,6 +6,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/genbench/genbench/gocore/engine"
 )
 
 // The live line's counts and ETA, against figures worked out by hand: a
@@ -33,7 +35,7 @@ func TestLiveLine(t *testing.T) {
 	if got != want {
 		t.Errorf("line\n%q\nwant\n%q", got, want)
 	}
-	l.endRun()
+	l.endRun(100) // counted tokens win over the run's result
 	l.startRun("trial", 1, 1)
 	if got := l.Line(start.Add(10 * time.Second)); !strings.Contains(got, "trial 1/1 · 0/100 tok") {
 		t.Errorf("after the warm-up: %q", got)
@@ -55,6 +57,23 @@ func TestRunFeedsLive(t *testing.T) {
 	if l.suiteDone != 3*64 || l.suiteAll != 3*64 {
 		t.Errorf("tokens counted %d of %d, want %d", l.suiteDone, l.suiteAll, 3*64)
 	}
+	// An engine that reports no tokens on the way (another process's) is
+	// counted by what each run returned.
+	l = &Live{}
+	if _, err := Run(WithLive(context.Background(), l), noTokenGen{&instantGen{}}, cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	if s := l.State(time.Now()); l.suiteDone != 3*64 || s.Tokens != 64 || !s.ETAKnown {
+		t.Errorf("without OnToken: tokens counted %d, want %d; state %+v", l.suiteDone, 3*64, s)
+	}
+}
+
+// noTokenGen generates without calling OnToken.
+type noTokenGen struct{ *instantGen }
+
+func (g noTokenGen) Generate(ctx context.Context, req engine.Request) (*engine.Result, error) {
+	req.OnToken = nil
+	return g.instantGen.Generate(ctx, req)
 }
 
 // Watch reports nothing before the first config, then the state at each
@@ -100,7 +119,7 @@ func TestLiveWatch(t *testing.T) {
 	if n < 2 || len(got) != n {
 		t.Fatalf("%d states, %d after stop", n, len(got))
 	}
-	s := got[0]
+	s := got[n-1]
 	if !s.Started || s.Key != "a" || s.Phase != "trial" || s.Run != 2 || s.Runs != 2 || s.Tokens != 1 || s.Gen != 10 || !s.ETAKnown {
 		t.Errorf("state %+v", s)
 	}

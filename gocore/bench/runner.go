@@ -152,9 +152,15 @@ func runConfig(ctx context.Context, gen Generator, cfg RunConfig, c Config, enc 
 	generate := func(phase string, run, runs int) (*engine.Result, error) {
 		if live != nil {
 			live.startRun(phase, run, runs)
-			defer live.endRun()
 		}
 		r, err := gen.Generate(ctx, req)
+		if live != nil {
+			n := 0
+			if r != nil {
+				n = len(r.Tokens)
+			}
+			live.endRun(n)
+		}
 		if err != nil {
 			return nil, err
 		}

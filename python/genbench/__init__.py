@@ -12,6 +12,10 @@ nothing outside the standard library.
             print(piece.text, end="")
     report = genbench.bench(suite="quick", no_save=True)   # a Report
     print(report, report["medium"].e2e_tok_s.median, report.raw["flags"])
+    # progress as the genbench command shows it (a live line on a terminal):
+    printer = genbench.ProgressPrinter(sys.stderr)
+    report = genbench.bench(suite="quick", progress=printer)
+    printer.close()
 
 The library is found through GENBENCH_LIB, then next to this package, then
 in the checkout's build/ folder; when it is nowhere and Go is on PATH it is
@@ -29,6 +33,7 @@ from typing import Any, Dict, List, Union
 
 from . import _native
 from .engine import BenchRun, Engine, GenerationResult, Timings, TokenPiece, bench, run_bench
+from .progress import LIVE_PREFIX, ProgressPrinter
 from .report import ConfigResult, Figure, Latency, Report
 from .errors import (BadJSON, BufferTooSmall, Busy, Cancelled, EngineFailure, GenbenchError, GenbenchTypeError,
                      InternalError, InvalidArgument, InvalidHandle, ModelLoadError, NoTokenizer)
@@ -49,9 +54,11 @@ __all__ = [
     "InternalError",
     "InvalidArgument",
     "InvalidHandle",
+    "LIVE_PREFIX",
     "Latency",
     "ModelLoadError",
     "NoTokenizer",
+    "ProgressPrinter",
     "Report",
     "__version__",
     "Engine",

@@ -15,6 +15,10 @@ from .errors import GenbenchError, GenbenchTypeError, InvalidArgument
 from .report import Report
 
 #: A progress function: receives one line, returns True to stop the run.
+#: Lines that start with LIVE_PREFIX ("live: ") are the live line, sent
+#: every 0.25 s while a config runs unless the progress flag is "never";
+#: each replaces the one before (ProgressPrinter shows them as the genbench
+#: command does). The others are events, one line each.
 ProgressFn = Callable[[str], Optional[bool]]
 
 _STOP_REASONS = {0: "max_new_tokens", 1: "eos", 2: "callback"}
