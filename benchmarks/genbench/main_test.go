@@ -301,6 +301,18 @@ func TestEnvAndHelp(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "genbench compare") {
 		t.Errorf("help: exit %d\n%s", r.code, r.stdout)
 	}
+	// Bool flags read "--json", not pflag's "--json[=true|false]", and
+	// still stand alone or take =false.
+	for _, args := range [][]string{{"--help"}, {"generate", "--help"}, {"tokenize", "--help"}} {
+		r = genbench(t, "", args...)
+		if r.code != 0 || strings.Contains(r.stdout, "[=true|false]") || !strings.Contains(r.stdout, "--no-s") {
+			t.Errorf("%v: exit %d, bool flags shown with [=true|false] or missing:\n%s", args, r.code, r.stdout)
+		}
+	}
+	r = genbench(t, "", "tokenize", "--no-special", "--skip-special=false", "--help")
+	if r.code != 0 {
+		t.Errorf("bool flags alone and with =false: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
 }
 
 func TestDefaultReportDir(t *testing.T) {

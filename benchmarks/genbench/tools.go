@@ -31,13 +31,30 @@ func newFlags(name string) (*pflag.FlagSet, *bool) {
 	return fs, help
 }
 
+// plainBool is a bool flag's value without pflag's IsBoolFlag, so that its
+// usage line reads "--json" rather than "--json[=true|false]"; the flag's
+// NoOptDefVal ("true", set by pflag for every bool) still lets it stand
+// alone on the command line.
+type plainBool struct{ pflag.Value }
+
+// flagUsages is fs.FlagUsages with bool flags shown without
+// "[=true|false]". It is called only to print help, after parsing.
+func flagUsages(fs *pflag.FlagSet) string {
+	fs.VisitAll(func(f *pflag.Flag) {
+		if f.Value.Type() == "bool" && f.NoOptDefVal == "true" {
+			f.Value = plainBool{f.Value}
+		}
+	})
+	return fs.FlagUsages()
+}
+
 // parseFlags parses args, printing help on --help.
 func (a *app) parseFlags(fs *pflag.FlagSet, help *bool, args []string, usage string) error {
 	if err := fs.Parse(args); err != nil {
 		return usagef("%v (run genbench %s --help for the flags)", err, fs.Name())
 	}
 	if *help {
-		fmt.Fprintf(a.stdout, "Usage: %s\n\nFlags:\n%s", usage, fs.FlagUsages())
+		fmt.Fprintf(a.stdout, "Usage: %s\n\nFlags:\n%s", usage, flagUsages(fs))
 		return errHelp
 	}
 	return nil
