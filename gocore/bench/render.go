@@ -157,7 +157,7 @@ func bandwidthLine(r *Report) string {
 		}
 		how = fmt.Sprintf("%s, replacing the cached %s GB/s %s", how, sig3(b.Replaced.GBs), old)
 	}
-	return fmt.Sprintf("bandwidth: %s GB/s (%s; %s) = 100%% of BW", sig3(b.GBs), b.Method, how)
+	return fmt.Sprintf("bandwidth (what %% of BW is relative to): %s GB/s (%s; %s)", sig3(b.GBs), b.Method, how)
 }
 
 // itlText is "p50/p99" in milliseconds, or "-".

@@ -546,7 +546,8 @@ class WorkflowTest(unittest.TestCase):
                 bws.append((json.loads(r.stdout)["environment"]["device_bandwidth"], r.stderr))
             (first, s1), (second, s2), (third, s3) = bws
             self.assertNotIn("cached", first)
-            self.assertIn(" in this run) = 100% of BW", s1)
+            self.assertIn("bandwidth (what % of BW is relative to): ", s1)
+            self.assertIn(" in this run)", s1)
             self.assertTrue(second["cached"])
             self.assertEqual((second["gb_s"], second["measured_at"]), (first["gb_s"], first["measured_at"]))
             self.assertIn("--remeasure-bandwidth measures it again", s2)
