@@ -40,11 +40,12 @@ type progressOutput struct {
 	live    *bench.Live
 	stop    func() // ends the watcher
 
-	mu      sync.Mutex // event lines, and the bar's creation and end
-	bars    *mpb.Progress
-	bar     *mpb.Bar
-	refresh chan any // a frame of bars: the watcher's ticks, event lines
-	state   atomic.Pointer[bench.LiveState]
+	mu       sync.Mutex // event lines, and the bar's creation and end
+	bars     *mpb.Progress
+	bar      *mpb.Bar
+	refresh  chan any // a frame of bars: the watcher's ticks, event lines
+	shutdown chan any // closed when the bars end (also on a write error)
+	state    atomic.Pointer[bench.LiveState]
 }
 
 // startProgress begins showing progress per mode (auto, always, never);
@@ -63,7 +64,7 @@ func startProgress(w io.Writer, isTTY bool, mode string, quiet bool) *progressOu
 // newProgress shows progress on w: a bar on console when it is not nil,
 // else plain lines every plain.
 func newProgress(w io.Writer, console mpb.ConsoleWriter, live *bench.Live, plain time.Duration) *progressOutput {
-	p := &progressOutput{w: w, tty: console != nil, console: console, live: live, refresh: make(chan any)}
+	p := &progressOutput{w: w, tty: console != nil, console: console, live: live, refresh: make(chan any), shutdown: make(chan any)}
 	if p.tty {
 		p.stop = live.Watch(bench.LiveInterval, p.draw)
 	} else {
@@ -93,7 +94,7 @@ func (p *progressOutput) line(s string) {
 	if st := p.live.State(time.Now()); st.Started {
 		p.set(st)
 	}
-	p.refresh <- time.Now()
+	p.frame()
 }
 
 // draw shows s on the bar (the watcher's tick), starting the bar at the
@@ -102,7 +103,7 @@ func (p *progressOutput) draw(s bench.LiveState) {
 	p.mu.Lock()
 	if p.bars == nil {
 		p.state.Store(&s)
-		p.bars = mpb.New(mpb.WithConsoleWriter(p.console), mpb.WithManualRefresh(p.refresh))
+		p.bars = mpb.New(mpb.WithConsoleWriter(p.console), mpb.WithManualRefresh(p.refresh), mpb.WithShutdownNotifier(p.shutdown))
 		p.bar = p.bars.New(0, mpb.BarStyle(), mpb.BarWidth(liveBarWidth),
 			mpb.PrependDecorators(decor.Any(func(decor.Statistics) string { return p.text(bench.LiveState.Head) })),
 			mpb.AppendDecorators(decor.Any(func(decor.Statistics) string {
@@ -111,7 +112,16 @@ func (p *progressOutput) draw(s bench.LiveState) {
 	}
 	p.set(s)
 	p.mu.Unlock()
-	p.refresh <- time.Now()
+	p.frame()
+}
+
+// frame draws a frame now (nothing once the bars ended, e.g. after a
+// failed write to the terminal).
+func (p *progressOutput) frame() {
+	select {
+	case p.refresh <- time.Now():
+	case <-p.shutdown:
+	}
 }
 
 // set makes s the state the next frame shows (p.mu held).

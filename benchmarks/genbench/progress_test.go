@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"regexp"
 	"strings"
 	"sync"
@@ -172,5 +173,32 @@ func TestProgressPlainLines(t *testing.T) {
 		if !strings.HasPrefix(l, "[1/1] short · trial 1/1 · 7/64 tok · ") || !strings.Contains(l, " · ETA ") {
 			t.Errorf("live line %q", l)
 		}
+	}
+}
+
+// failWriter fails every write, like a terminal that went away.
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("terminal gone") }
+
+// A terminal that fails to take the bar ends the bar, never the run:
+// event lines, ticks and close return.
+func TestProgressBarWriteFailure(t *testing.T) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		var b lockedBuffer
+		p := newProgress(&b, tty.NewConsole(failWriter{}, 80), &bench.Live{}, time.Hour)
+		live, start := bench.NewLiveForTest("short", 64, 1)
+		for i := range 3 {
+			p.draw(live.State(start.Add(time.Duration(i) * time.Second)))
+			p.line("  trial 1/1: 1.0 tok/s")
+		}
+		p.close()
+	}()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("progress hangs after a failed write to the terminal")
 	}
 }
