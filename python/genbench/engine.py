@@ -6,12 +6,14 @@ import ctypes
 import difflib
 import json
 import queue
+import sys
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterator, List, NamedTuple, Optional, Sequence, Union, overload
 
 from . import _native as N
 from .errors import GenbenchError, GenbenchTypeError, InvalidArgument
+from .progress import PROGRESS_MODES, ProgressPrinter
 from .report import Report
 
 #: A progress function: receives one line, returns True to stop the run.
@@ -191,14 +193,26 @@ def keyword_config(func: str, options: Dict[str, Any]) -> Dict[str, Any]:
 
 
 def _progress_keyword(progress: Any, options: Dict[str, Any]) -> Optional[ProgressFn]:
-    """progress is the callback; a str there is the flag of the same name (auto, always, never)."""
+    """progress is the callback; a str there is the mode of the genbench
+    command's --progress flag (auto, always, never): the run's flag, and a
+    ProgressPrinter on stderr showing what that mode shows (the caller
+    closes it). An unknown mode is left to the engine, which names the
+    choices."""
     if isinstance(progress, str):
         options["progress"] = progress
-        return None
+        if progress not in PROGRESS_MODES:
+            return None
+        return ProgressPrinter(sys.stderr, progress, quiet=bool(options.get("quiet", False)))
     if progress is not None and not callable(progress):
         raise GenbenchTypeError(f"bench() argument 'progress' must be a callable or a str, not "
                                 f"{type(progress).__name__}")
     return progress
+
+
+def _close_printer(progress: Optional[ProgressFn]) -> None:
+    """Erases the live line of a ProgressPrinter made by _progress_keyword."""
+    if isinstance(progress, ProgressPrinter):
+        progress.close()
 
 
 def _dict_only(options: Dict[str, Any]) -> None:
@@ -235,10 +249,13 @@ def bench(config: Optional[Dict[str, Any]] = None, progress: Union[ProgressFn, s
     With a config dict (see run_bench) it returns the report as a dict.
     """
     progress = _progress_keyword(progress, options)
-    if config is not None:
-        _dict_only(options)
-        return run_bench(config, progress).report
-    return _report(run_bench(keyword_config("bench", options), progress))
+    try:
+        if config is not None:
+            _dict_only(options)
+            return run_bench(config, progress).report
+        return _report(run_bench(keyword_config("bench", options), progress))
+    finally:
+        _close_printer(progress)
 
 
 class Engine:
@@ -462,10 +479,13 @@ class Engine:
         report as a dict.
         """
         progress = _progress_keyword(progress, options)
-        if config is not None:
-            _dict_only(options)
-            return run_bench(config, progress, engine=self).report
-        return _report(run_bench(keyword_config("bench", options), progress, engine=self))
+        try:
+            if config is not None:
+                _dict_only(options)
+                return run_bench(config, progress, engine=self).report
+            return _report(run_bench(keyword_config("bench", options), progress, engine=self))
+        finally:
+            _close_printer(progress)
 
     def bench_external(self, config: Dict[str, Any], generate: ExternalGenerate,
                        overrides: Optional[Dict[str, Any]] = None,

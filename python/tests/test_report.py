@@ -4,7 +4,9 @@ against the embedded tiny model; the references are the flag table
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import os
 import tempfile
 import unittest
@@ -158,6 +160,32 @@ class CompatibilityTest(unittest.TestCase):
         self.assertEqual(r.keys(), ("short",))
         r = genbench.bench(progress="never", configs=["short"], **FAST)
         self.assertEqual(r.raw["flags"]["progress"], "never")
+
+    def test_progress_mode_prints_as_the_command_does(self) -> None:
+        # A mode string shows what genbench --progress MODE shows, on
+        # stderr: "always" also off a terminal (plain lines, no control
+        # characters), "never" and "auto" off a terminal nothing.
+        for mode, shown in (("always", True), ("never", False), ("auto", False)):
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                r = genbench.bench(progress=mode, configs=["short"], **FAST)
+            self.assertEqual(r.raw["flags"]["progress"], mode)
+            text = err.getvalue()
+            if shown:
+                self.assertIn("[1/1] short", text)
+                self.assertIn("trial 2/2", text)
+                self.assertNotIn("\r", text)
+                self.assertNotIn("\x1b", text)
+            else:
+                self.assertEqual(text, "", mode)
+        with genbench.Engine(threads=1) as eng:
+            err = io.StringIO()
+            with contextlib.redirect_stderr(err):
+                eng.bench(progress="always", configs=["short"], **FAST)
+            self.assertIn("[1/1] short", err.getvalue())
+        with self.assertRaises(genbench.InvalidArgument) as cm:
+            genbench.bench(progress="sometimes", configs=["short"], **FAST)
+        self.assertIn("always", str(cm.exception))
 
     def test_engine_bench_keywords(self) -> None:
         with genbench.Engine(threads=1) as eng:
