@@ -446,7 +446,8 @@ def _token_list(flag: str, value: str) -> List[int]:
 
 
 def expand_runs(argv: Sequence[str]) -> List[List[str]]:
-    """One command line per model (several --model values, or --model a,b);
+    """One command line per model (several --model values, or --model a,b;
+    --remeasure-bandwidth only in the first);
     comma lists for --prompt-tokens / --max-new-tokens become the configs of
     their cartesian product (sweep points pN-gM, sampled as the sampling flags
     given with them say, greedy without any), as genbench does."""
@@ -485,7 +486,10 @@ def expand_runs(argv: Sequence[str]) -> List[List[str]]:
                 rest += [f"--{name}", v]
     if not models:
         return [rest]
-    return [rest + ["--model", m] for m in models]
+    # The device's bandwidth is measured again once, by the first model's run;
+    # the others read the fresh figure from the cache.
+    once = [a for a in rest if a != "--remeasure-bandwidth" and not a.startswith("--remeasure-bandwidth=")]
+    return [(rest if i == 0 else once) + ["--model", m] for i, m in enumerate(models)]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

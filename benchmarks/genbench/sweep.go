@@ -21,7 +21,7 @@ func flagValue(args []string, i int, name string) (value string, n int) {
 
 // expandRuns turns one benchmark command line into one per model: every
 // --model value (repeated, or comma-separated) gets its own run with the
-// other flags. Comma lists for --prompt-tokens and --max-new-tokens
+// other flags (--remeasure-bandwidth only in the first). Comma lists for --prompt-tokens and --max-new-tokens
 // become the configs of their cartesian product (pN-gM), sampled as the
 // sampling flags given with them say (greedy without any).
 func expandRuns(args []string) ([][]string, error) {
@@ -90,9 +90,30 @@ func expandRuns(args []string) ([][]string, error) {
 	}
 	runs := make([][]string, len(models))
 	for i, m := range models {
-		runs[i] = append(append([]string(nil), rest...), "--model", m)
+		args := rest
+		if i > 0 {
+			// The device's bandwidth is measured again once, by the first
+			// model's run; the others read the fresh figure from the cache.
+			args = withoutFlag(rest, "remeasure-bandwidth")
+		}
+		runs[i] = append(append([]string(nil), args...), "--model", m)
 	}
 	return runs, nil
+}
+
+// withoutFlag drops a switch ("--name" or "--name=VALUE") from args, up
+// to a "--".
+func withoutFlag(args []string, name string) []string {
+	var out []string
+	for i, a := range args {
+		if a == "--" {
+			return append(out, args[i:]...)
+		}
+		if a != "--"+name && !strings.HasPrefix(a, "--"+name+"=") {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // sweepList parses the values given for a sweep flag (the last one wins,

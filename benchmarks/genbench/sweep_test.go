@@ -26,6 +26,15 @@ func TestExpandRuns(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(runs, [][]string{{"--trials", "1", "--configs", "p64-g16,p256-g16"}}) {
 		t.Errorf("sweep: %q %v", runs, err)
 	}
+	// Several models on one device: the bandwidth is measured again once.
+	runs, err = expandRuns([]string{"--remeasure-bandwidth", "--model", "tiny-llama,tiny-qwen3", "--remeasure-bandwidth=true", "--trials", "1"})
+	want = [][]string{
+		{"--remeasure-bandwidth", "--remeasure-bandwidth=true", "--trials", "1", "--model", "tiny-llama"},
+		{"--trials", "1", "--model", "tiny-qwen3"},
+	}
+	if err != nil || !reflect.DeepEqual(runs, want) {
+		t.Errorf("remeasure with two models: %q %v", runs, err)
+	}
 	// Sampling flags pass through: they set the sweep points' sampling.
 	runs, err = expandRuns([]string{"--prompt-tokens", "64,256", "--temperature", "0.8", "--top-k=50", "--max-new-tokens", "16"})
 	if err != nil || !reflect.DeepEqual(runs, [][]string{{"--temperature", "0.8", "--top-k=50", "--configs", "p64-g16,p256-g16"}}) {

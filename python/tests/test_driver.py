@@ -482,6 +482,8 @@ class WorkflowTest(unittest.TestCase):
         self.assertEqual(drv.expand_runs(["--prompt-tokens", "64"]), [["--prompt-tokens", "64"]])
         with self.assertRaisesRegex(drv.UsageError, "--suite cannot be combined with a sweep"):
             drv.expand_runs(["--prompt-tokens", "64,256", "--suite", "quick"])
+        self.assertEqual(drv.expand_runs(["--remeasure-bandwidth", "--model", "tiny-llama,tiny-qwen3"]),
+                         [["--remeasure-bandwidth", "--model", "tiny-llama"], ["--model", "tiny-qwen3"]])
         # Sampling flags pass through: they set the sweep points' sampling.
         self.assertEqual(drv.expand_runs(["--prompt-tokens", "64,256", "--temperature", "0.8", "--top-k=50"]),
                          [["--temperature", "0.8", "--top-k=50", "--configs", "p64-g256,p256-g256"]])
