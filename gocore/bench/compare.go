@@ -363,6 +363,7 @@ func compareNotes(reports []*Report) []string {
 		diff("trials", plural(first.Flags.Trials, "trial"), plural(r.Flags.Trials, "trial"))
 		diff("seed", fmt.Sprint(first.Flags.Seed), fmt.Sprint(r.Flags.Seed))
 		diff("threads", threadsLabel(first), threadsLabel(r))
+		diff("device bandwidth (the 100 % of % of BW)", bandwidthLabel(first), bandwidthLabel(r))
 		// A key names different work when its parameters differ (a sweep
 		// point pN-gM sampled in one run and greedy in the other).
 		for _, c := range r.Configs {
@@ -379,6 +380,16 @@ func compareNotes(reports []*Report) []string {
 		}
 	}
 	return notes
+}
+
+// bandwidthLabel is the device bandwidth a report's percentages are of:
+// "9.37 GB/s measured 2026-12-03T00:54:36Z", or "unknown".
+func bandwidthLabel(r *Report) string {
+	b := r.Environment.Bandwidth
+	if b == nil {
+		return "unknown"
+	}
+	return fmt.Sprintf("%s GB/s measured %s", sig3(b.GBs), b.MeasuredAt)
 }
 
 // configLabel is a config's parameters: "64+128 tokens, greedy".

@@ -52,9 +52,12 @@ func TestCompareNotesEveryDifference(t *testing.T) {
 	b.PromptSource = PromptRandom
 	b.Environment.GitCommit = "0123456789abcdef"
 	b.Environment.Device.Name = "other"
+	a.Environment.Bandwidth = &DeviceBandwidth{GBs: 9.37, Method: "cpu read", MeasuredAt: "2026-12-03T00:54:36Z"}
+	b.Environment.Bandwidth = &DeviceBandwidth{GBs: 7.3, Method: "cpu read", MeasuredAt: "2026-12-03T00:54:44Z", Cached: true}
 	out, _ := CompareWith([]*Report{a, b}, CompareOptions{})
 	for _, w := range []string{"warm-up differs: [2] 0 runs, [1] 2 runs", "trials differs: [2] 1 trial, [1] 3 trials",
-		"seed differs", "engine differs: [2] hf 4.57.0", "dtype differs", "prompt source differs", "commit differs: [2] 0123456789ab", "device differs"} {
+		"seed differs", "engine differs: [2] hf 4.57.0", "dtype differs", "prompt source differs", "commit differs: [2] 0123456789ab", "device differs",
+		"device bandwidth (the 100 % of % of BW) differs: [2] 7.30 GB/s measured 2026-12-03T00:54:44Z, [1] 9.37 GB/s measured 2026-12-03T00:54:36Z"} {
 		if !strings.Contains(out, w) {
 			t.Errorf("compare lacks %q:\n%s", w, out)
 		}
