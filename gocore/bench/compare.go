@@ -179,6 +179,11 @@ func CompareWith(reports []*Report, o CompareOptions) (string, CompareResult) {
 				if fi == 0 {
 					headlines = append(headlines, headline(k, f, i+1, r))
 				}
+				if f.key == "bwpct" && !sameBandwidth(reports[0], reports[i]) {
+					// Percentages of different device figures: not a
+					// regression of the engine (the notes say so).
+					continue
+				}
 				if w, noise := f.worse(r); o.FailIfSlower > 0 && w > o.FailIfSlower/100+noise {
 					res.Regressions = append(res.Regressions, fmt.Sprintf("%s %s: [%d] is %.1f %% worse than [1] (noise ±%.1f %%, allowed %g %%)",
 						k, f.name, i+1, 100*w, 100*noise, o.FailIfSlower))
@@ -390,6 +395,13 @@ func bandwidthLabel(r *Report) string {
 		return "unknown"
 	}
 	return fmt.Sprintf("%s GB/s measured %s", sig3(b.GBs), b.MeasuredAt)
+}
+
+// sameBandwidth reports whether two runs' percentages of the device's
+// bandwidth are of the same figure.
+func sameBandwidth(a, b *Report) bool {
+	ba, bb := a.Environment.Bandwidth, b.Environment.Bandwidth
+	return ba != nil && bb != nil && ba.GBs == bb.GBs
 }
 
 // configLabel is a config's parameters: "64+128 tokens, greedy".

@@ -108,3 +108,23 @@ func TestCompareFormats(t *testing.T) {
 		t.Errorf("bad figure: %v", err)
 	}
 }
+
+// The regression gate does not count a lower % of BW that comes from a
+// higher device figure (a bandwidth measured again on a quiet machine).
+func TestCompareGateSkipsPercentOfDifferentBandwidths(t *testing.T) {
+	a, b := twoRuns(t, []float64{100, 100, 100}, []float64{100, 100, 100})
+	pa, pb := NewFigure([]float64{40, 40, 40}), NewFigure([]float64{20, 20, 20})
+	a.Configs[1].DecodeReadPct, b.Configs[1].DecodeReadPct = &pa, &pb
+	a.Environment.Bandwidth = &DeviceBandwidth{GBs: 8, Method: "cpu read", MeasuredAt: "2026-12-03T00:54:36Z"}
+	b.Environment.Bandwidth = &DeviceBandwidth{GBs: 16, Method: "cpu read", MeasuredAt: "2026-12-03T01:16:03Z"}
+	_, res := CompareWith([]*Report{a, b}, CompareOptions{Figures: []string{"bwpct"}, FailIfSlower: 5})
+	if len(res.Regressions) != 0 {
+		t.Errorf("a halved %% of a doubled device figure failed the gate: %q", res.Regressions)
+	}
+	// The same device figure: a halved percentage is a regression.
+	b.Environment.Bandwidth.GBs = 8
+	_, res = CompareWith([]*Report{a, b}, CompareOptions{Figures: []string{"bwpct"}, FailIfSlower: 5})
+	if len(res.Regressions) != 1 || !strings.Contains(res.Regressions[0], "medium % of device BW: [2] is 50.0 % worse") {
+		t.Errorf("regressions %q", res.Regressions)
+	}
+}
