@@ -272,8 +272,8 @@ func legendRoom(p *plot.Plot, n int) {
 	p.Y.Tick.Marker = plainTicks{}
 }
 
-// plainTicks are gonum's default ticks labelled with %g ("250", not
-// "250.00").
+// plainTicks are gonum's default ticks labelled with the fewest digits
+// ("250", not "250.00"; "7.5", not the tick value's "7.500000000000002").
 type plainTicks struct{}
 
 // Ticks implements plot.Ticker.
@@ -281,7 +281,7 @@ func (plainTicks) Ticks(min, max float64) []plot.Tick {
 	ticks := plot.DefaultTicks{}.Ticks(min, max)
 	for i := range ticks {
 		if ticks[i].Label != "" {
-			ticks[i].Label = fmt.Sprintf("%g", ticks[i].Value)
+			ticks[i].Label = fmt.Sprintf("%.12g", ticks[i].Value)
 		}
 	}
 	return ticks

@@ -213,3 +213,25 @@ func TestSweepPanelsAndLabels(t *testing.T) {
 		t.Error("no reports accepted")
 	}
 }
+
+// Tick labels are the short decimal of the tick, not its float64 noise
+// (gonum's ticks between 6.75 and 7.55 are 6.9000000000000001 and the
+// like).
+func TestPlainTickLabels(t *testing.T) {
+	for _, r := range [][2]float64{{6.75, 7.55}, {0, 16000}, {0.1, 0.7}, {2500, 22500}} {
+		labels := 0
+		for _, tk := range (plainTicks{}).Ticks(r[0], r[1]) {
+			if tk.Label == "" {
+				continue
+			}
+			labels++
+			want := strconv.FormatFloat(math.Round(tk.Value*1e6)/1e6, 'f', -1, 64)
+			if tk.Label != want {
+				t.Errorf("range %v: tick %v labelled %q, want %q", r, tk.Value, tk.Label, want)
+			}
+		}
+		if labels < 2 {
+			t.Errorf("range %v: %d labelled ticks", r, labels)
+		}
+	}
+}
