@@ -136,9 +136,13 @@ func Panels(reports []*bench.Report) ([]*plot.Plot, error) {
 	return out, nil
 }
 
-// greedy keeps the greedy configs, so that lines compare lengths and
-// not sampling.
-func greedy(c bench.ConfigResult) bool { return c.Sampling.Temperature == 0 }
+// lengthPoint keeps the configs a line over lengths is drawn through:
+// the greedy ones, so that lines compare lengths and not sampling (the
+// sampled and full-pipe configs repeat medium's lengths), and the sweep
+// points, which all share their run's sampling (--temperature etc.).
+func lengthPoint(c bench.ConfigResult) bool {
+	return c.Sampling.Temperature == 0 || bench.IsSweepKey(c.Key)
+}
 
 // barsPanel is the grouped bar chart of median E2E tok/s per config.
 func barsPanel(reports []*bench.Report, labels []string) (*plot.Plot, error) {
@@ -197,7 +201,7 @@ func sweepPanel(reports []*bench.Report, labels []string, title, xlabel string, 
 		byGroup := map[int]plotter.XYs{}
 		var groups []int
 		for _, c := range r.Configs {
-			if !greedy(c) {
+			if !lengthPoint(c) {
 				continue
 			}
 			g := group(c)
@@ -227,7 +231,8 @@ func sweepPanel(reports []*bench.Report, labels []string, title, xlabel string, 
 }
 
 // contextPanel draws decode tok/s against the mean context length while
-// decoding (prompt + half the generated tokens) over the greedy configs;
+// decoding (prompt + half the generated tokens) over the greedy configs
+// and sweep points;
 // nil when no report has two context lengths.
 func contextPanel(reports []*bench.Report, labels []string) (*plot.Plot, error) {
 	p := plot.New()
@@ -241,7 +246,7 @@ func contextPanel(reports []*bench.Report, labels []string) (*plot.Plot, error) 
 		var pts plotter.XYs
 		for _, c := range r.Configs {
 			ctx := float64(c.PromptTokens) + float64(c.GenTokens)/2
-			if !greedy(c) || seen[ctx] || c.DecodeTokS.Median == 0 {
+			if !lengthPoint(c) || seen[ctx] || c.DecodeTokS.Median == 0 {
 				continue
 			}
 			seen[ctx] = true

@@ -201,6 +201,15 @@ func TestSweepPanelsAndLabels(t *testing.T) {
 	if !slices.Equal(titles, want) {
 		t.Errorf("panels %q, want %q", titles, want)
 	}
+	// A sampled sweep (--temperature with comma lists) has the same
+	// panels: its points share the run's sampling.
+	for i := range r.Configs {
+		r.Configs[i].Sampling.Temperature, r.Configs[i].Sampling.TopK = 0.8, 50
+	}
+	panels, err = Panels([]*bench.Report{r})
+	if err != nil || len(panels) != len(want) {
+		t.Errorf("sampled sweep: %d panels (%v), want %d", len(panels), err, len(want))
+	}
 	a, b := load(t, "report_cuda_full.json"), load(t, "report_cpu_quick.json")
 	l := Labels([]*bench.Report{a, b})
 	if l[0] != "genbench · NVIDIA H100 80GB HBM3 · 2026-11-27T03:15:00Z" || l[1] != "genbench (bench_generation.py) · cpu · 2026-11-27T04:02:11Z" {
