@@ -37,7 +37,7 @@ func gitInfo() (commit string, dirty bool, source string) {
 		}
 	}
 	if root := ModuleRoot(); root != "" {
-		if c := readHead(filepath.Join(root, ".git")); c != "" {
+		if c := readHead(gitDir(root)); c != "" {
 			return c, false, GitFromCheckout
 		}
 	}
@@ -80,8 +80,52 @@ func declaresModule(path string) bool {
 	return false
 }
 
-// readHead resolves HEAD of a .git directory without running git: a
-// detached commit, or a branch through refs/ or packed-refs.
+// gitDir returns the git directory of the checkout at root: root/.git, or,
+// in a linked worktree or submodule where .git is a file reading
+// "gitdir: <path>", the directory it names (relative paths are relative to
+// root).
+func gitDir(root string) string {
+	dotGit := filepath.Join(root, ".git")
+	fi, err := os.Stat(dotGit)
+	if err != nil || fi.IsDir() {
+		return dotGit
+	}
+	b, err := os.ReadFile(dotGit)
+	if err != nil {
+		return dotGit
+	}
+	p, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "gitdir:")
+	if !ok {
+		return dotGit
+	}
+	p = filepath.FromSlash(strings.TrimSpace(p))
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(root, p)
+	}
+	return p
+}
+
+// commonDir returns where a git directory's refs live: the directory its
+// "commondir" file names (a linked worktree shares the main checkout's refs),
+// else the git directory itself.
+func commonDir(gitDir string) string {
+	b, err := os.ReadFile(filepath.Join(gitDir, "commondir"))
+	if err != nil {
+		return gitDir
+	}
+	p := filepath.FromSlash(strings.TrimSpace(string(b)))
+	if p == "" {
+		return gitDir
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(gitDir, p)
+	}
+	return p
+}
+
+// readHead resolves HEAD of a git directory without running git: a
+// detached commit, or a branch through refs/ or packed-refs (in the
+// worktree's own directory first, then the shared common directory).
 func readHead(gitDir string) string {
 	b, err := os.ReadFile(filepath.Join(gitDir, "HEAD"))
 	if err != nil {
@@ -95,16 +139,24 @@ func readHead(gitDir string) string {
 	if strings.Contains(ref, "..") {
 		return ""
 	}
-	if b, err := os.ReadFile(filepath.Join(gitDir, filepath.FromSlash(ref))); err == nil {
-		return hexCommit(strings.TrimSpace(string(b)))
+	dirs := []string{gitDir}
+	if common := commonDir(gitDir); common != gitDir {
+		dirs = append(dirs, common)
 	}
-	b, err = os.ReadFile(filepath.Join(gitDir, "packed-refs"))
-	if err != nil {
-		return ""
+	for _, dir := range dirs {
+		if b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(ref))); err == nil {
+			return hexCommit(strings.TrimSpace(string(b)))
+		}
 	}
-	for line := range strings.SplitSeq(string(b), "\n") {
-		if c, name, ok := strings.Cut(strings.TrimSpace(line), " "); ok && name == ref {
-			return hexCommit(c)
+	for _, dir := range dirs {
+		b, err := os.ReadFile(filepath.Join(dir, "packed-refs"))
+		if err != nil {
+			continue
+		}
+		for line := range strings.SplitSeq(string(b), "\n") {
+			if c, name, ok := strings.Cut(strings.TrimSpace(line), " "); ok && name == ref {
+				return hexCommit(c)
+			}
 		}
 	}
 	return ""
