@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system packages the build and tests need on a Debian machine:
-# python3, a C compiler, node/npm (test data), and NVIDIA's NVRTC from
+# python3, a C compiler, git (reference for the commit a report records),
+# node/npm (test data), and NVIDIA's NVRTC from
 # non-free (compiles the CUDA kernels in tests; no GPU needed).
 # Idempotent and quiet; needs root (or sudo) only when something is missing.
 set -euo pipefail
@@ -9,6 +10,7 @@ command -v python3 >/dev/null || need+=(python3)
 command -v cc >/dev/null || need+=(gcc libc6-dev)
 command -v g++ >/dev/null || need+=(g++)
 command -v make >/dev/null || need+=(make)
+command -v git >/dev/null || need+=(git)
 command -v npm >/dev/null || need+=(nodejs npm)
 ldconfig -p 2>/dev/null | grep -q 'libnvrtc\.so' || need+=(libnvrtc11.2)
 [ ${#need[@]} -eq 0 ] && exit 0
