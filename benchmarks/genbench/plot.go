@@ -5,17 +5,23 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"slices"
+	"strings"
 
 	"github.com/genbench/genbench/gocore/benchplot"
+	"github.com/genbench/genbench/gocore/suggest"
 )
 
 // plot draws charts of reports into an SVG or PNG file.
 func (a *app) plot(_ context.Context, args []string) error {
 	fs, help := newFlags("plot")
 	out := fs.StringP("output", "o", "", "the image to write: a file name ending in .svg or .png")
+	yScale := fs.String("y-scale", benchplot.ScaleAuto, "the y axes: "+strings.Join(benchplot.Scales, ", ")+
+		" (auto: log when one report's fastest config is over 10x another's, else linear)")
 	if err := a.parseFlags(fs, help, args, "genbench plot REPORT.json ... -o FILE.svg|FILE.png\n\n"+
 		"Draws the median E2E tok/s per config (one bar per report, min-max whiskers), E2E tok/s against\n"+
-		"prompt and generated length for sweeps, and decode tok/s against context length."); err != nil {
+		"prompt and generated length for sweeps, and decode tok/s against context length. Reports on\n"+
+		"different scales (a GPU run beside a CPU run) get log axes, which --y-scale linear turns off."); err != nil {
 		return err
 	}
 	if *out == "" {
@@ -25,6 +31,9 @@ func (a *app) plot(_ context.Context, args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
+	if !slices.Contains(benchplot.Scales, *yScale) {
+		return usagef("--y-scale %q: expected %s%s", *yScale, strings.Join(benchplot.Scales, ", "), suggest.DidYouMean(*yScale, benchplot.Scales))
+	}
 	if fs.NArg() < 1 {
 		return usagef("plot needs at least one report file (genbench plot REPORT.json ... -o FILE.svg)")
 	}
@@ -32,7 +41,7 @@ func (a *app) plot(_ context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	panels, err := benchplot.Panels(reports)
+	panels, err := benchplot.Panels(reports, benchplot.Options{YScale: *yScale})
 	if err != nil {
 		return err
 	}

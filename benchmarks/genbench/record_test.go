@@ -117,6 +117,15 @@ func TestRecordFormatAndGateThroughTheBinary(t *testing.T) {
 	if p := genbench(t, "", "plot", files[0], "-o", filepath.Join(dir, "chart.jpg")); p.code != 2 || !strings.Contains(p.stderr, ".svg or .png") {
 		t.Errorf("plot .jpg: exit %d %s", p.code, p.stderr)
 	}
+	svg := filepath.Join(dir, "chart.svg")
+	if p := genbench(t, "", "plot", "--y-scale", "log", files[0], slow, "-o", svg); p.code != 0 {
+		t.Errorf("plot --y-scale log: exit %d %s", p.code, p.stderr)
+	} else if b, err := os.ReadFile(svg); err != nil || !strings.Contains(string(b), "tok/s (log scale)") {
+		t.Errorf("plot --y-scale log: the chart's axis does not say log scale (%v)", err)
+	}
+	if p := genbench(t, "", "plot", "--y-scale", "lgo", files[0], "-o", svg); p.code != 2 || !strings.Contains(p.stderr, `expected auto, linear, log (did you mean "log"?)`) {
+		t.Errorf("plot --y-scale lgo: exit %d %s", p.code, p.stderr)
+	}
 	bad := genbench(t, "", "compare", "--figure", "e2f", files[0])
 	if bad.code != 2 || !strings.Contains(bad.stderr, `did you mean "e2e"`) {
 		t.Errorf("bad figure: exit %d %s", bad.code, bad.stderr)

@@ -4,6 +4,12 @@
 // against generated length, and the decode tok/s against the mean context
 // length of the decode phase (attention cost growing with the context).
 // Panels without data (no sweep, a single context length) are left out.
+//
+// The y axes are linear, or logarithmic when the reports live on different
+// scales (one report's fastest config more than ten times another's, e.g. a
+// GPU run beside a CPU run, or a tiny model beside a real one), where a
+// linear axis would flatten the slower reports to nothing; Options.YScale
+// chooses either explicitly.
 package benchplot
 
 import (
@@ -12,6 +18,7 @@ import (
 	"fmt"
 	"image/color"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -24,6 +31,7 @@ import (
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/genbench/genbench/gocore/bench"
+	"github.com/genbench/genbench/gocore/suggest"
 )
 
 // Panel sizes.
@@ -42,6 +50,92 @@ var palette = []color.RGBA{
 	{213, 94, 0, 255},    // vermillion
 	{240, 228, 66, 255},  // yellow
 	{0, 0, 0, 255},       // black
+}
+
+// The y-axis scales Options.YScale takes.
+const (
+	ScaleAuto   = "auto"   // log when the reports live on different scales, else linear
+	ScaleLinear = "linear" // bars from zero; heights proportional to the values
+	ScaleLog    = "log"    // decades; bars from the decade below the smallest value
+)
+
+// Scales lists the y-axis scales, the default first.
+var Scales = []string{ScaleAuto, ScaleLinear, ScaleLog}
+
+// autoLogRatio is how many times one report's fastest config may be
+// faster than another report's before ScaleAuto draws log axes: past it the
+// slower report's bars would be under a tenth of the chart's height.
+const autoLogRatio = 10
+
+// Options are the choices of a chart.
+type Options struct {
+	// YScale is one of Scales; "" means ScaleAuto.
+	YScale string
+}
+
+// logScale resolves the options' y scale for the reports: true for log.
+func logScale(reports []*bench.Report, opt Options) (bool, error) {
+	switch opt.YScale {
+	case ScaleLinear:
+		return false, nil
+	case ScaleLog:
+		return true, nil
+	case "", ScaleAuto:
+	default:
+		return false, fmt.Errorf("plot: unknown y scale %q: expected %s%s", opt.YScale, strings.Join(Scales, ", "), suggest.DidYouMean(opt.YScale, Scales))
+	}
+	lo, hi := math.Inf(1), 0.0
+	for _, r := range reports {
+		top := 0.0
+		for _, c := range r.Configs {
+			top = max(top, c.E2ETokS.Median)
+		}
+		if top > 0 {
+			lo, hi = min(lo, top), max(hi, top)
+		}
+	}
+	return hi > autoLogRatio*lo, nil
+}
+
+// yAxis sets a panel's y range to hold values in [lo, hi] with room above
+// for a legend of n entries in the top corner: on a log axis from the
+// decade at or below lo, labelled at the decades; on a linear axis from
+// what the plotters asked for (0 for bars).
+func yAxis(p *plot.Plot, log bool, lo, hi float64, n int) {
+	if !log {
+		p.Y.Max += (p.Y.Max - p.Y.Min) * 0.11 * float64(n)
+		p.Y.Tick.Marker = plainTicks{}
+		return
+	}
+	if !(lo > 0) || !(hi >= lo) { // no positive values: any valid range
+		lo, hi = 1, 10
+	}
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = logTicks{}
+	p.Y.Min = math.Pow(10, math.Floor(math.Log10(lo)))
+	top := max(hi, p.Y.Min*10)
+	p.Y.Max = top * math.Pow(top/p.Y.Min, 0.11*float64(n))
+	p.Y.Label.Text += " (log scale)"
+}
+
+// onAxis keeps a value drawable on a log axis starting at floor (zero or
+// less has no place on it); values on a linear axis (floor 0) are kept.
+func onAxis(v, floor float64) float64 {
+	if floor > 0 && v < floor {
+		return floor
+	}
+	return v
+}
+
+// positiveRange is the smallest and largest positive values of vs
+// (+Inf, 0 when there is none).
+func positiveRange(lo, hi float64, vs ...float64) (float64, float64) {
+	for _, v := range vs {
+		if v > 0 {
+			lo, hi = min(lo, v), max(hi, v)
+		}
+	}
+	return lo, hi
 }
 
 // Color is the colour of the i-th report in every panel.
@@ -86,13 +180,17 @@ func Labels(reports []*bench.Report) []string {
 }
 
 // Panels builds the charts that have data for the reports.
-func Panels(reports []*bench.Report) ([]*plot.Plot, error) {
+func Panels(reports []*bench.Report, opt Options) ([]*plot.Plot, error) {
 	if len(reports) == 0 {
 		return nil, errors.New("plot: no reports")
 	}
+	log, err := logScale(reports, opt)
+	if err != nil {
+		return nil, err
+	}
 	labels := Labels(reports)
 	var out []*plot.Plot
-	bars, err := barsPanel(reports, labels)
+	bars, err := barsPanel(reports, labels, log)
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +216,7 @@ func Panels(reports []*bench.Report) ([]*plot.Plot, error) {
 		if !sweeps {
 			break
 		}
-		p, err := sweepPanel(reports, labels, sweep.title, sweep.xlabel, sweep.x, sweep.group, sweep.groupName)
+		p, err := sweepPanel(reports, labels, log, sweep.title, sweep.xlabel, sweep.x, sweep.group, sweep.groupName)
 		if err != nil {
 			return nil, err
 		}
@@ -126,7 +224,7 @@ func Panels(reports []*bench.Report) ([]*plot.Plot, error) {
 			out = append(out, p)
 		}
 	}
-	ctx, err := contextPanel(reports, labels)
+	ctx, err := contextPanel(reports, labels, log)
 	if err != nil {
 		return nil, err
 	}
@@ -145,7 +243,7 @@ func lengthPoint(c bench.ConfigResult) bool {
 }
 
 // barsPanel is the grouped bar chart of median E2E tok/s per config.
-func barsPanel(reports []*bench.Report, labels []string) (*plot.Plot, error) {
+func barsPanel(reports []*bench.Report, labels []string, log bool) (*plot.Plot, error) {
 	var keys []string
 	for _, r := range reports {
 		for _, c := range r.Configs {
@@ -160,8 +258,13 @@ func barsPanel(reports []*bench.Report, labels []string) (*plot.Plot, error) {
 	p.Y.Min = 0
 	p.Legend.Top = true
 	p.Add(plotter.NewGrid())
+	if len(keys) == 0 {
+		return nil, errors.New("plot: the reports have no configs")
+	}
 	n := len(reports)
 	width := 0.8 / float64(n)
+	lo, hi := math.Inf(1), 0.0
+	var all []*bars
 	for i, r := range reports {
 		b := &bars{color: Color(i), width: width}
 		for k, key := range keys {
@@ -171,18 +274,21 @@ func barsPanel(reports []*bench.Report, labels []string) (*plot.Plot, error) {
 					b.median = append(b.median, c.E2ETokS.Median)
 					b.min = append(b.min, c.E2ETokS.Min)
 					b.max = append(b.max, c.E2ETokS.Max)
+					lo, hi = positiveRange(lo, hi, c.E2ETokS.Median, c.E2ETokS.Min, c.E2ETokS.Max)
 				}
 			}
 		}
 		p.Add(b)
 		p.Legend.Add(labels[i], b)
+		all = append(all, b)
 	}
 	p.NominalX(keys...)
 	p.X.Min, p.X.Max = -0.5, float64(len(keys))-0.5
-	p.Y.Max *= 1 + 0.11*float64(n) // room for the legend
-	p.Y.Tick.Marker = plainTicks{}
-	if len(keys) == 0 {
-		return nil, errors.New("plot: the reports have no configs")
+	yAxis(p, log, lo, hi, n)
+	if log {
+		for _, b := range all {
+			b.base = p.Y.Min
+		}
 	}
 	return p, nil
 }
@@ -190,13 +296,14 @@ func barsPanel(reports []*bench.Report, labels []string) (*plot.Plot, error) {
 // sweepPanel draws, per report and per value of group (e.g. generated
 // length), E2E tok/s against x (e.g. prompt length) over the greedy
 // configs; nil when no line has two points.
-func sweepPanel(reports []*bench.Report, labels []string, title, xlabel string, x, group func(bench.ConfigResult) int, groupName string) (*plot.Plot, error) {
+func sweepPanel(reports []*bench.Report, labels []string, log bool, title, xlabel string, x, group func(bench.ConfigResult) int, groupName string) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = "E2E tok/s"
 	p.Add(plotter.NewGrid())
-	lines := 0
+	var lines []plotter.XYs
+	lo, hi := math.Inf(1), 0.0
 	for i, r := range reports {
 		byGroup := map[int]plotter.XYs{}
 		var groups []int
@@ -217,16 +324,20 @@ func sweepPanel(reports []*bench.Report, labels []string, title, xlabel string, 
 				continue
 			}
 			slices.SortFunc(pts, func(a, b plotter.XY) int { return cmpFloat(a.X, b.X) })
-			if err := addLine(p, pts, Color(i), gi, fmt.Sprintf("%s, %s %d", labels[i], groupName, g)); err != nil {
+			for _, pt := range pts {
+				lo, hi = positiveRange(lo, hi, pt.Y)
+			}
+			drawn, err := addLine(p, pts, Color(i), gi, fmt.Sprintf("%s, %s %d", labels[i], groupName, g))
+			if err != nil {
 				return nil, err
 			}
-			lines++
+			lines = append(lines, drawn...)
 		}
 	}
-	if lines == 0 {
+	if len(lines) == 0 {
 		return nil, nil
 	}
-	legendRoom(p, lines)
+	finishLines(p, log, lo, hi, lines)
 	return p, nil
 }
 
@@ -234,13 +345,14 @@ func sweepPanel(reports []*bench.Report, labels []string, title, xlabel string, 
 // decoding (prompt + half the generated tokens) over the greedy configs
 // and sweep points;
 // nil when no report has two context lengths.
-func contextPanel(reports []*bench.Report, labels []string) (*plot.Plot, error) {
+func contextPanel(reports []*bench.Report, labels []string, log bool) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "Decode tok/s against context length (mean over the decode phase)"
 	p.X.Label.Text = "context tokens (prompt + generated/2)"
 	p.Y.Label.Text = "decode tok/s"
 	p.Add(plotter.NewGrid())
-	lines := 0
+	var lines []plotter.XYs
+	lo, hi := math.Inf(1), 0.0
 	for i, r := range reports {
 		seen := map[float64]bool{}
 		var pts plotter.XYs
@@ -251,30 +363,40 @@ func contextPanel(reports []*bench.Report, labels []string) (*plot.Plot, error) 
 			}
 			seen[ctx] = true
 			pts = append(pts, plotter.XY{X: ctx, Y: c.DecodeTokS.Median})
+			lo, hi = positiveRange(lo, hi, c.DecodeTokS.Median)
 		}
 		if len(pts) < 2 {
 			continue
 		}
 		slices.SortFunc(pts, func(a, b plotter.XY) int { return cmpFloat(a.X, b.X) })
-		if err := addLine(p, pts, Color(i), 0, labels[i]); err != nil {
+		drawn, err := addLine(p, pts, Color(i), 0, labels[i])
+		if err != nil {
 			return nil, err
 		}
-		lines++
+		lines = append(lines, drawn...)
 	}
-	if lines == 0 {
+	if len(lines) == 0 {
 		return nil, nil
 	}
-	legendRoom(p, lines)
+	finishLines(p, log, lo, hi, lines)
 	return p, nil
 }
 
-// legendRoom raises the top of the y axis so that a legend of n entries
-// in the top corner does not cover the data, and labels the x axis with
-// plain numbers.
-func legendRoom(p *plot.Plot, n int) {
-	p.Y.Max += (p.Y.Max - p.Y.Min) * 0.11 * float64(n)
+// finishLines sets the axes of a panel of lines (the points of each line
+// and of its markers) whose values lie in [lo, hi]: plain numbers on x, the
+// y scale with room for the legend, and on a log axis every point raised to
+// the axis floor (a zero has no place on it).
+func finishLines(p *plot.Plot, log bool, lo, hi float64, lines []plotter.XYs) {
 	p.X.Tick.Marker = plainTicks{}
-	p.Y.Tick.Marker = plainTicks{}
+	yAxis(p, log, lo, hi, len(lines)/2)
+	if !log {
+		return
+	}
+	for _, pts := range lines {
+		for i := range pts {
+			pts[i].Y = onAxis(pts[i].Y, p.Y.Min)
+		}
+	}
 }
 
 // plainTicks are gonum's default ticks labelled with the fewest digits
@@ -292,11 +414,27 @@ func (plainTicks) Ticks(min, max float64) []plot.Tick {
 	return ticks
 }
 
-// addLine adds a line with point markers; dash varies with the group.
-func addLine(p *plot.Plot, pts plotter.XYs, c color.Color, dash int, label string) error {
+// logTicks are gonum's log ticks (labelled decades, unlabelled steps
+// between them) with plain numbers ("1000000", not "1e+06").
+type logTicks struct{}
+
+// Ticks implements plot.Ticker.
+func (logTicks) Ticks(min, max float64) []plot.Tick {
+	ticks := plot.LogTicks{}.Ticks(min, max)
+	for i := range ticks {
+		if ticks[i].Label != "" {
+			ticks[i].Label = fmt.Sprintf("%.12g", ticks[i].Value)
+		}
+	}
+	return ticks
+}
+
+// addLine adds a line with point markers (dash varies with the group) and
+// returns the points the line and the markers draw.
+func addLine(p *plot.Plot, pts plotter.XYs, c color.Color, dash int, label string) ([]plotter.XYs, error) {
 	l, s, err := plotter.NewLinePoints(pts)
 	if err != nil {
-		return fmt.Errorf("plot: %w", err)
+		return nil, fmt.Errorf("plot: %w", err)
 	}
 	l.Color = c
 	l.Width = vg.Points(1.5)
@@ -308,7 +446,7 @@ func addLine(p *plot.Plot, pts plotter.XYs, c color.Color, dash int, label strin
 	p.Add(l, s)
 	p.Legend.Add(label, l, s)
 	p.Legend.Top = true
-	return nil
+	return []plotter.XYs{l.XYs, s.XYs}, nil
 }
 
 func cmpFloat(a, b float64) int {
@@ -327,6 +465,7 @@ func cmpFloat(a, b float64) int {
 type bars struct {
 	x, median, min, max []float64
 	width               float64
+	base                float64 // where bars start: 0, or a log axis's floor
 	color               color.Color
 }
 
@@ -336,12 +475,12 @@ func (b *bars) Plot(c draw.Canvas, p *plot.Plot) {
 	whisker := draw.LineStyle{Color: color.Black, Width: vg.Points(1)}
 	for i, x := range b.x {
 		x0, x1 := tx(x-b.width/2*0.9), tx(x+b.width/2*0.9)
-		y0, y1 := ty(0), ty(b.median[i])
+		y0, y1 := ty(b.base), ty(onAxis(b.median[i], b.base))
 		poly := c.ClipPolygonY([]vg.Point{{X: x0, Y: y0}, {X: x0, Y: y1}, {X: x1, Y: y1}, {X: x1, Y: y0}})
 		c.FillPolygon(b.color, poly)
 		if b.max[i] > b.min[i] {
 			xm, cap := tx(x), (x1-x0)/4
-			lo, hi := ty(b.min[i]), ty(b.max[i])
+			lo, hi := ty(onAxis(b.min[i], b.base)), ty(onAxis(b.max[i], b.base))
 			c.StrokeLine2(whisker, xm, lo, xm, hi)
 			c.StrokeLine2(whisker, xm-cap, lo, xm+cap, lo)
 			c.StrokeLine2(whisker, xm-cap, hi, xm+cap, hi)

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"image/png"
+	"io"
 	"math"
 	"path/filepath"
 	"slices"
@@ -93,7 +94,7 @@ func bbox(t *testing.T, d string) [4]float64 {
 // of any two bars' heights is the ratio of the two configs' E2E medians.
 func TestSVGBarsMatchTheReport(t *testing.T) {
 	r := load(t, "report_cuda_full.json")
-	panels, err := Panels([]*bench.Report{r})
+	panels, err := Panels([]*bench.Report{r}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -134,11 +135,119 @@ func TestSVGBarsMatchTheReport(t *testing.T) {
 	}
 }
 
+// barsOf renders the reports' bar panel as SVG and returns, per report,
+// its bars (bounding boxes in the SVG's flipped y, left to right) and the
+// SVG's texts.
+func barsOf(t *testing.T, reports []*bench.Report, opt Options) ([][][4]float64, []string) {
+	t.Helper()
+	panels, err := Panels(reports, opt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := Render(&buf, panels[:1], "svg"); err != nil {
+		t.Fatal(err)
+	}
+	texts, fills := svgShapes(t, buf.Bytes())
+	// Bars stand on the lowest baseline of the report colours' filled
+	// shapes; the legend swatches sit higher, in the top corner.
+	base := math.Inf(1)
+	for i := range reports {
+		c := Color(i)
+		for _, b := range fills[fmt.Sprintf("#%02X%02X%02X", c.R, c.G, c.B)] {
+			base = min(base, b[1])
+		}
+	}
+	out := make([][][4]float64, len(reports))
+	for i := range reports {
+		c := Color(i)
+		for _, b := range fills[fmt.Sprintf("#%02X%02X%02X", c.R, c.G, c.B)] {
+			if math.Abs(b[1]-base) < 0.01 && b[3]-b[1] > 0.5 {
+				out[i] = append(out[i], b)
+			}
+		}
+		slices.SortFunc(out[i], func(a, b [4]float64) int { return int(a[0] - b[0]) })
+	}
+	return out, texts
+}
+
+// A GPU run beside a CPU run (410 against 12 tok/s) gets a log axis: every
+// bar stands on the floor, the decade below the smallest value (10 tok/s
+// here), and its height is log(median / floor), so bar heights compare as
+// logarithms across both reports; the axis is labelled at the decades.
+// --y-scale linear draws the bars proportional again.
+func TestLogScaleForReportsOnDifferentScales(t *testing.T) {
+	a, b := load(t, "report_cuda_full.json"), load(t, "report_cpu_quick.json")
+	reports := []*bench.Report{a, b}
+	for _, opt := range []Options{{}, {YScale: ScaleAuto}, {YScale: ScaleLog}} {
+		bars, texts := barsOf(t, reports, opt)
+		if !slices.Contains(texts, "tok/s (log scale)") {
+			t.Errorf("%+v: the y axis does not say it is logarithmic: %q", opt, texts)
+		}
+		for _, want := range []string{"10", "100"} {
+			if !slices.Contains(texts, want) {
+				t.Errorf("%+v: no decade label %q: %q", opt, want, texts)
+			}
+		}
+		if len(bars[0]) != 7 || len(bars[1]) != 2 {
+			t.Fatalf("%+v: %d and %d bars, want 7 and 2", opt, len(bars[0]), len(bars[1]))
+		}
+		ref := bars[0][0][3] - bars[0][0][1]
+		refWant := math.Log10(a.Configs[0].E2ETokS.Median / 10)
+		for ri, r := range reports {
+			for i, bb := range bars[ri] {
+				want := math.Log10(r.Configs[i].E2ETokS.Median/10) / refWant
+				if got := (bb[3] - bb[1]) / ref; math.Abs(got-want) > 0.005 {
+					t.Errorf("%+v: report %d %s: height ratio %.4f, log ratio %.4f", opt, ri, r.Configs[i].Key, got, want)
+				}
+			}
+		}
+	}
+	bars, texts := barsOf(t, reports, Options{YScale: ScaleLinear})
+	if slices.Contains(texts, "tok/s (log scale)") || len(bars[1]) != 2 {
+		t.Fatalf("linear: texts %q, %d bars of report 2", texts, len(bars[1]))
+	}
+	want := b.Configs[0].E2ETokS.Median / a.Configs[0].E2ETokS.Median
+	if got := (bars[1][0][3] - bars[1][0][1]) / (bars[0][0][3] - bars[0][0][1]); math.Abs(got-want) > 0.005 {
+		t.Errorf("linear: short bars' height ratio %.4f, medians' ratio %.4f", got, want)
+	}
+}
+
+// Reports within ten times of each other stay on a linear axis under auto;
+// a zero on a log axis (a config with no tokens) is drawn at the floor
+// instead of failing; an unknown scale is refused with the choices.
+func TestScaleChoices(t *testing.T) {
+	a, b := load(t, "report_cuda_full.json"), load(t, "report_cuda_full.json")
+	for i := range b.Configs {
+		b.Configs[i].E2ETokS.Median /= 9
+		b.Configs[i].E2ETokS.Min /= 9
+		b.Configs[i].E2ETokS.Max /= 9
+	}
+	if _, texts := barsOf(t, []*bench.Report{a, b}, Options{}); slices.Contains(texts, "tok/s (log scale)") {
+		t.Error("9x apart: log axis under auto, want linear")
+	}
+	b.Configs[0].E2ETokS.Median, b.Configs[0].E2ETokS.Min = 0, 0
+	b.Configs[1].DecodeTokS.Median = 0
+	for _, f := range Formats {
+		panels, err := Panels([]*bench.Report{a, b}, Options{YScale: ScaleLog})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := Render(io.Discard, panels, f); err != nil {
+			t.Errorf("log axis with a zero median, %s: %v", f, err)
+		}
+	}
+	_, err := Panels([]*bench.Report{a}, Options{YScale: "lgo"})
+	if err == nil || !strings.Contains(err.Error(), "auto, linear, log") || !strings.Contains(err.Error(), `did you mean "log"`) {
+		t.Errorf("unknown scale: %v", err)
+	}
+}
+
 // The PNG decodes, has the size of two panels, and shows both reports'
 // colours.
 func TestPNGDecodes(t *testing.T) {
 	a, b := load(t, "report_cuda_full.json"), load(t, "report_cpu_quick.json")
-	panels, err := Panels([]*bench.Report{a, b})
+	panels, err := Panels([]*bench.Report{a, b}, Options{YScale: ScaleLinear})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +297,7 @@ func TestSweepPanelsAndLabels(t *testing.T) {
 		}
 	}
 	r.Configs = cs
-	panels, err := Panels([]*bench.Report{r})
+	panels, err := Panels([]*bench.Report{r}, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,7 +315,7 @@ func TestSweepPanelsAndLabels(t *testing.T) {
 	for i := range r.Configs {
 		r.Configs[i].Sampling.Temperature, r.Configs[i].Sampling.TopK = 0.8, 50
 	}
-	panels, err = Panels([]*bench.Report{r})
+	panels, err = Panels([]*bench.Report{r}, Options{})
 	if err != nil || len(panels) != len(want) {
 		t.Errorf("sampled sweep: %d panels (%v), want %d", len(panels), err, len(want))
 	}
@@ -218,7 +327,7 @@ func TestSweepPanelsAndLabels(t *testing.T) {
 	if _, err := FormatOf("x.jpg"); err == nil {
 		t.Error("x.jpg accepted")
 	}
-	if _, err := Panels(nil); err == nil {
+	if _, err := Panels(nil, Options{}); err == nil {
 		t.Error("no reports accepted")
 	}
 }
