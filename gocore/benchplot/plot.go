@@ -405,7 +405,11 @@ type plainTicks struct{}
 
 // Ticks implements plot.Ticker.
 func (plainTicks) Ticks(min, max float64) []plot.Tick {
-	ticks := plot.DefaultTicks{}.Ticks(min, max)
+	return relabel(plot.DefaultTicks{}.Ticks(min, max))
+}
+
+// relabel labels the labelled ticks with their values' shortest decimal.
+func relabel(ticks []plot.Tick) []plot.Tick {
 	for i := range ticks {
 		if ticks[i].Label != "" {
 			ticks[i].Label = fmt.Sprintf("%.12g", ticks[i].Value)
@@ -420,13 +424,7 @@ type logTicks struct{}
 
 // Ticks implements plot.Ticker.
 func (logTicks) Ticks(min, max float64) []plot.Tick {
-	ticks := plot.LogTicks{}.Ticks(min, max)
-	for i := range ticks {
-		if ticks[i].Label != "" {
-			ticks[i].Label = fmt.Sprintf("%.12g", ticks[i].Value)
-		}
-	}
-	return ticks
+	return relabel(plot.LogTicks{}.Ticks(min, max))
 }
 
 // addLine adds a line with point markers (dash varies with the group) and
