@@ -77,7 +77,8 @@ def build_parser(suppress_defaults: bool = False) -> argparse.ArgumentParser:
         description="Single-stream generation benchmark (BENCH.md): a suite with --suite, "
                     "else one ad-hoc run built from the individual flags. Several --model values "
                     "(or --model a,b) run one after the other; comma lists for --prompt-tokens and "
-                    "--max-new-tokens run their cartesian product.",
+                    "--max-new-tokens run their cartesian product; a comma list for --threads runs each "
+                    "model once per thread count.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     for spec in genbench.flag_specs():
@@ -445,20 +446,47 @@ def _token_list(flag: str, value: str) -> List[int]:
     return out
 
 
+def _thread_list(value: str) -> List[str]:
+    """A --threads list: distinct thread counts, 0 meaning all cores (the
+    engine checks the upper bound when each run starts)."""
+    out: List[str] = []
+    for f in value.split(","):
+        f = f.strip()
+        try:
+            n = int(f)
+        except ValueError:
+            raise UsageError(f"--threads: {f!r} is not a thread count: expected 0 (all cores), a positive integer "
+                             "or a comma-separated list of them (e.g. 1,2,4)") from None
+        if n < 0:
+            raise UsageError(f"--threads: {n} is negative: expected 0 (all cores) or a positive count")
+        if str(n) in out:
+            raise UsageError(f"--threads: {n} is listed twice")
+        out.append(str(n))
+    return out
+
+
 def expand_runs(argv: Sequence[str]) -> List[List[str]]:
-    """One command line per model (several --model values, or --model a,b;
-    --remeasure-bandwidth only in the first);
-    comma lists for --prompt-tokens / --max-new-tokens become the configs of
-    their cartesian product (sweep points pN-gM, sampled as the sampling flags
-    given with them say, greedy without any), as genbench does."""
+    """One command line per model (several --model values, or --model a,b)
+    and thread count (a comma list for --threads runs each model once per
+    count, model after model; --remeasure-bandwidth only in the first model's
+    runs); comma lists for --prompt-tokens / --max-new-tokens become the
+    configs of their cartesian product (sweep points pN-gM, sampled as the
+    sampling flags given with them say, greedy without any), as genbench
+    does."""
     models: List[str] = []
     rest: List[str] = []
+    threads: List[str] = []
     lists: Dict[str, List[str]] = {"prompt-tokens": [], "max-new-tokens": []}
     i = 0
     while i < len(argv):
         value, n = _flag_value(argv, i, "model")
         if n:
             models += [m.strip() for m in value.split(",") if m.strip()] or [value]
+            i += n
+            continue
+        value, n = _flag_value(argv, i, "threads")
+        if n:
+            threads.append(value)
             i += n
             continue
         for name in lists:
@@ -484,12 +512,18 @@ def expand_runs(argv: Sequence[str]) -> List[List[str]]:
         for name, values in lists.items():
             for v in values:
                 rest += [f"--{name}", v]
+    per_thread: List[List[str]] = [[]]
+    if threads:  # the last one wins, as for any flag
+        if "," in threads[-1]:
+            per_thread = [["--threads", t] for t in _thread_list(threads[-1])]
+        else:
+            rest += ["--threads", threads[-1]]
     if not models:
-        return [rest]
-    # The device's bandwidth is measured again once, by the first model's run;
-    # the others read the fresh figure from the cache.
+        return [rest + t for t in per_thread]
+    # The device's bandwidth is measured again once, by the first model's runs
+    # (it is cached per thread count); the others read the fresh figure.
     once = [a for a in rest if a != "--remeasure-bandwidth" and not a.startswith("--remeasure-bandwidth=")]
-    return [(rest if i == 0 else once) + ["--model", m] for i, m in enumerate(models)]
+    return [(rest if i == 0 else once) + t + ["--model", m] for i, m in enumerate(models) for t in per_thread]
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

@@ -127,7 +127,8 @@ func (a *app) bench(ctx context.Context, args []string) error {
 		if errors.Is(err, errHelp) {
 			fmt.Fprintf(a.stdout, "Usage: genbench [bench] [flags]\n\nRuns a benchmark suite (--suite) or one ad-hoc run built from the individual flags.\n"+
 				"Several --model values (or --model a,b) run one after the other, each loaded once and released, one report each;\n"+
-				"comma lists for --prompt-tokens and --max-new-tokens run their cartesian product as configs pN-gM (sampled as the sampling flags say, greedy without them).\n"+
+				"comma lists for --prompt-tokens and --max-new-tokens run their cartesian product as configs pN-gM (sampled as the sampling flags say, greedy without them);\n"+
+				"a comma list for --threads runs each model once per thread count, one report each.\n"+
 				"Other commands: generate, tokenize, compare, record, plot, env, selftest (see genbench help).\n\nFlags:\n%s", flagUsages(fs))
 			return err
 		}

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/genbench/genbench/gocore/bench"
+	"github.com/genbench/genbench/gocore/cpu"
 )
 
 // flagValue finds "--name VALUE" or "--name=VALUE" at args[i]; n is the
@@ -19,14 +23,18 @@ func flagValue(args []string, i int, name string) (value string, n int) {
 	return "", 0
 }
 
-// expandRuns turns one benchmark command line into one per model: every
-// --model value (repeated, or comma-separated) gets its own run with the
-// other flags (--remeasure-bandwidth only in the first). Comma lists for --prompt-tokens and --max-new-tokens
-// become the configs of their cartesian product (pN-gM), sampled as the
-// sampling flags given with them say (greedy without any).
+// expandRuns turns one benchmark command line into one per model and
+// thread count: every --model value (repeated, or comma-separated) gets its
+// own run with the other flags, and a comma list for --threads (as
+// llama-bench's -t 1,2,4) runs each model once per thread count, model
+// after model; --remeasure-bandwidth stays in the first model's runs (the
+// bandwidth is cached per thread count). Comma lists for --prompt-tokens
+// and --max-new-tokens become the configs of their cartesian product
+// (pN-gM), sampled as the sampling flags given with them say (greedy
+// without any).
 func expandRuns(args []string) ([][]string, error) {
 	var models, rest []string
-	var prompts, gens []string
+	var prompts, gens, threads []string
 	sweep := false
 	for i := 0; i < len(args); i++ {
 		if args[i] == "--" {
@@ -51,6 +59,11 @@ func expandRuns(args []string) ([][]string, error) {
 		if v, n := flagValue(args, i, "max-new-tokens"); n > 0 {
 			gens = append(gens, v)
 			sweep = sweep || strings.Contains(v, ",")
+			i += n - 1
+			continue
+		}
+		if v, n := flagValue(args, i, "threads"); n > 0 {
+			threads = append(threads, v)
 			i += n - 1
 			continue
 		}
@@ -82,23 +95,65 @@ func expandRuns(args []string) ([][]string, error) {
 			rest = append(rest, "--max-new-tokens", v)
 		}
 	}
-	if len(models) <= 1 {
-		if len(models) == 1 {
-			rest = append(rest, "--model", models[0])
+	threadRuns := []string{""} // "": as given (no list)
+	if len(threads) > 0 {
+		last := threads[len(threads)-1] // the last one wins, as for any flag
+		if !strings.Contains(last, ",") {
+			rest = append(rest, "--threads", last)
+		} else {
+			l, err := parseThreadList(last)
+			if err != nil {
+				return nil, err
+			}
+			threadRuns = l
 		}
-		return [][]string{rest}, nil
 	}
-	runs := make([][]string, len(models))
+	named := len(models) > 0
+	if !named {
+		models = []string{""} // the default model
+	}
+	var runs [][]string
 	for i, m := range models {
 		args := rest
 		if i > 0 {
 			// The device's bandwidth is measured again once, by the first
-			// model's run; the others read the fresh figure from the cache.
+			// model's runs; the others read the fresh figure from the cache.
 			args = withoutFlag(rest, "remeasure-bandwidth")
 		}
-		runs[i] = append(append([]string(nil), args...), "--model", m)
+		for _, t := range threadRuns {
+			run := append([]string(nil), args...)
+			if t != "" {
+				run = append(run, "--threads", t)
+			}
+			if named {
+				run = append(run, "--model", m)
+			}
+			runs = append(runs, run)
+		}
 	}
 	return runs, nil
+}
+
+// parseThreadList parses a comma list of --threads values: each a thread
+// count the CPU backend takes (0 = all cores), none twice.
+func parseThreadList(value string) ([]string, error) {
+	var out []string
+	for _, f := range strings.Split(value, ",") {
+		f = strings.TrimSpace(f)
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, usagef("--threads: %q is not a thread count: expected 0 (all cores), a positive integer or a comma-separated list of them (e.g. 1,2,4)", f)
+		}
+		if err := cpu.CheckThreads(n); err != nil {
+			return nil, usagef("--threads: %v", err)
+		}
+		v := fmt.Sprint(n)
+		if slices.Contains(out, v) {
+			return nil, usagef("--threads: %d is listed twice", n)
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // withoutFlag drops a switch ("--name" or "--name=VALUE") from args, up

@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -61,6 +63,36 @@ func TestExpandRuns(t *testing.T) {
 	if err != nil || cfg.PromptTokens != 64 {
 		t.Errorf("parse: %+v %v", cfg, err)
 	}
+	// A --threads list runs each model once per thread count, model after
+	// model; the bandwidth is measured again in the first model's runs.
+	runs, err = expandRuns([]string{"--threads", "3", "--model", "tiny-llama,tiny-qwen3", "--threads=1, 2", "--remeasure-bandwidth", "--configs", "short"})
+	want = [][]string{
+		{"--remeasure-bandwidth", "--configs", "short", "--threads", "1", "--model", "tiny-llama"},
+		{"--remeasure-bandwidth", "--configs", "short", "--threads", "2", "--model", "tiny-llama"},
+		{"--configs", "short", "--threads", "1", "--model", "tiny-qwen3"},
+		{"--configs", "short", "--threads", "2", "--model", "tiny-qwen3"},
+	}
+	if err != nil || !reflect.DeepEqual(runs, want) {
+		t.Errorf("threads list: %q %v", runs, err)
+	}
+	runs, err = expandRuns([]string{"--threads", "0,1", "--prompt-tokens", "16,32"})
+	want = [][]string{{"--configs", "p16-g256,p32-g256", "--threads", "0"}, {"--configs", "p16-g256,p32-g256", "--threads", "1"}}
+	if err != nil || !reflect.DeepEqual(runs, want) {
+		t.Errorf("threads list with a sweep, default model: %q %v", runs, err)
+	}
+	if runs, err := expandRuns([]string{"--threads", "2"}); err != nil || !reflect.DeepEqual(runs, [][]string{{"--threads", "2"}}) {
+		t.Errorf("one thread count: %q %v", runs, err)
+	}
+	for _, bad := range []struct{ list, want string }{
+		{"1,1", "--threads: 1 is listed twice"},
+		{"1,two", `--threads: "two" is not a thread count`},
+		{"1,-1", "--threads: -1 is negative"},
+		{"1,100000", "--threads: 100000 is too many"},
+	} {
+		if _, err := expandRuns([]string{"--threads", bad.list}); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("--threads %s: %v, want %q", bad.list, err, bad.want)
+		}
+	}
 }
 
 // Two models and a sweep in one command: one report per model, each with
@@ -85,6 +117,56 @@ func TestTwoModelsSweepThroughTheBinary(t *testing.T) {
 	for _, want := range []string{"## tiny-llama", "## tiny-qwen3", "p16-g8", "p32-g8"} {
 		if !strings.Contains(log, want) {
 			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+}
+
+// A --threads list through the binary: one report per thread count, each
+// run with its threads (the report's flags and its CPU's thread count), a
+// log row each (the device cell names the threads), and a chart whose
+// legend tells them apart by their threads.
+func TestThreadsListThroughTheBinary(t *testing.T) {
+	dir := t.TempDir()
+	logPath := dir + "/LOG.md"
+	r := genbench(t, "", "--model", "tiny-llama", "--threads", "1,2", "--configs", "short", "--warmup", "0", "--trials", "1",
+		"--output-dir", dir, "--record", logPath, "--format", "md")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, "*.json"))
+	if err != nil || len(files) != 2 {
+		t.Fatalf("reports %v %v:\n%s", files, err, r.stdout)
+	}
+	var threads []int
+	for _, f := range files {
+		rep, err := bench.LoadReport(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Flags.Threads != rep.Environment.Device.Threads {
+			t.Errorf("%s: flags.threads %d, device threads %d", f, rep.Flags.Threads, rep.Environment.Device.Threads)
+		}
+		threads = append(threads, rep.Flags.Threads)
+	}
+	slices.Sort(threads)
+	if !slices.Equal(threads, []int{1, 2}) {
+		t.Errorf("threads of the reports %v, want [1 2]", threads)
+	}
+	if !regexp.MustCompile(`(?s)\(\d+ cores?, 1 thread\).*\(\d+ cores?, 2 threads\)`).MatchString(r.stdout) {
+		t.Errorf("the summaries do not show 1 then 2 threads:\n%s", r.stdout)
+	}
+	log := readFile(t, logPath)
+	if !regexp.MustCompile(`(?s)×1 \|.*×2 \|`).MatchString(log) {
+		t.Errorf("log rows do not name the threads:\n%s", log)
+	}
+	img := filepath.Join(dir, "threads.svg")
+	if p := genbench(t, "", append([]string{"plot", "-o", img}, files...)...); p.code != 0 {
+		t.Fatalf("plot: exit %d %s", p.code, p.stderr)
+	}
+	svg := readFile(t, img)
+	for _, want := range []string{">1 thread<", ">2 threads<"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the chart's legend lacks %q", want)
 		}
 	}
 }

@@ -51,7 +51,7 @@ var flagTable = []struct {
 	{"random-weights", FlagBool, "use seeded synthetic weights of the model's architecture instead of reading a checkpoint (--model then names a built-in spec, e.g. meta-llama/Llama-3.2-1B-Instruct or tiny-qwen3)", false},
 	{"device", FlagString, "device: auto (the first GPU if one is usable, else the CPU), cpu, cuda or cuda:N", false},
 	{"dtype", FlagString, "compute dtype (bfloat16 is the only one supported)", false},
-	{"threads", FlagInt, "CPU worker threads (0 = all cores)", false},
+	{"threads", FlagInt, "CPU worker threads (0 = all cores); a comma list (e.g. 1,2,4) runs each model once per count, one report each", false},
 	{"prompt-tokens", FlagInt, "prompt length in tokens of the ad-hoc run", true},
 	{"max-new-tokens", FlagInt, "tokens to generate in the ad-hoc run (end-of-sequence never stops a benchmark run)", true},
 	{"temperature", FlagFloat, "sampling temperature of the ad-hoc run and of sweep points (0 = greedy)", true},

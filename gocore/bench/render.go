@@ -289,9 +289,9 @@ func deviceLine(r *Report) string {
 			cores = r.Environment.CPUCores
 		}
 		if d.Threads > 0 {
-			return s + fmt.Sprintf(" (%d cores, %d threads)", cores, d.Threads)
+			return s + fmt.Sprintf(" (%s, %s)", plural(cores, "core"), plural(d.Threads, "thread"))
 		}
-		return s + fmt.Sprintf(" (%d cores)", cores)
+		return s + fmt.Sprintf(" (%s)", plural(cores, "core"))
 	}
 }
 

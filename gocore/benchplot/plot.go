@@ -142,8 +142,9 @@ func positiveRange(lo, hi float64, vs ...float64) (float64, float64) {
 func Color(i int) color.RGBA { return palette[i%len(palette)] }
 
 // Labels names the reports in legends: the model, the engine and driver,
-// the device kind and the date, with only the parts that differ between
-// reports (all of them for a single report).
+// the device kind, the CPU threads and the date, with only the parts that
+// differ between reports (all of them for a single report; the threads
+// only for CPU runs).
 func Labels(reports []*bench.Report) []string {
 	parts := make([][]string, len(reports))
 	for i, r := range reports {
@@ -155,7 +156,14 @@ func Labels(reports []*bench.Report) []string {
 		if dev == "cuda" {
 			dev = r.Environment.Device.Name
 		}
-		parts[i] = []string{r.Model.ID, eng, dev, r.CreatedAt}
+		threads := ""
+		if r.Environment.Device.Kind == "cpu" {
+			threads = fmt.Sprintf("%d threads", r.Environment.Device.Threads)
+			if r.Environment.Device.Threads == 1 {
+				threads = "1 thread"
+			}
+		}
+		parts[i] = []string{r.Model.ID, eng, dev, threads, r.CreatedAt}
 	}
 	labels := make([]string, len(reports))
 	for i := range reports {
@@ -167,7 +175,7 @@ func Labels(reports []*bench.Report) []string {
 					differs = true
 				}
 			}
-			if differs {
+			if differs && parts[i][j] != "" {
 				keep = append(keep, parts[i][j])
 			}
 		}

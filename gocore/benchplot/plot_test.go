@@ -321,7 +321,7 @@ func TestSweepPanelsAndLabels(t *testing.T) {
 	}
 	a, b := load(t, "report_cuda_full.json"), load(t, "report_cpu_quick.json")
 	l := Labels([]*bench.Report{a, b})
-	if l[0] != "genbench · NVIDIA H100 80GB HBM3 · 2026-11-27T03:15:00Z" || l[1] != "genbench (bench_generation.py) · cpu · 2026-11-27T04:02:11Z" {
+	if l[0] != "genbench · NVIDIA H100 80GB HBM3 · 2026-11-27T03:15:00Z" || l[1] != "genbench (bench_generation.py) · cpu · 2 threads · 2026-11-27T04:02:11Z" {
 		t.Errorf("labels %q", l)
 	}
 	if _, err := FormatOf("x.jpg"); err == nil {

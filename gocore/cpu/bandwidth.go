@@ -84,5 +84,9 @@ func StreamRead(buf []byte, threads int) uint64 {
 // worker threads (backend.BandwidthMeter).
 func (b *Backend) MemoryBandwidth() (float64, string, error) {
 	bw, err := ReadBandwidth(b.threads, BandwidthBytes, 4)
-	return bw, fmt.Sprintf("cpu read, %d threads, %d MiB", b.threads, BandwidthBytes>>20), err
+	threads := fmt.Sprintf("%d threads", b.threads)
+	if b.threads == 1 {
+		threads = "1 thread"
+	}
+	return bw, fmt.Sprintf("cpu read, %s, %d MiB", threads, BandwidthBytes>>20), err
 }

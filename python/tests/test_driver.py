@@ -495,6 +495,35 @@ class WorkflowTest(unittest.TestCase):
             drv.parse_config(["--configs", "p64-g16", "--prompt-tokens", "8"])
         with self.assertRaisesRegex(drv.UsageError, "listed twice"):
             drv.expand_runs(["--max-new-tokens", "8,8"])
+        # A --threads list: each model once per thread count, model after model,
+        # the bandwidth measured again in the first model's runs (as genbench).
+        self.assertEqual(drv.expand_runs(["--threads", "3", "--model", "tiny-llama,tiny-qwen3", "--threads=1, 2",
+                                          "--remeasure-bandwidth", "--configs", "short"]),
+                         [["--remeasure-bandwidth", "--configs", "short", "--threads", "1", "--model", "tiny-llama"],
+                          ["--remeasure-bandwidth", "--configs", "short", "--threads", "2", "--model", "tiny-llama"],
+                          ["--configs", "short", "--threads", "1", "--model", "tiny-qwen3"],
+                          ["--configs", "short", "--threads", "2", "--model", "tiny-qwen3"]])
+        self.assertEqual(drv.expand_runs(["--threads", "0,1", "--prompt-tokens", "16,32"]),
+                         [["--configs", "p16-g256,p32-g256", "--threads", "0"],
+                          ["--configs", "p16-g256,p32-g256", "--threads", "1"]])
+        self.assertEqual(drv.expand_runs(["--threads", "2"]), [["--threads", "2"]])
+        for bad, message in (("1,1", "--threads: 1 is listed twice"), ("1,two", "--threads: 'two' is not a thread count"),
+                             ("1,-1", "--threads: -1 is negative")):
+            with self.assertRaisesRegex(drv.UsageError, message):
+                drv.expand_runs(["--threads", bad])
+
+    def test_threads_list(self) -> None:
+        """--threads 1,2 through the driver: one report per thread count, each run with its threads."""
+        with tempfile.TemporaryDirectory() as tmp:
+            r = run_driver(["--model", "tiny-llama", "--threads", "1,2", "--configs", "short", "--warmup", "0",
+                            "--trials", "1", "--output-dir", tmp, "--format", "md"])
+            self.assertEqual(r.returncode, 0, r.stderr)
+            reports = [json.loads(p.read_text()) for p in sorted(Path(tmp).glob("*.json"))]
+            self.assertEqual(len(reports), 2, r.stdout)
+            self.assertEqual(sorted(rep["flags"]["threads"] for rep in reports), [1, 2])
+            for rep in reports:
+                self.assertEqual(rep["environment"]["device"]["threads"], rep["flags"]["threads"])
+            self.assertRegex(r.stdout, r"(?s)\(\d+ cores?, 1 thread\).*\(\d+ cores?, 2 threads\)")
 
     def test_sampled_sweep(self) -> None:
         """A sweep with sampling flags on the tiny model: configs pN-gM, each sampled with the flags."""
