@@ -497,3 +497,28 @@ func TestRemeasureBandwidthFlag(t *testing.T) {
 		}
 	}
 }
+
+// Measuring the CPU's bandwidth in the run (an empty cache) streams a
+// 256 MiB buffer; the peak memory the report gives for the tiny model
+// must not include it (the buffer goes back to the OS before the trials,
+// whose peak starts from the resident set).
+func TestPeakMemoryLeavesOutTheBandwidthBuffer(t *testing.T) {
+	cmd := exec.Command(binary, "--configs", "short", "--warmup", "0", "--trials", "1", "--no-save", "--json", "--quiet")
+	cmd.Env = append(os.Environ(), "XDG_CACHE_HOME="+t.TempDir(), "HF_HUB_OFFLINE=1")
+	cmd.Dir = t.TempDir()
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("genbench: %v", err)
+	}
+	var rep bench.Report
+	if err := json.Unmarshal(out, &rep); err != nil {
+		t.Fatalf("stdout is not a report: %v", err)
+	}
+	if bw := rep.Environment.Bandwidth; bw == nil || bw.Cached {
+		t.Fatalf("the bandwidth was not measured in this run: %+v", bw)
+	}
+	const buffer = 256 << 20
+	if peak := rep.Configs[0].PeakMem.Median; peak <= 0 || peak >= buffer/2 {
+		t.Errorf("peak memory %.0f MiB for the tiny model: the %d MiB bandwidth buffer is still resident", peak/(1<<20), buffer>>20)
+	}
+}
