@@ -1,16 +1,19 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -454,21 +457,57 @@ func TestSaveFailureKeepsFigures(t *testing.T) {
 
 // SIGINT, SIGTERM and SIGHUP stop a suite the same way: the finished
 // configs are saved (marked incomplete) and printed, and the exit status is
-// 128 + the signal number.
+// 128 + the signal number. The signal is sent once stderr (--progress
+// always) says the first config finished, not after a fixed time: a fixed
+// time can land before the model is loaded on a loaded machine, or after the
+// whole suite on a fast one. From that line on, the six configs left run ten
+// trials each (seconds even on a fast machine, the signal follows within
+// milliseconds), so it lands mid-suite with exactly one config finished.
 func TestSignalsSavePartialReport(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		dir := t.TempDir()
-		cmd := exec.Command(binary, "--device", "cpu", "--suite", "full", "--output-dir", dir)
-		var out, errb bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &errb
+		cmd := exec.Command(binary, "--device", "cpu", "--suite", "full", "--warmup", "0", "--trials", "10",
+			"--progress", "always", "--output-dir", dir)
+		var out bytes.Buffer
+		cmd.Stdout = &out
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(1500 * time.Millisecond) // the full suite takes far longer
+		var errb bytes.Buffer // written by the reader until done is closed
+		firstDone, done := make(chan struct{}), make(chan struct{})
+		go func() {
+			defer close(done)
+			closed := false
+			sc := bufio.NewScanner(stderr)
+			for sc.Scan() {
+				errb.WriteString(sc.Text() + "\n")
+				if strings.HasPrefix(sc.Text(), "  short: median ") && !closed {
+					close(firstDone)
+					closed = true
+				}
+			}
+			io.Copy(io.Discard, stderr)
+		}()
+		select {
+		case <-firstDone:
+		case <-done:
+			cmd.Wait()
+			t.Fatalf("%v: genbench ended before its first config finished: stderr %q", sig, errb.String())
+		case <-time.After(2 * time.Minute):
+			cmd.Process.Kill()
+			<-done
+			cmd.Wait()
+			t.Fatalf("%v: no config finished in 2 minutes: stderr %q", sig, errb.String())
+		}
 		if err := cmd.Process.Signal(sig); err != nil {
 			t.Fatal(err)
 		}
-		err := cmd.Wait()
+		<-done
+		err = cmd.Wait()
 		code := cmd.ProcessState.ExitCode()
 		if ee := new(exec.ExitError); !errors.As(err, &ee) || code != 128+int(sig) {
 			t.Errorf("%v: %v, exit %d; want exit %d", sig, err, code, 128+int(sig))
@@ -480,6 +519,15 @@ func TestSignalsSavePartialReport(t *testing.T) {
 		rep, lerr := bench.LoadReport(files[0])
 		if lerr != nil || rep.Complete || !strings.Contains(errb.String(), "interrupted") || !strings.Contains(out.String(), "INCOMPLETE") {
 			t.Errorf("%v: report %v complete=%v; stderr %q; stdout %q", sig, lerr, rep != nil && rep.Complete, errb.String(), out.String())
+		}
+		if lerr == nil {
+			var keys []string
+			for _, c := range rep.Configs {
+				keys = append(keys, c.Key)
+			}
+			if !slices.Equal(keys, []string{"short"}) {
+				t.Errorf("%v: configs saved %q, want the one finished before the signal, short", sig, keys)
+			}
 		}
 	}
 }
