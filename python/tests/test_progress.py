@@ -10,6 +10,7 @@ import re
 import subprocess
 import sys
 import threading
+import time
 import unittest
 from pathlib import Path
 from typing import List
@@ -19,9 +20,24 @@ import genbench
 REPO = Path(__file__).resolve().parents[2]
 DRIVER = REPO / "benchmarks" / "bench_generation.py"
 
-#: A run of the tiny model long enough for several live lines (each 0.25 s):
-#: two runs of 1500 tokens take about a second each on one slow core.
+#: Two runs of the tiny model; a live line comes every 0.25 s.
 LONG_RUN = {"prompt_tokens": 16, "max_new_tokens": 1500, "warmup": 0, "trials": 2, "no_save": True, "device": "cpu"}
+
+#: The event line that ends the first of the two runs.
+FIRST_TRIAL = "  trial 1/2: "
+
+#: How long a progress callback holds the run after its first trial: three
+#: live-line intervals, so live lines come whatever the machine's speed (the
+#: runs alone may take less than one interval on a fast machine); they show
+#: the trial that ended (1500/1500 tok) and are delivered once the callback
+#: returns (one callback at a time).
+PAUSE = 0.75
+
+
+def pause_after_first_trial(line: str) -> None:
+    """Holds the run between its two trials (see PAUSE)."""
+    if line.startswith(FIRST_TRIAL):
+        time.sleep(PAUSE)
 
 #: A live line's text: config k/n, the run, tokens done/total, elapsed, ETA.
 LIVE_TEXT = re.compile(r"\[1/1\] adhoc · trial [12]/2 · (\d+)/1500 tok · \d+\.\d s · ETA "
@@ -116,7 +132,9 @@ class EngineLiveLinesTest(unittest.TestCase):
 
         def progress(line: str) -> bool:
             lines.append(line)
-            return printer(line)
+            stop = printer(line)
+            pause_after_first_trial(line)
+            return stop
 
         run = genbench.run_bench(LONG_RUN, progress)
         printer.close()
@@ -131,10 +149,11 @@ class EngineLiveLinesTest(unittest.TestCase):
         self.assertTrue(any(0 < n <= 1500 for n in counts), lines)
         self.assertIn("[1/1] adhoc: prompt 16, gen 1500, greedy", lines)
         # On the terminal: each live line redrawn in place, erased before
-        # the next event line and at the end.
+        # the next event line (those drawn in the pause, before the second
+        # trial's) and at the end.
         text = out.getvalue()
         self.assertEqual(len(list(DRAWN.finditer(text))), len(live))
-        self.assertIn("\r\x1b[K  trial 1/2: ", text)
+        self.assertIn("\r\x1b[K  trial 2/2: ", text)
         assert_erased(self, text)
 
     def test_never_sends_none(self) -> None:
@@ -145,8 +164,28 @@ class EngineLiveLinesTest(unittest.TestCase):
         self.assertIn("[1/1] adhoc: prompt 16, gen 1500, greedy", lines)  # the event lines stay
 
 
+#: Runs bench_generation.py (its path and arguments follow the code) as a
+#: script whose progress printer holds the run after the first trial (PAUSE).
+DRIVER_HELD = f"""
+import runpy, sys, time
+sys.path.insert(0, {str(REPO / "python")!r})
+import genbench
+call = genbench.ProgressPrinter.__call__
+def held(self, line):
+    stop = call(self, line)
+    if line.startswith({FIRST_TRIAL!r}):
+        time.sleep({PAUSE!r})
+    return stop
+genbench.ProgressPrinter.__call__ = held
+sys.argv = sys.argv[1:]
+runpy.run_path(sys.argv[0], run_name="__main__")
+"""
+
+
 class DriverProgressTest(unittest.TestCase):
-    """bench_generation.py on a terminal (a pseudo-terminal as its stderr)."""
+    """bench_generation.py on a terminal (a pseudo-terminal as its stderr),
+    held between its two runs (DRIVER_HELD) so that live lines come, or would
+    come with --progress never, however fast the runs are."""
 
     def run_on_terminal(self, *flags: str) -> str:
         master, slave = pty.openpty()
@@ -165,7 +204,7 @@ class DriverProgressTest(unittest.TestCase):
         reader = threading.Thread(target=read)
         reader.start()
         try:
-            p = subprocess.run([sys.executable, str(DRIVER), "--device", "cpu", "--prompt-tokens", "16",
+            p = subprocess.run([sys.executable, "-c", DRIVER_HELD, str(DRIVER), "--device", "cpu", "--prompt-tokens", "16",
                                 "--max-new-tokens", "1500", "--warmup", "0", "--trials", "2", "--no-save", *flags],
                                cwd=REPO, stdout=subprocess.PIPE, stderr=slave, text=True, timeout=120)
         finally:
