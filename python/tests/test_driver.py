@@ -319,17 +319,31 @@ class DriverTest(unittest.TestCase):
 
     def test_signals_keep_the_partial_report(self) -> None:
         """SIGINT, SIGTERM and SIGHUP stop a suite as in the genbench command: the finished
-        configs are saved and printed, the exit status is 128 + the signal, no traceback."""
+        configs are saved and printed, the exit status is 128 + the signal, no traceback.
+
+        The signal goes when stderr (--progress always) says the first config finished,
+        not after a fixed time, which could land before the driver is ready on a loaded
+        machine or after the whole suite on a fast one; the six configs left run ten
+        trials each (seconds anywhere), so it lands mid-suite with one config done."""
         import signal
-        import time
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
             with self.subTest(sig=sig.name), tempfile.TemporaryDirectory() as out:
                 p = subprocess.Popen([sys.executable, str(DRIVER), "--device", "cpu", "--suite", "full",
+                                      "--warmup", "0", "--trials", "10", "--progress", "always",
                                       "--output-dir", out], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                      text=True)
-                time.sleep(3)  # loaded and running: the full suite takes far longer
+                assert p.stderr is not None
+                head = []
+                for line in p.stderr:
+                    head.append(line)
+                    if line.startswith("  short: median "):
+                        break
+                else:
+                    p.wait(timeout=60)
+                    self.fail(f"the driver ended before its first config finished: {''.join(head)!r}")
                 p.send_signal(sig)
-                stdout, stderr = p.communicate(timeout=60)
+                stdout, rest = p.communicate(timeout=60)
+                stderr = "".join(head) + rest
                 self.assertEqual(p.returncode, 128 + sig, stderr)
                 self.assertNotIn("Traceback", stderr)
                 self.assertNotIn("Exception ignored", stderr)
@@ -338,6 +352,7 @@ class DriverTest(unittest.TestCase):
                 self.assertEqual(len(reports), 1, stderr)
                 report = json.loads(reports[0].read_text())
                 self.assertFalse(report["complete"])
+                self.assertEqual([c["key"] for c in report["configs"]], ["short"], stderr)
 
     def test_engine_hf_with_stub_torch(self) -> None:
         """The hf path's wiring, with stand-ins for torch and transformers (tests/stub_hf)."""
