@@ -323,11 +323,7 @@ func TestDefaultReportDir(t *testing.T) {
 	if got := bench.DefaultReportDir(); got != filepath.Join(root, "benchmarks", "reports") {
 		t.Errorf("in the repository: %s", got)
 	}
-	wd, _ := os.Getwd()
-	defer os.Chdir(wd)
-	if err := os.Chdir(t.TempDir()); err != nil {
-		t.Fatal(err)
-	}
+	t.Chdir(t.TempDir()) // restored when the test ends; no parallel test may run meanwhile
 	if got := bench.DefaultReportDir(); got != filepath.Join("benchmarks", "reports") {
 		t.Errorf("outside: %s", got)
 	}
