@@ -428,41 +428,37 @@ def _flag_value(argv: Sequence[str], i: int, name: str) -> Tuple[str, int]:
     return "", 0
 
 
-def _token_list(flag: str, value: str) -> List[int]:
-    """A sweep list: distinct positive token counts."""
+def _int_list(flag: str, value: str, what: str, expected: str, example: str, minimum: int,
+              below: str) -> List[int]:
+    """A comma list of distinct integers >= minimum; the messages name the
+    flag, what a value counts, what is expected and an example list."""
     out: List[int] = []
     for f in value.split(","):
         f = f.strip()
         try:
             n = int(f)
         except ValueError:
-            raise UsageError(f"{flag}: {f!r} is not a token count: expected a positive integer or a "
-                             "comma-separated list of them (e.g. 64,256)") from None
-        if n < 1:
-            raise UsageError(f"{flag}: {n}: expected a positive number of tokens")
+            raise UsageError(f"{flag}: {f!r} is not {what}: expected {expected} or a comma-separated list of them "
+                             f"(e.g. {example})") from None
+        if n < minimum:
+            raise UsageError(f"{flag}: {n}{below}")
         if n in out:
             raise UsageError(f"{flag}: {n} is listed twice")
         out.append(n)
     return out
 
 
+def _token_list(flag: str, value: str) -> List[int]:
+    """A sweep list: distinct positive token counts."""
+    return _int_list(flag, value, "a token count", "a positive integer", "64,256", 1,
+                     ": expected a positive number of tokens")
+
+
 def _thread_list(value: str) -> List[str]:
     """A --threads list: distinct thread counts, 0 meaning all cores (the
     engine checks the upper bound when each run starts)."""
-    out: List[str] = []
-    for f in value.split(","):
-        f = f.strip()
-        try:
-            n = int(f)
-        except ValueError:
-            raise UsageError(f"--threads: {f!r} is not a thread count: expected 0 (all cores), a positive integer "
-                             "or a comma-separated list of them (e.g. 1,2,4)") from None
-        if n < 0:
-            raise UsageError(f"--threads: {n} is negative: expected 0 (all cores) or a positive count")
-        if str(n) in out:
-            raise UsageError(f"--threads: {n} is listed twice")
-        out.append(str(n))
-    return out
+    return [str(n) for n in _int_list("--threads", value, "a thread count", "0 (all cores), a positive integer",
+                                      "1,2,4", 0, " is negative: expected 0 (all cores) or a positive count")]
 
 
 def expand_runs(argv: Sequence[str]) -> List[List[str]]:

@@ -144,19 +144,26 @@ func readHead(gitDir string) string {
 		dirs = append(dirs, common)
 	}
 	for _, dir := range dirs {
-		if b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(ref))); err == nil {
-			return hexCommit(strings.TrimSpace(string(b)))
+		if c := readRef(dir, ref); c != "" {
+			return c
 		}
 	}
-	for _, dir := range dirs {
-		b, err := os.ReadFile(filepath.Join(dir, "packed-refs"))
-		if err != nil {
-			continue
-		}
-		for line := range strings.SplitSeq(string(b), "\n") {
-			if c, name, ok := strings.Cut(strings.TrimSpace(line), " "); ok && name == ref {
-				return hexCommit(c)
-			}
+	return ""
+}
+
+// readRef resolves a branch ref in one git directory: its loose ref file,
+// else its packed-refs; "" when neither has it.
+func readRef(dir, ref string) string {
+	if b, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(ref))); err == nil {
+		return hexCommit(strings.TrimSpace(string(b)))
+	}
+	b, err := os.ReadFile(filepath.Join(dir, "packed-refs"))
+	if err != nil {
+		return ""
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if c, name, ok := strings.Cut(strings.TrimSpace(line), " "); ok && name == ref {
+			return hexCommit(c)
 		}
 	}
 	return ""
