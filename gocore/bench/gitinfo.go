@@ -86,11 +86,7 @@ func declaresModule(path string) bool {
 // root).
 func gitDir(root string) string {
 	dotGit := filepath.Join(root, ".git")
-	fi, err := os.Stat(dotGit)
-	if err != nil || fi.IsDir() {
-		return dotGit
-	}
-	b, err := os.ReadFile(dotGit)
+	b, err := os.ReadFile(dotGit) // fails on the usual directory
 	if err != nil {
 		return dotGit
 	}
@@ -98,11 +94,7 @@ func gitDir(root string) string {
 	if !ok {
 		return dotGit
 	}
-	p = filepath.FromSlash(strings.TrimSpace(p))
-	if !filepath.IsAbs(p) {
-		p = filepath.Join(root, p)
-	}
-	return p
+	return pathFrom(root, p)
 }
 
 // commonDir returns where a git directory's refs live: the directory its
@@ -110,15 +102,18 @@ func gitDir(root string) string {
 // else the git directory itself.
 func commonDir(gitDir string) string {
 	b, err := os.ReadFile(filepath.Join(gitDir, "commondir"))
-	if err != nil {
+	if err != nil || strings.TrimSpace(string(b)) == "" {
 		return gitDir
 	}
-	p := filepath.FromSlash(strings.TrimSpace(string(b)))
-	if p == "" {
-		return gitDir
-	}
+	return pathFrom(gitDir, string(b))
+}
+
+// pathFrom is the path a git file gives (trimmed, slash-separated),
+// relative to base unless absolute.
+func pathFrom(base, p string) string {
+	p = filepath.FromSlash(strings.TrimSpace(p))
 	if !filepath.IsAbs(p) {
-		p = filepath.Join(gitDir, p)
+		p = filepath.Join(base, p)
 	}
 	return p
 }
