@@ -5,11 +5,9 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"strings"
 
 	"github.com/genbench/genbench/gocore/benchplot"
-	"github.com/genbench/genbench/gocore/suggest"
 )
 
 // plot draws charts of reports into an SVG or PNG file.
@@ -31,8 +29,8 @@ func (a *app) plot(_ context.Context, args []string) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if !slices.Contains(benchplot.Scales, *yScale) {
-		return usagef("--y-scale %q: expected %s%s", *yScale, strings.Join(benchplot.Scales, ", "), suggest.DidYouMean(*yScale, benchplot.Scales))
+	if err := benchplot.CheckScale(*yScale); err != nil {
+		return usageError{err}
 	}
 	if fs.NArg() < 1 {
 		return usagef("plot needs at least one report file (genbench plot REPORT.json ... -o FILE.svg)")

@@ -73,16 +73,21 @@ type Options struct {
 	YScale string
 }
 
+// CheckScale refuses a y scale that is not one of Scales (or "").
+func CheckScale(scale string) error {
+	if scale != "" && !slices.Contains(Scales, scale) {
+		return fmt.Errorf("--y-scale %q: expected %s%s", scale, strings.Join(Scales, ", "), suggest.DidYouMean(scale, Scales))
+	}
+	return nil
+}
+
 // logScale resolves the options' y scale for the reports: true for log.
 func logScale(reports []*bench.Report, opt Options) (bool, error) {
-	switch opt.YScale {
-	case ScaleLinear:
-		return false, nil
-	case ScaleLog:
-		return true, nil
-	case "", ScaleAuto:
-	default:
-		return false, fmt.Errorf("plot: unknown y scale %q: expected %s%s", opt.YScale, strings.Join(Scales, ", "), suggest.DidYouMean(opt.YScale, Scales))
+	if err := CheckScale(opt.YScale); err != nil {
+		return false, fmt.Errorf("plot: %w", err)
+	}
+	if opt.YScale != "" && opt.YScale != ScaleAuto {
+		return opt.YScale == ScaleLog, nil
 	}
 	lo, hi := math.Inf(1), 0.0
 	for _, r := range reports {
